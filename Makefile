@@ -1,0 +1,60 @@
+# Trove: the two set-up commands are `make demo` and `make test` (see README.md).
+# Every target works on a fresh Debian 12 machine as root; `deps` installs what is missing.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+DEMO_DIR   ?= demo-data
+CTEST_ARGS ?=
+
+# Debian 12 packages, each for its field (see README.md "Dependencies").
+DEB_PACKAGES := build-essential cmake pkg-config git zstd python3 python3-jsonschema \
+  libxapian-dev libicu-dev libre2-dev libfmt-dev libcpp-httplib-dev catch2 \
+  libsimdjson-dev nlohmann-json3-dev libzstd-dev libxxhash-dev libabsl-dev libeigen3-dev \
+  libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev wamerican-large \
+  prometheus wrk nodejs npm
+
+.PHONY: all deps build test test-asan bench demo clean format
+
+all: build
+
+# Idempotent and quick when everything is present: asks dpkg first, apt-get only for the rest.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROVE_SANITIZE=ON
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: deps build
+	$(BUILD)/bench/ingest_bench
+
+demo: deps build
+	./scripts/demo.sh $(BUILD)/cli/trove $(DEMO_DIR)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+format:
+	find data index fuzzy recommend http cli tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
