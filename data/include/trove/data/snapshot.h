@@ -1,0 +1,47 @@
+// Snapshots: a State as of a sequence number, in DATA_DIR/snapshots/.
+//
+// File `<seq, 20 digits>.snap`: a 48-byte header (magic "TROVESNP", format version, seq,
+// uncompressed size, compressed size, XXH64 of the compressed bytes, XXH64 of the header)
+// followed by zstd(State::encode()). Written to a temp file, fsynced, renamed into place, and
+// the directory fsynced, so a crash leaves either the old set or the new one. Only the newest
+// `keep` snapshots are kept.
+//
+// Thread-safety: the functions are reentrant; two writers must not target one directory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trove/data/state.h"
+#include "trove/data/status.h"
+
+namespace trove {
+
+struct SnapshotInfo {
+  uint64_t seq = 0;
+  std::string path;
+  uint64_t bytes = 0;  // file size
+};
+
+// Writes a snapshot of `encoded` (State::encode() of the state at `seq`). Returns its file.
+Result<SnapshotInfo> write_snapshot(const std::string& dir, uint64_t seq,
+                                    const std::string& encoded, size_t keep = 3);
+
+struct LoadedSnapshot {
+  State state;
+  SnapshotInfo info;
+};
+
+// The newest snapshot with seq <= max_seq that passes every check. Damaged or unreadable
+// ones are skipped with a warning each (so start-up falls back to an older one or to a full
+// replay). nullopt when none qualifies.
+Result<std::optional<LoadedSnapshot>> load_newest_snapshot(const std::string& dir,
+                                                           uint64_t max_seq,
+                                                           std::vector<std::string>* warnings);
+
+// Snapshot files in `dir`, oldest first (by name; not validated).
+std::vector<SnapshotInfo> list_snapshots(const std::string& dir);
+
+}  // namespace trove

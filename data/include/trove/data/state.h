@@ -1,0 +1,137 @@
+// State: everything Trove knows, in memory, as a pure fold over the journal:
+//   State s; for (e : journal) s.apply(seq, e);
+// apply() reads no clock and no randomness; every container whose order could leak (hash
+// maps) is sorted before it is encoded, so digest() and snapshots are canonical: the same
+// events give the same bytes, live, after replay, after snapshot + tail, after time travel.
+//
+// Item ids are interned into dense 32-bit ItemRefs in order of first appearance (a catalog
+// event or a behaviour event naming the item), so histories hold 4-byte refs, not strings.
+//
+// Thread-safety: none inside; the Store guards a State with a reader/writer lock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "trove/data/events.h"
+#include "trove/data/status.h"
+
+namespace trove {
+
+using ItemRef = uint32_t;
+
+// A catalog item as last upserted and patched.
+struct Item {
+  ItemUpsert data;
+  uint64_t created_seq = 0;
+  uint64_t updated_seq = 0;
+};
+
+// Per-item behaviour counters (all users, including anonymous ones).
+struct ItemCounters {
+  uint64_t views = 0;        // DetailItemView
+  uint64_t impressions = 0;  // ItemsView, SearchQuery results, RecoShow
+  uint64_t clicks = 0;       // SearchResultClick, RecoClick
+  uint64_t cart_adds = 0;
+  uint64_t purchases = 0;    // units
+  uint64_t orders = 0;       // orders that contain the item
+  double revenue = 0;
+  uint64_t rating_count = 0;
+  double rating_sum = 0;
+};
+
+// One remembered interaction of a person with an item.
+struct Interaction {
+  uint64_t seq = 0;
+  int64_t timestamp_ms = 0;
+  ItemRef item = 0;
+  EventType kind = EventType::kNone;
+  float value = 0;  // quantity, rating or custom weight
+};
+
+// A person: an account (keyed by user_id) or an anonymous visitor (keyed by visitor_id).
+struct Profile {
+  int64_t first_seen_ms = 0;
+  int64_t last_seen_ms = 0;
+  uint64_t events = 0;
+  std::optional<bool> personalized;
+  std::vector<Interaction> history;  // the most recent kMaxHistory, oldest first
+  std::map<ItemRef, int64_t> cart;   // quantities
+  std::map<std::string, std::set<ItemRef>> lists;
+  std::map<ItemRef, float> ratings;
+  uint64_t orders = 0;
+  double revenue = 0;
+};
+
+struct Account {
+  std::optional<bool> personalized;
+  std::optional<Attributes> attributes;
+  std::set<std::string> visitors;  // visitor ids joined to this account
+};
+
+class State {
+ public:
+  static constexpr size_t kMaxHistory = 200;
+
+  State();
+  ~State();
+  State(State&&) noexcept;
+  State& operator=(State&&) noexcept;
+
+  // Applies one journaled event. REQUIRES: seq == last_seq() + 1 and event.timestamp_ms set.
+  void apply(uint64_t seq, const Event& event);
+
+  uint64_t last_seq() const;
+  int64_t last_timestamp_ms() const;
+
+  // Idempotency: the seq that first carried `event_id`, if any.
+  std::optional<uint64_t> seq_of_event_id(std::string_view event_id) const;
+
+  // ---- reads (valid until the next apply) ----
+  const Item* item(std::string_view id) const;
+  std::optional<ItemRef> item_ref(std::string_view id) const;
+  const std::string& item_id(ItemRef ref) const;  // REQUIRES: ref < item_refs()
+  size_t item_refs() const;                        // ids interned so far
+  const ItemCounters* item_counters(ItemRef ref) const;
+  size_t item_count() const;                       // live catalog items
+  // Calls fn(id, item) for every live item, in id order.
+  void for_each_item(const std::function<void(const std::string&, const Item&)>& fn) const;
+
+  // The profile key of a user reference: the account when known, else the visitor.
+  std::string profile_key(const UserRef& user) const;
+  const Profile* profile(std::string_view key) const;  // "u:<user_id>" or "v:<visitor_id>"
+  const Account* account(std::string_view user_id) const;
+  size_t profile_count() const;
+  size_t account_count() const;
+
+  const std::map<std::string, SynonymsUpsert>& synonyms() const;
+  const std::map<std::string, PlacementUpsert>& placements() const;
+  const RankingUpsert& ranking() const;
+  // Offline lists keyed "<scope>/<placement or *>/<key>".
+  const std::map<std::string, std::vector<ItemRef>>& offline_recommendations() const;
+
+  uint64_t event_count(EventType type) const;
+  uint64_t total_events() const;
+  uint64_t orders() const;
+
+  // 128-bit hash of the canonical encoding, as 32 hex digits.
+  std::string digest() const;
+  // Canonical binary encoding (the snapshot payload) and its inverse.
+  std::string encode() const;
+  static Result<State> decode(std::string_view bytes);
+  // Approximate heap bytes held (for the "state bytes per event" figure).
+  size_t memory_bytes() const;
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace trove

@@ -1,0 +1,172 @@
+#include "trove/data/snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "file_util.h"
+
+namespace trove {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'T', 'R', 'O', 'V', 'E', 'S', 'N', 'P'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderBytes = 48;
+constexpr int kZstdLevel = 3;  // fast: snapshots are written while the server runs
+
+struct Header {
+  uint32_t version = kFormatVersion;
+  uint32_t reserved = 0;
+  uint64_t seq = 0;
+  uint64_t raw_size = 0;
+  uint64_t compressed_size = 0;
+  uint64_t payload_hash = 0;
+};
+
+void put64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }  // x86-64: little-endian
+uint64_t get64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+std::string encode_header(const Header& h) {
+  std::string out(kHeaderBytes, '\0');
+  std::memcpy(out.data(), kMagic, 8);
+  uint32_t vr[2] = {h.version, h.reserved};
+  std::memcpy(out.data() + 8, vr, 8);
+  put64(out.data() + 16, h.seq);
+  put64(out.data() + 24, h.raw_size);
+  put64(out.data() + 32, h.compressed_size);
+  put64(out.data() + 40, h.payload_hash);
+  return out;
+}
+
+std::string snapshot_name(uint64_t seq) {
+  char name[40];
+  std::snprintf(name, sizeof name, "%020llu.snap", static_cast<unsigned long long>(seq));
+  return name;
+}
+
+Result<State> read_snapshot(const SnapshotInfo& info) {
+  std::string bytes;
+  TROVE_RETURN_IF_ERROR(file_util::read_file(info.path, &bytes));
+  if (bytes.size() < kHeaderBytes + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    return Status::corruption("not a Trove snapshot (bad magic or too short)");
+  }
+  // The last 8 bytes hash the header, so a damaged size field is caught before it is used.
+  const uint64_t header_hash = get64(bytes.data() + bytes.size() - 8);
+  if (XXH64(bytes.data(), kHeaderBytes, 0) != header_hash) {
+    return Status::corruption("snapshot header checksum mismatch");
+  }
+  Header h;
+  std::memcpy(&h.version, bytes.data() + 8, 4);
+  h.seq = get64(bytes.data() + 16);
+  h.raw_size = get64(bytes.data() + 24);
+  h.compressed_size = get64(bytes.data() + 32);
+  h.payload_hash = get64(bytes.data() + 40);
+  if (h.version != kFormatVersion) {
+    return Status::corruption("snapshot format version " + std::to_string(h.version) +
+                              " is not supported (expected " + std::to_string(kFormatVersion) + ")");
+  }
+  if (h.compressed_size != bytes.size() - kHeaderBytes - 8 || h.seq != info.seq) {
+    return Status::corruption("snapshot size or sequence does not match its header");
+  }
+  const char* payload = bytes.data() + kHeaderBytes;
+  if (XXH64(payload, h.compressed_size, 0) != h.payload_hash) {
+    return Status::corruption("snapshot payload checksum mismatch");
+  }
+  if (h.raw_size > (64ull << 30)) return Status::corruption("snapshot claims an absurd size");
+  std::string raw(h.raw_size, '\0');
+  const size_t n = ZSTD_decompress(raw.data(), raw.size(), payload, h.compressed_size);
+  if (ZSTD_isError(n) || n != h.raw_size) {
+    return Status::corruption(std::string("snapshot does not decompress: ") +
+                              (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
+  }
+  auto state = State::decode(raw);
+  if (!state.ok()) return state.status();
+  if (state->last_seq() != h.seq) return Status::corruption("snapshot state seq differs from header");
+  return std::move(state).value();
+}
+
+}  // namespace
+
+std::vector<SnapshotInfo> list_snapshots(const std::string& dir) {
+  std::vector<SnapshotInfo> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() != 25 || !name.ends_with(".snap")) continue;
+    if (!std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    SnapshotInfo info;
+    info.seq = std::stoull(name.substr(0, 20));
+    info.path = entry.path().string();
+    info.bytes = entry.file_size(ec);
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  return out;
+}
+
+Result<SnapshotInfo> write_snapshot(const std::string& dir, uint64_t seq,
+                                    const std::string& encoded, size_t keep) {
+  TROVE_RETURN_IF_ERROR(file_util::make_dirs(dir));
+  std::string compressed(ZSTD_compressBound(encoded.size()), '\0');
+  const size_t n =
+      ZSTD_compress(compressed.data(), compressed.size(), encoded.data(), encoded.size(), kZstdLevel);
+  if (ZSTD_isError(n)) return Status::internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  compressed.resize(n);
+
+  Header h;
+  h.seq = seq;
+  h.raw_size = encoded.size();
+  h.compressed_size = n;
+  h.payload_hash = XXH64(compressed.data(), n, 0);
+  std::string header = encode_header(h);
+  char tail[8];
+  put64(tail, XXH64(header.data(), header.size(), 0));
+
+  SnapshotInfo info;
+  info.seq = seq;
+  info.path = (fs::path(dir) / snapshot_name(seq)).string();
+  info.bytes = header.size() + n + 8;
+  const std::string tmp = info.path + ".tmp";
+  TROVE_RETURN_IF_ERROR(file_util::write_file_durably(
+      tmp, info.path, {std::string_view(header), std::string_view(compressed), std::string_view(tail, 8)}));
+
+  // Prune: keep the newest `keep`. A failure here costs only disk space.
+  auto all = list_snapshots(dir);
+  for (size_t i = 0; i + keep < all.size(); ++i) ::unlink(all[i].path.c_str());
+  return info;
+}
+
+Result<std::optional<LoadedSnapshot>> load_newest_snapshot(const std::string& dir,
+                                                           uint64_t max_seq,
+                                                           std::vector<std::string>* warnings) {
+  auto all = list_snapshots(dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (it->seq > max_seq) continue;
+    auto state = read_snapshot(*it);
+    if (!state.ok()) {
+      if (warnings) {
+        warnings->push_back("snapshot " + it->path + " skipped: " + state.status().to_string() +
+                            "; falling back to an older snapshot or a full replay");
+      }
+      continue;
+    }
+    return std::optional<LoadedSnapshot>(LoadedSnapshot{std::move(state).value(), *it});
+  }
+  return std::optional<LoadedSnapshot>();
+}
+
+}  // namespace trove

@@ -1,0 +1,350 @@
+#include "trove/data/store.h"
+
+#include <absl/container/flat_hash_map.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <shared_mutex>
+
+#include "file_util.h"
+
+namespace trove {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Applies journal records [state.last_seq()+1, until_seq] read through `source`.
+using Source = std::function<Status(uint64_t from, const std::function<bool(const RecordView&)>&)>;
+
+Status apply_records(const Source& source, State& state, uint64_t until_seq, uint64_t* applied,
+                     const Store::Listener* listener = nullptr) {
+  EventParser parser;
+  Status failure;
+  TROVE_RETURN_IF_ERROR(source(state.last_seq() + 1, [&](const RecordView& r) {
+    if (r.seq > until_seq) return false;
+    auto ev = parser.parse(r.payload);
+    if (!ev.ok()) {
+      failure = Status::corruption("journal record " + std::to_string(r.seq) +
+                                   " does not parse: " + ev.status().to_string());
+      return false;
+    }
+    if (static_cast<uint16_t>(ev->type()) != r.type || ev->timestamp_ms != r.timestamp_ms) {
+      failure = Status::corruption("journal record " + std::to_string(r.seq) +
+                                   ": header type or timestamp differs from its payload");
+      return false;
+    }
+    state.apply(r.seq, ev.value());
+    if (listener) (*listener)(r.seq, ev.value(), state);
+    ++*applied;
+    return true;
+  }));
+  return failure;
+}
+
+}  // namespace
+
+struct Store::Rep {
+  std::string data_dir;
+  std::string snapshot_dir;
+  StoreOptions opts;
+  std::unique_ptr<Journal> journal;
+
+  mutable std::shared_mutex state_mu;  // guards state
+  State state;
+  std::vector<Listener> listeners;
+
+  // Group commit: callers queue here; the front one leads.
+  struct Writer {
+    std::vector<Event>* events = nullptr;
+    std::optional<Result<std::vector<Ack>>> result;
+    std::condition_variable cv;
+  };
+  std::mutex queue_mu;
+  std::deque<Writer*> queue;
+  Status poisoned;  // sticky write failure
+
+  std::mutex snapshot_mu;  // one snapshot at a time
+
+  // Runs as the leader for `batch`, without queue_mu held.
+  void commit(std::vector<Writer*>& batch);
+};
+
+void Store::Rep::commit(std::vector<Writer*>& batch) {
+  if (!poisoned.ok()) {
+    for (Writer* w : batch) w->result = Result<std::vector<Ack>>(poisoned);
+    return;
+  }
+  const int64_t now = opts.now_ms ? opts.now_ms() : system_now_ms();
+  uint64_t next_seq = journal->last_seq() + 1;
+  std::vector<std::string> payloads;
+  std::vector<RecordView> records;
+  std::vector<std::pair<Writer*, std::vector<Ack>>> acks;
+  absl::flat_hash_map<std::string, uint64_t> batch_ids;  // ids first seen in this batch
+  std::vector<const Event*> to_apply;
+  {
+    std::shared_lock lock(state_mu);  // only the leader writes state, so this view is stable
+    for (Writer* w : batch) {
+      auto& mine = acks.emplace_back(w, std::vector<Ack>()).second;
+      mine.reserve(w->events->size());
+      for (Event& e : *w->events) {
+        if (e.event_id) {
+          if (auto seq = state.seq_of_event_id(*e.event_id)) {
+            mine.push_back({*seq, true});
+            continue;
+          }
+          auto [it, fresh] = batch_ids.try_emplace(*e.event_id, next_seq);
+          if (!fresh) {
+            mine.push_back({it->second, true});
+            continue;
+          }
+        }
+        if (!e.timestamp_ms) e.timestamp_ms = now;
+        payloads.push_back(serialize_event(e));
+        mine.push_back({next_seq++, false});
+        to_apply.push_back(&e);
+      }
+    }
+  }
+  records.reserve(payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    records.push_back(RecordView{journal->last_seq() + 1 + i, *to_apply[i]->timestamp_ms,
+                                 static_cast<uint16_t>(to_apply[i]->type()), payloads[i]});
+  }
+  Status st = records.empty() ? Status() : journal->append(records);
+  if (!st.ok()) {
+    poisoned = Status::io_error("journal unwritable (" + st.message() +
+                                "); writes refused until restart");
+    for (Writer* w : batch) w->result = Result<std::vector<Ack>>(st);
+    return;
+  }
+  {
+    std::unique_lock lock(state_mu);
+    for (size_t i = 0; i < to_apply.size(); ++i) {
+      state.apply(records[i].seq, *to_apply[i]);
+      for (const auto& l : listeners) l(records[i].seq, *to_apply[i], state);
+    }
+  }
+  for (auto& [w, a] : acks) w->result = Result<std::vector<Ack>>(std::move(a));
+}
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOptions opts,
+                                           OpenReport* report) {
+  const auto t0 = std::chrono::steady_clock::now();
+  OpenReport local;
+  OpenReport& rep_out = report ? *report : local;
+  auto rep = std::make_unique<Rep>();
+  rep->data_dir = data_dir;
+  rep->snapshot_dir = (fs::path(data_dir) / "snapshots").string();
+  rep->opts = std::move(opts);
+  TROVE_RETURN_IF_ERROR(file_util::make_dirs(rep->snapshot_dir));
+
+  JournalRecovery recovery;
+  auto journal = Journal::open((fs::path(data_dir) / "journal").string(), rep->opts.journal,
+                               &recovery);
+  if (!journal.ok()) return journal.status();
+  rep->journal = std::move(journal).value();
+  for (auto& w : recovery.warnings) rep_out.warnings.push_back(std::move(w));
+
+  const uint64_t last = rep->journal->last_seq();
+  if (rep->opts.use_snapshots) {
+    auto snap = load_newest_snapshot(rep->snapshot_dir, last, &rep_out.warnings);
+    if (!snap.ok()) return snap.status();
+    if (snap->has_value()) {
+      rep->state = std::move((*snap)->state);
+      rep_out.snapshot_seq = (*snap)->info.seq;
+    }
+    for (const auto& s : list_snapshots(rep->snapshot_dir)) {
+      if (s.seq > last) {
+        rep_out.warnings.push_back("snapshot " + s.path + " is past the journal's end (seq " +
+                                   std::to_string(last) + "); ignored");
+      }
+    }
+  }
+  Journal* j = rep->journal.get();
+  TROVE_RETURN_IF_ERROR(apply_records(
+      [j](uint64_t from, const std::function<bool(const RecordView&)>& fn) {
+        return j->read(from, fn);
+      },
+      rep->state, last, &rep_out.replayed));
+  rep_out.seconds = seconds_since(t0);
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+Result<std::vector<Ack>> Store::ingest(std::vector<Event> events) {
+  Rep& r = *rep_;
+  Rep::Writer w;
+  w.events = &events;
+  std::unique_lock lock(r.queue_mu);
+  r.queue.push_back(&w);
+  while (!w.result && r.queue.front() != &w) w.cv.wait(lock);
+  if (w.result) return std::move(*w.result);
+
+  // Leader: take everything queued (bounded, so one huge batch does not starve latency).
+  std::vector<Rep::Writer*> batch;
+  size_t n = 0;
+  for (Rep::Writer* q : r.queue) {
+    if (!batch.empty() && n + q->events->size() > 65536) break;
+    batch.push_back(q);
+    n += q->events->size();
+  }
+  lock.unlock();
+  r.commit(batch);
+  lock.lock();
+  for (size_t i = 0; i < batch.size(); ++i) r.queue.pop_front();
+  for (Rep::Writer* q : batch) {
+    if (q != &w) q->cv.notify_one();
+  }
+  if (!r.queue.empty()) r.queue.front()->cv.notify_one();
+  return std::move(*w.result);
+}
+
+void Store::read(const std::function<void(const State&)>& fn) const {
+  std::shared_lock lock(rep_->state_mu);
+  fn(rep_->state);
+}
+
+void Store::add_listener(Listener fn) {
+  std::unique_lock lock(rep_->state_mu);
+  rep_->listeners.push_back(std::move(fn));
+}
+
+Result<SnapshotInfo> Store::snapshot() {
+  std::lock_guard snap_lock(rep_->snapshot_mu);
+  std::string encoded;
+  uint64_t seq;
+  {
+    std::shared_lock lock(rep_->state_mu);
+    encoded = rep_->state.encode();
+    seq = rep_->state.last_seq();
+  }
+  return write_snapshot(rep_->snapshot_dir, seq, encoded, rep_->opts.keep_snapshots);
+}
+
+uint64_t Store::last_seq() const {
+  std::shared_lock lock(rep_->state_mu);
+  return rep_->state.last_seq();
+}
+uint64_t Store::journal_bytes() const { return rep_->journal->bytes(); }
+const std::string& Store::data_dir() const { return rep_->data_dir; }
+
+Result<State> replay(const std::string& data_dir, const ReplayOptions& opts,
+                     ReplayReport* report) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ReplayReport local;
+  ReplayReport& out = report ? *report : local;
+  const std::string journal_dir = (fs::path(data_dir) / "journal").string();
+  if (!fs::is_directory(journal_dir)) {
+    return Status::not_found("no journal in " + data_dir + " (expected " + journal_dir + ")");
+  }
+  uint64_t until = opts.until_seq.value_or(UINT64_MAX);
+  if (opts.until_ms) {
+    // Headers only: the seq just before the first record stamped after the instant.
+    uint64_t last_before = 0;
+    TROVE_RETURN_IF_ERROR(Journal::scan(journal_dir, 1, [&](const RecordView& r) {
+      if (r.timestamp_ms > *opts.until_ms || r.seq > until) return false;
+      last_before = r.seq;
+      return true;
+    }));
+    until = last_before;
+  }
+  State state;
+  if (opts.use_snapshots) {
+    auto snap = load_newest_snapshot((fs::path(data_dir) / "snapshots").string(), until,
+                                     &out.warnings);
+    if (!snap.ok()) return snap.status();
+    if (snap->has_value()) {
+      state = std::move((*snap)->state);
+      out.snapshot_seq = (*snap)->info.seq;
+    }
+  }
+  TROVE_RETURN_IF_ERROR(apply_records(
+      [&](uint64_t from, const std::function<bool(const RecordView&)>& fn) {
+        return Journal::scan(journal_dir, from, fn);
+      },
+      state, until, &out.replayed));
+  if (opts.until_seq && state.last_seq() < *opts.until_seq) {
+    out.warnings.push_back("the journal ends at seq " + std::to_string(state.last_seq()) +
+                           ", before the requested " + std::to_string(*opts.until_seq));
+  }
+  out.seconds = seconds_since(t0);
+  return state;
+}
+
+Result<int64_t> parse_iso8601(std::string_view text) {
+  int y, mo, d, h = 0, mi = 0, s = 0, ms = 0, consumed = 0;
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3) {
+    return Status::invalid("expected a date like 2011-11-01T00:00:00Z, got \"" + t + "\"");
+  }
+  size_t pos = static_cast<size_t>(consumed);
+  int64_t offset_s = 0;
+  if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
+    if (std::sscanf(t.c_str() + pos + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &consumed) != 3) {
+      return Status::invalid("expected a time like T00:00:00Z in \"" + t + "\"");
+    }
+    pos += 1 + static_cast<size_t>(consumed);
+    if (pos < t.size() && t[pos] == '.') {
+      size_t digits = 0;
+      ++pos;
+      while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos]))) {
+        if (digits++ < 3) ms = ms * 10 + (t[pos] - '0');
+        ++pos;
+      }
+      for (; digits < 3; ++digits) ms *= 10;
+    }
+    if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
+      int oh = 0, om = 0;
+      if (std::sscanf(t.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) {
+        return Status::invalid("bad UTC offset in \"" + t + "\"");
+      }
+      offset_s = (t[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+      pos += 6;
+    } else if (pos < t.size() && t[pos] == 'Z') {
+      ++pos;
+    }
+  }
+  if (pos != t.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    return Status::invalid("expected an ISO 8601 UTC time like 2011-11-01T00:00:00Z, got \"" +
+                           t + "\"");
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  return secs * 1000 + ms;
+}
+
+std::string format_iso8601(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace trove
