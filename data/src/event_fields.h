@@ -53,6 +53,7 @@ inline constexpr Spec kQuery{.min_len = 0, .max_len = 1000};
 inline constexpr Spec kCurrency{.min_len = 3, .max_len = 3, .upper3 = true,
                                 .doc = "ISO 4217 code, three capital letters"};
 inline constexpr Spec kPrice{.min = 0, .max = 1e12};
+inline constexpr Spec kMoney{.min = -1e12, .max = 1e12, .doc = "negative for refunds"};
 inline constexpr Spec kIdList{.min_items = 0, .max_items = 1000};
 inline constexpr Spec kNonEmptyIdList{.min_items = 1, .max_items = 1000};
 inline constexpr Spec kStringList{.max_items = 100, .item_max_len = 256};
@@ -129,7 +130,7 @@ TROVE_FIELDS(RemoveFromCart, F(user, kObject), F(item_id, kId), F(quantity, kQua
 TROVE_FIELDS(CartPageView, F(user, kObject), F(item_ids, kIdList));
 TROVE_FIELDS(CheckoutStart, F(user, kObject), F(item_ids, kIdList), F(value, kPrice));
 TROVE_FIELDS(PurchaseComplete, F(user, kObject), F(order_id, kId),
-             F(lines, (Spec{.min_items = 1, .max_items = 1000})), F(revenue, kWeight),
+             F(lines, (Spec{.min_items = 1, .max_items = 1000})), F(revenue, kMoney),
              F(currency, kCurrency));
 TROVE_FIELDS(AddToList, F(user, kObject), F(list, kName), F(item_id, kId));
 TROVE_FIELDS(RemoveFromList, F(user, kObject), F(list, kName), F(item_id, kId));

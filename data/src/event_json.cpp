@@ -217,7 +217,12 @@ Json event_schema(EventType type) {
             {"$id", "https://trove.dev/schemas/v1/" + name + ".json"},
             {"title", name},
             {"description", "Trove event " + name + " (" + std::string(event_type_group(type)) +
-                                "). Generated from the C++ field table; do not edit."},
+                                "). Generated from the C++ field table; do not edit. Beyond this "
+                                "schema, an event is at most " +
+                                std::to_string(ParseLimits::kMaxEventBytes) +
+                                " bytes of UTF-8, nests at most " +
+                                std::to_string(ParseLimits::kMaxDepth) +
+                                " levels, and repeats no key."},
             {"type", "object"}};
   Json props = {{"type", {{"const", name}}},
                 {"event_id", schema(Tag<std::string>{}, kEventId)},

@@ -229,7 +229,10 @@ class Gen {
       case 10: emit(OfflineRecommendationsUpsert{RecoScope::kItem, item, {item_id(pick(o_.items))},
                                                  std::string("pdp-similar")});
         break;
-      default: emit(SynonymsRemove{"syn-cocoa"}); break;
+      default:  // synonyms come and go; the stream ends with both sets in place
+        if (chance(0.5)) emit(SynonymsRemove{"syn-cocoa"});
+        emit(SynonymsUpsert{"syn-cocoa", std::string("cocoa"), {"chocolate"}});
+        break;
     }
   }
 

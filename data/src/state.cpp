@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "archive.h"
@@ -118,7 +119,11 @@ struct State::Rep {
 
   static void merge(Profile& to, Profile&& from) {
     if (to.events == 0) {
+      // `to` may exist only to hold the account's UserUpsert personalization setting, which
+      // must survive (as it does in the general case below).
+      const std::optional<bool> personalized = to.personalized;
       to = std::move(from);
+      if (personalized) to.personalized = personalized;
       return;
     }
     to.first_seen_ms = std::min(to.first_seen_ms, from.first_seen_ms);
@@ -456,11 +461,32 @@ Result<State> State::decode(std::string_view bytes) {
   State s;
   s.rep_->io(r);
   if (r.failed || !r.at_end()) return Status::corruption("state encoding is truncated or damaged");
-  if (s.rep_->items.size() != s.rep_->item_ids.size() ||
-      s.rep_->counters.size() != s.rep_->item_ids.size()) {
+  Rep& rep = *s.rep_;
+  if (rep.items.size() != rep.item_ids.size() || rep.counters.size() != rep.item_ids.size()) {
     return Status::corruption("state encoding has inconsistent item tables");
   }
-  for (ItemRef i = 0; i < s.rep_->item_ids.size(); ++i) s.rep_->item_refs[s.rep_->item_ids[i]] = i;
+  // apply() indexes event_counts by type and readers index item tables by ref: sizes and
+  // refs read from the bytes must be checked here, or a bad encoding becomes a bad write.
+  if (rep.event_counts.size() != kEventTypeCount) {
+    return Status::corruption("state encoding has " + std::to_string(rep.event_counts.size()) +
+                              " event counters, expected " + std::to_string(kEventTypeCount));
+  }
+  for (ItemRef i = 0; i < rep.item_ids.size(); ++i) rep.item_refs[rep.item_ids[i]] = i;
+  const size_t n = rep.item_ids.size();
+  bool refs_ok = rep.item_refs.size() == n &&
+                 rep.live_items == static_cast<uint64_t>(std::count_if(
+                                       rep.items.begin(), rep.items.end(),
+                                       [](const auto& item) { return item.has_value(); }));
+  for (const auto& [key, p] : rep.profiles) {
+    for (const auto& h : p.history) refs_ok &= h.item < n;
+    if (!p.cart.empty()) refs_ok &= p.cart.rbegin()->first < n;
+    if (!p.ratings.empty()) refs_ok &= p.ratings.rbegin()->first < n;
+    for (const auto& [name, list] : p.lists) refs_ok &= list.empty() || *list.rbegin() < n;
+  }
+  for (const auto& [key, list] : rep.offline) {
+    for (ItemRef r : list) refs_ok &= r < n;
+  }
+  if (!refs_ok) return Status::corruption("state encoding refers to items it does not hold");
   return s;
 }
 

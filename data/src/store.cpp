@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <chrono>
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -71,7 +72,8 @@ struct Store::Rep {
   // Group commit: callers queue here; the front one leads.
   struct Writer {
     std::vector<Event>* events = nullptr;
-    std::optional<Result<std::vector<Ack>>> result;
+    std::optional<Result<std::vector<Ack>>> result;  // written by the leader without queue_mu
+    bool done = false;  // set under queue_mu once result is final
     std::condition_variable cv;
   };
   std::mutex queue_mu;
@@ -164,18 +166,29 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOpt
   for (auto& w : recovery.warnings) rep_out.warnings.push_back(std::move(w));
 
   const uint64_t last = rep->journal->last_seq();
+  // A snapshot past the journal's end holds events the journal lost. Ignoring it is not
+  // enough: the seqs it covers are about to be reused by new events, after which it would
+  // load as if it described them. Move it aside (whatever use_snapshots says).
+  bool moved = false;
+  for (const auto& s : list_snapshots(rep->snapshot_dir)) {
+    if (s.seq <= last) continue;
+    moved = true;
+    const std::string aside = s.path + ".past-end";
+    if (::rename(s.path.c_str(), aside.c_str()) != 0) {
+      return Status::io_error(file_util::errno_text("rename", s.path) +
+                              " (a snapshot past the journal's end must not stay in place)");
+    }
+    rep_out.warnings.push_back("snapshot " + s.path + " is past the journal's end (seq " +
+                               std::to_string(last) + "); moved aside to " + aside);
+  }
+  // Durably, before any new event can reuse those seqs.
+  if (moved) TROVE_RETURN_IF_ERROR(file_util::fsync_dir(rep->snapshot_dir));
   if (rep->opts.use_snapshots) {
     auto snap = load_newest_snapshot(rep->snapshot_dir, last, &rep_out.warnings);
     if (!snap.ok()) return snap.status();
     if (snap->has_value()) {
       rep->state = std::move((*snap)->state);
       rep_out.snapshot_seq = (*snap)->info.seq;
-    }
-    for (const auto& s : list_snapshots(rep->snapshot_dir)) {
-      if (s.seq > last) {
-        rep_out.warnings.push_back("snapshot " + s.path + " is past the journal's end (seq " +
-                                   std::to_string(last) + "); ignored");
-      }
     }
   }
   Journal* j = rep->journal.get();
@@ -188,14 +201,33 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOpt
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 
-Result<std::vector<Ack>> Store::ingest(std::vector<Event> events) {
+Result<std::vector<Ack>> Store::ingest(std::vector<Event> events, Origin origin) {
   Rep& r = *rep_;
+  if (origin == Origin::kBuiltInCode) {
+    // In the caller's thread, before queueing: validation must not hold up the group.
+    EventParser parser;
+    std::string json;
+    for (size_t i = 0; i < events.size(); ++i) {
+      json.clear();
+      serialize_event(events[i], &json);
+      auto parsed = parser.parse(json);
+      if (!parsed.ok()) {
+        const Status& st = parsed.status();
+        std::string path = "events[" + std::to_string(i) + "]";
+        if (!st.path().empty()) path += "." + st.path();
+        return Status::invalid(st.message(), path);
+      }
+    }
+  }
   Rep::Writer w;
   w.events = &events;
   std::unique_lock lock(r.queue_mu);
   r.queue.push_back(&w);
-  while (!w.result && r.queue.front() != &w) w.cv.wait(lock);
-  if (w.result) return std::move(*w.result);
+  // Waiting on `done` (set under queue_mu), not on `result` (written without it): a spurious
+  // wakeup must not see a half-written result, nor return and free `w` while the leader is
+  // still about to notify it.
+  while (!w.done && r.queue.front() != &w) w.cv.wait(lock);
+  if (w.done) return std::move(*w.result);
 
   // Leader: take everything queued (bounded, so one huge batch does not starve latency).
   std::vector<Rep::Writer*> batch;
@@ -210,6 +242,7 @@ Result<std::vector<Ack>> Store::ingest(std::vector<Event> events) {
   lock.lock();
   for (size_t i = 0; i < batch.size(); ++i) r.queue.pop_front();
   for (Rep::Writer* q : batch) {
+    q->done = true;
     if (q != &w) q->cv.notify_one();
   }
   if (!r.queue.empty()) r.queue.front()->cv.notify_one();
@@ -266,14 +299,29 @@ Result<State> replay(const std::string& data_dir, const ReplayOptions& opts,
     until = last_before;
   }
   State state;
-  if (opts.use_snapshots) {
-    auto snap = load_newest_snapshot((fs::path(data_dir) / "snapshots").string(), until,
+  for (uint64_t max_seq = until; opts.use_snapshots;) {
+    auto snap = load_newest_snapshot((fs::path(data_dir) / "snapshots").string(), max_seq,
                                      &out.warnings);
     if (!snap.ok()) return snap.status();
-    if (snap->has_value()) {
-      state = std::move((*snap)->state);
-      out.snapshot_seq = (*snap)->info.seq;
+    if (!snap->has_value()) break;
+    // The snapshot's own seq must be in the journal: one past its end describes events the
+    // journal lost (Store::open moves such files aside; replay is read-only and skips them).
+    const uint64_t seq = (*snap)->info.seq;
+    bool in_journal = seq == 0;
+    if (!in_journal) {
+      TROVE_RETURN_IF_ERROR(Journal::scan(journal_dir, seq, [&](const RecordView& r) {
+        in_journal = r.seq == seq;
+        return false;
+      }));
     }
+    if (in_journal) {
+      state = std::move((*snap)->state);
+      out.snapshot_seq = seq;
+      break;
+    }
+    out.warnings.push_back("snapshot " + (*snap)->info.path +
+                           " is past the journal's end; ignored");
+    max_seq = seq - 1;
   }
   TROVE_RETURN_IF_ERROR(apply_records(
       [&](uint64_t from, const std::function<bool(const RecordView&)>& fn) {
@@ -332,18 +380,26 @@ Result<int64_t> parse_iso8601(std::string_view text) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  const int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
-  return secs * 1000 + ms;
+  const std::time_t local_secs = timegm(&tm);
+  std::tm check{};
+  gmtime_r(&local_secs, &check);
+  if (check.tm_mday != d || check.tm_mon != mo - 1) {  // timegm rolls Feb 31 into March
+    return Status::invalid("no such date: \"" + t + "\"");
+  }
+  return (static_cast<int64_t>(local_secs) - offset_s) * 1000 + ms;
 }
 
 std::string format_iso8601(int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  // Floor division, so instants before 1970 print as times, not negative milliseconds.
+  const int64_t floor_secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  const int64_t millis = ms - floor_secs * 1000;
+  const std::time_t secs = static_cast<std::time_t>(floor_secs);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+                static_cast<int>(millis));
   return buf;
 }
 

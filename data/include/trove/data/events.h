@@ -57,7 +57,7 @@ struct PlacementFilters {
 
 struct PurchaseLine {
   std::string item_id;
-  int64_t quantity = 1;
+  int64_t quantity = 0;
   std::optional<double> price;  // unit price
   bool operator==(const PurchaseLine&) const = default;
 };
@@ -129,7 +129,7 @@ struct RankingUpsert {
 struct PlacementUpsert {
   std::string id;
   Strategy strategy = Strategy::kSimilar;
-  int64_t count = 10;
+  std::optional<int64_t> count;  // items to return; 10 when absent
   std::optional<PlacementFilters> filters;
   bool operator==(const PlacementUpsert&) const = default;
 };
@@ -352,7 +352,8 @@ std::vector<EventType> all_event_types();
 std::string_view strategy_name(Strategy s);  // "bought_together"
 std::string_view reco_scope_name(RecoScope s);
 
-// Limits every parse enforces (also stated in the generated schemas).
+// Limits on a whole event that every parse enforces. The schemas state every per-field rule;
+// these two apply to the document as a whole and are in each schema's description.
 struct ParseLimits {
   static constexpr size_t kMaxEventBytes = 256 * 1024;
   static constexpr size_t kMaxDepth = 8;

@@ -1,0 +1,45 @@
+// `trove`: one binary, one subcommand per job (ingest, replay, snapshot, stats, schema,
+// generate). This file only builds the command tree, parses, and dispatches; each subcommand
+// is in its own cmd_<name>.cpp.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+int main(int argc, char** argv) {
+  using namespace trove::cli;
+  CLI::App app{"trove: real-time recommendations and typo-tolerant product search"};
+  app.require_subcommand(1);
+  // Global options may follow the subcommand too: `trove ingest --log-level debug ...`.
+  app.fallthrough();
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  std::vector<Command> commands = {
+      add_ingest_command(app), add_replay_command(app), add_snapshot_command(app),
+      add_stats_command(app),  add_schema_command(app), add_generate_command(app),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a "parse error" that exits 0; real usage errors are fatal (2), never 1, which
+    // `ingest` reserves for rejected lines.
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitFatal;
+  }
+
+  // Logs go to stderr: stdout carries data (NDJSON, JSON, `ack <seq>` lines).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("trove"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return kExitFatal;  // unreachable: require_subcommand(1)
+}
