@@ -1,0 +1,865 @@
+// Store tests: the property that a state digest is the same live, after a full replay, after
+// snapshot + tail, after reopening, and after time travel (checked against an independent
+// fold of the same events into a fresh State); group commit under concurrency; snapshot
+// damage and pruning; idempotency; timestamps assigned on append.
+#include "trove/data/store.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "trove/data/events.h"
+#include "trove/data/generator.h"
+#include "trove/data/journal.h"
+#include "trove/data/snapshot.h"
+#include "trove/data/state.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using trove::Ack;
+using trove::Event;
+using trove::OpenReport;
+using trove::ReplayOptions;
+using trove::ReplayReport;
+using trove::State;
+using trove::Store;
+using trove::StoreOptions;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/trove_store_test_XXXXXX";
+    const char* made = ::mkdtemp(tmpl);
+    REQUIRE(made != nullptr);
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string snapshots() const { return path_ + "/snapshots"; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Store> open_store(const std::string& dir, StoreOptions opts = {},
+                                  OpenReport* report = nullptr) {
+  auto s = Store::open(dir, std::move(opts), report);
+  INFO(s.status().to_string());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+std::string live_digest(const Store& s) {
+  std::string d;
+  s.read([&](const State& st) { d = st.digest(); });
+  return d;
+}
+
+std::string replay_digest(const std::string& dir, const ReplayOptions& opts,
+                          ReplayReport* report = nullptr) {
+  auto st = trove::replay(dir, opts, report);
+  INFO(st.status().to_string());
+  REQUIRE(st.ok());
+  return st->digest();
+}
+
+std::vector<Event> small_run(uint64_t seed, size_t behaviour_events) {
+  trove::GeneratorOptions g;
+  g.seed = seed;
+  g.items = 40;
+  g.visitors = 25;
+  g.behaviour_events = behaviour_events;
+  return trove::generate_events(g);
+}
+
+trove::UserRef visitor(const std::string& v) {
+  trove::UserRef u;
+  u.visitor_id = v;
+  return u;
+}
+
+Event view_event(const std::string& v, const std::string& item,
+                 std::optional<std::string> id = std::nullopt,
+                 std::optional<int64_t> ts = std::nullopt) {
+  Event e;
+  e.event_id = std::move(id);
+  e.timestamp_ms = ts;
+  e.body = trove::DetailItemView{visitor(v), item};
+  return e;
+}
+
+std::vector<Ack> ingest_ok(Store& s, std::vector<Event> events) {
+  auto r = s.ingest(std::move(events));
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+bool any_warning_mentions(const std::vector<std::string>& warnings, const std::string& what) {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [&](const std::string& w) { return w.find(what) != std::string::npos; });
+}
+
+// What the journal should hold: the events that got seq 1..N, as journaled (timestamp
+// filled in), tracked from the acks alone.
+struct Ledger {
+  std::vector<Event> by_seq;                  // [seq - 1]
+  std::map<std::string, uint64_t> first_seq;  // event_id -> seq that first carried it
+
+  // Checks the acks of one ingest call against what the ledger expects, then records it.
+  void record(const std::vector<Event>& batch, const std::vector<Ack>& acks, int64_t now) {
+    REQUIRE(acks.size() == batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Event& e = batch[i];
+      const Ack& a = acks[i];
+      const bool seen = e.event_id && first_seq.count(*e.event_id) > 0;
+      REQUIRE(a.duplicate == seen);
+      if (seen) {
+        REQUIRE(a.seq == first_seq.at(*e.event_id));
+        continue;
+      }
+      REQUIRE(a.seq == by_seq.size() + 1);
+      Event journaled = e;
+      if (!journaled.timestamp_ms) journaled.timestamp_ms = now;
+      by_seq.push_back(std::move(journaled));
+      if (e.event_id) first_seq.emplace(*e.event_id, a.seq);
+    }
+  }
+
+  // Digests of a fresh State folded over seq 1..n, for every n in `ns`.
+  std::map<uint64_t, std::string> prefix_digests(std::set<uint64_t> ns) const {
+    std::map<uint64_t, std::string> out;
+    State s;
+    for (uint64_t n : ns) {
+      REQUIRE(n <= by_seq.size());
+      while (s.last_seq() < n) s.apply(s.last_seq() + 1, by_seq[s.last_seq()]);
+      out[n] = s.digest();
+    }
+    return out;
+  }
+
+  // The length of the longest prefix whose timestamps are all <= t (what until_ms means).
+  uint64_t prefix_until_ms(int64_t t) const {
+    uint64_t n = 0;
+    while (n < by_seq.size() && *by_seq[n].timestamp_ms <= t) ++n;
+    return n;
+  }
+};
+
+}  // namespace
+
+// ---- the digest property ---------------------------------------------------------------------
+
+TEST_CASE(
+    "random event sequences give the same digest live, after full replay, after "
+    "snapshot + tail, and after time travel to seq N compared with a fresh replay of the "
+    "first N events",
+    "[store]") {
+  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+    INFO("seed " << seed);
+    TempDir dir;
+    std::mt19937_64 rng(seed * 7919);
+    std::vector<Event> events = small_run(seed, 2500 + 500 * seed);
+    // Some events arrive without a timestamp and get the store's (fixed) clock, which lands in
+    // the middle of the generated timeline: timestamps in the journal are then not monotonic,
+    // which until_ms must handle as "the prefix before the first later record".
+    const int64_t now = events[events.size() / 2].timestamp_ms.value() + 1;
+    for (Event& e : events) {
+      if (rng() % 20 == 0) e.timestamp_ms.reset();
+    }
+    StoreOptions opts;
+    opts.keep_snapshots = 4;
+    opts.now_ms = [now] { return now; };
+
+    Ledger ledger;
+    std::vector<uint64_t> snapshot_seqs;
+    {
+      auto store = open_store(dir.path(), opts);
+      size_t i = 0;
+      while (i < events.size()) {
+        const size_t n = std::min<size_t>(events.size() - i, 1 + rng() % 64);
+        std::vector<Event> batch(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                 events.begin() + static_cast<std::ptrdiff_t>(i + n));
+        i += n;
+        const std::vector<Ack> acks = ingest_ok(*store, batch);
+        ledger.record(batch, acks, now);
+        if (rng() % 8 == 0) {
+          auto info = store->snapshot();
+          REQUIRE(info.ok());
+          CHECK(info->seq == ledger.by_seq.size());
+          snapshot_seqs.push_back(info->seq);
+        }
+      }
+      REQUIRE(store->last_seq() == ledger.by_seq.size());
+      REQUIRE(snapshot_seqs.size() >= 2);
+      const uint64_t last = ledger.by_seq.size();
+      CHECK(last < events.size());  // the generator repeats some event ids
+
+      const std::string live = live_digest(*store);
+      CHECK(ledger.prefix_digests({last}).at(last) == live);
+
+      ReplayReport full;
+      CHECK(replay_digest(dir.path(), {.use_snapshots = false}, &full) == live);
+      CHECK(full.snapshot_seq == 0);
+      CHECK(full.replayed == last);
+
+      ReplayReport tail;
+      CHECK(replay_digest(dir.path(), {}, &tail) == live);
+      CHECK(tail.snapshot_seq == snapshot_seqs.back());
+      CHECK(tail.replayed == last - snapshot_seqs.back());
+      CHECK(tail.warnings.empty());
+      store.reset();
+
+      OpenReport report;
+      auto reopened = open_store(dir.path(), opts, &report);
+      CHECK(live_digest(*reopened) == live);
+      CHECK(report.snapshot_seq == snapshot_seqs.back());
+      CHECK(report.replayed == last - snapshot_seqs.back());
+      CHECK(report.warnings.empty());
+      reopened.reset();
+
+      StoreOptions no_snap = opts;
+      no_snap.use_snapshots = false;
+      auto replayed = open_store(dir.path(), no_snap, &report);
+      CHECK(live_digest(*replayed) == live);
+    }
+
+    // Time travel: at and around every retained snapshot, the ends, and random points.
+    const uint64_t last = ledger.by_seq.size();
+    const std::vector<trove::SnapshotInfo> kept = trove::list_snapshots(dir.snapshots());
+    REQUIRE(kept.size() == std::min<size_t>(4, snapshot_seqs.size()));
+    std::set<uint64_t> ns = {0, 1, last - 1, last};
+    for (const auto& s : kept) ns.insert({s.seq - 1, s.seq, s.seq + 1});
+    for (int k = 0; k < 8; ++k) ns.insert(rng() % (last + 1));
+    // until_ms: at record timestamps (ties included), just before them, and before everything.
+    std::vector<int64_t> instants = {trove::GeneratorOptions{}.start_ms - 1, now, now - 1};
+    for (int k = 0; k < 8; ++k) {
+      const int64_t t = ledger.by_seq[rng() % last].timestamp_ms.value();
+      instants.push_back(t);
+      instants.push_back(t - 1);
+    }
+    std::set<uint64_t> all_ns = ns;
+    for (int64_t t : instants) all_ns.insert(ledger.prefix_until_ms(t));
+    all_ns.erase(last + 1);
+    const auto oracle = ledger.prefix_digests(all_ns);
+
+    for (uint64_t n : ns) {
+      if (n > last) continue;
+      INFO("until_seq " << n);
+      ReplayReport report;
+      CHECK(replay_digest(dir.path(), {.until_seq = n}, &report) == oracle.at(n));
+      CHECK(replay_digest(dir.path(), {.until_seq = n, .use_snapshots = false}) == oracle.at(n));
+      // It starts from the newest retained snapshot at or before n.
+      uint64_t want_snap = 0;
+      for (const auto& s : kept) {
+        if (s.seq <= n) want_snap = s.seq;
+      }
+      CHECK(report.snapshot_seq == want_snap);
+      CHECK(report.replayed == n - want_snap);
+    }
+    for (int64_t t : instants) {
+      const uint64_t n = ledger.prefix_until_ms(t);
+      INFO("until_ms " << t << " -> prefix " << n);
+      CHECK(replay_digest(dir.path(), {.until_ms = t}) == oracle.at(n));
+    }
+    // Both limits: the smaller prefix wins.
+    const uint64_t n_now = ledger.prefix_until_ms(now);
+    CHECK(replay_digest(dir.path(), {.until_seq = n_now / 2, .until_ms = now}) ==
+          ledger.prefix_digests({n_now / 2}).at(n_now / 2));
+    ReplayReport past;
+    CHECK(replay_digest(dir.path(), {.until_seq = last + 10}, &past) == oracle.at(last));
+    CHECK(any_warning_mentions(past.warnings, "ends at seq"));
+  }
+}
+
+TEST_CASE("a repeated event id is acknowledged with its original seq and not applied again",
+          "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto a = ingest_ok(*store, {view_event("v1", "sku-1", "ev-a", 1000)});
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].seq == 1);
+  CHECK_FALSE(a[0].duplicate);
+  const std::string after_one = live_digest(*store);
+
+  // A retry with a different body is still the same event.
+  a = ingest_ok(*store, {view_event("v2", "sku-2", "ev-a", 2000)});
+  CHECK(a[0].seq == 1);
+  CHECK(a[0].duplicate);
+  CHECK(store->last_seq() == 1);
+  CHECK(live_digest(*store) == after_one);
+
+  // Within one call: the second carrier of a fresh id points at the first.
+  a = ingest_ok(*store,
+                {view_event("v1", "sku-1", "ev-b", 3000), view_event("v1", "sku-1"),
+                 view_event("v1", "sku-2", "ev-b", 4000), view_event("v1", "sku-3", "ev-a", 5000)});
+  REQUIRE(a.size() == 4);
+  CHECK(a[0].seq == 2);
+  CHECK_FALSE(a[0].duplicate);
+  CHECK(a[1].seq == 3);  // no id: never a duplicate
+  CHECK_FALSE(a[1].duplicate);
+  CHECK(a[2].seq == 2);
+  CHECK(a[2].duplicate);
+  CHECK(a[3].seq == 1);
+  CHECK(a[3].duplicate);
+  CHECK(store->last_seq() == 3);
+  const std::string live = live_digest(*store);
+
+  // Only duplicates: nothing is journaled.
+  const uint64_t bytes = store->journal_bytes();
+  a = ingest_ok(*store, {view_event("v9", "sku-9", "ev-b", 6000)});
+  CHECK(a[0].duplicate);
+  CHECK(store->journal_bytes() == bytes);
+  CHECK(live_digest(*store) == live);
+
+  // The ids survive a restart, from the journal and from a snapshot.
+  REQUIRE(store->snapshot().ok());
+  ingest_ok(*store, {view_event("v1", "sku-1", "ev-c", 7000)});
+  store.reset();
+  for (bool use_snapshots : {true, false}) {
+    StoreOptions opts;
+    opts.use_snapshots = use_snapshots;
+    auto again = open_store(dir.path(), opts);
+    a = ingest_ok(*again, {view_event("v1", "sku-1", "ev-a"), view_event("v1", "sku-1", "ev-c")});
+    CHECK(a[0].seq == 1);
+    CHECK(a[0].duplicate);
+    CHECK(a[1].seq == 4);
+    CHECK(a[1].duplicate);
+    CHECK(again->last_seq() == 4);
+  }
+}
+
+TEST_CASE("ingest after reopening continues at the next seq", "[store]") {
+  TempDir dir;
+  std::vector<Event> events = small_run(5, 300);
+  for (size_t i = 0; i < events.size(); ++i) events[i].event_id = "e" + std::to_string(i);
+  {
+    auto store = open_store(dir.path());
+    std::vector<Event> first(events.begin(), events.begin() + 100);
+    auto acks = ingest_ok(*store, first);
+    CHECK(acks.back().seq == 100);
+    CHECK(ingest_ok(*store, {}).empty());
+  }
+  {
+    auto store = open_store(dir.path());
+    CHECK(store->last_seq() == 100);
+    std::vector<Event> second(events.begin() + 100, events.begin() + 150);
+    auto acks = ingest_ok(*store, second);
+    for (size_t i = 0; i < acks.size(); ++i) CHECK(acks[i].seq == 101 + i);
+    REQUIRE(store->snapshot().ok());
+  }
+  {
+    OpenReport report;
+    auto store = open_store(dir.path(), {}, &report);
+    CHECK(report.snapshot_seq == 150);
+    CHECK(report.replayed == 0);
+    std::vector<Event> third(events.begin() + 150, events.end());
+    auto acks = ingest_ok(*store, third);
+    CHECK(acks.front().seq == 151);
+    CHECK(acks.back().seq == events.size());
+    const std::string live = live_digest(*store);
+    State oracle;
+    for (size_t i = 0; i < events.size(); ++i) oracle.apply(i + 1, events[i]);
+    CHECK(oracle.digest() == live);
+    CHECK(replay_digest(dir.path(), {.use_snapshots = false}) == live);
+  }
+}
+
+TEST_CASE("events without a timestamp get the store clock, others keep theirs", "[store]") {
+  TempDir dir;
+  int64_t clock = 1'234'567;
+  int calls = 0;
+  StoreOptions opts;
+  opts.now_ms = [&] {
+    ++calls;
+    return clock;
+  };
+  {
+    auto store = open_store(dir.path(), opts);
+    ingest_ok(*store, {view_event("v1", "a"), view_event("v1", "b", std::nullopt, 99),
+                       view_event("v2", "c")});
+    clock = 2'000'000;
+    ingest_ok(*store, {view_event("v1", "d")});
+    store->read([](const State& s) { CHECK(s.last_timestamp_ms() == 2'000'000); });
+  }
+  CHECK(calls >= 2);
+  std::vector<int64_t> stamps;
+  REQUIRE(trove::Journal::scan(dir.path() + "/journal", 1, [&](const trove::RecordView& r) {
+            stamps.push_back(r.timestamp_ms);
+            return true;
+          }).ok());
+  CHECK(stamps == std::vector<int64_t>{1'234'567, 99, 1'234'567, 2'000'000});
+  auto replayed = trove::replay(dir.path(), {});
+  REQUIRE(replayed.ok());
+  const trove::Profile* v2 = replayed->profile("v:v2");
+  REQUIRE(v2 != nullptr);
+  CHECK(v2->first_seen_ms == 1'234'567);
+
+  // Without a clock in the options, the wall clock is used.
+  TempDir dir2;
+  auto store = open_store(dir2.path());
+  const int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  ingest_ok(*store, {view_event("v1", "a")});
+  const int64_t after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  store->read([&](const State& s) {
+    CHECK(s.last_timestamp_ms() >= before);
+    CHECK(s.last_timestamp_ms() <= after);
+  });
+}
+
+// ---- group commit ----------------------------------------------------------------------------
+
+TEST_CASE("concurrent ingests get distinct consecutive seqs and every ack is visible at once",
+          "[store]") {
+  TempDir dir;
+  constexpr int kThreads = 8;
+  constexpr int kCallsPerThread = 40;
+  auto store = open_store(dir.path());
+
+  std::mutex mu;
+  std::vector<uint64_t> all_seqs;
+  std::atomic<int> failures{0};
+  std::vector<std::string> failure_notes;
+  auto fail = [&](std::string note) {
+    ++failures;
+    std::lock_guard lock(mu);
+    if (failure_notes.size() < 10) failure_notes.push_back(std::move(note));
+  };
+  std::atomic<bool> done{false};
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<Event> events = small_run(100 + static_cast<uint64_t>(t), 400);
+      std::mt19937 rng(static_cast<unsigned>(t));
+      size_t next = 0;
+      for (int c = 0; c < kCallsPerThread && next < events.size(); ++c) {
+        const size_t n = std::min<size_t>(events.size() - next, 1 + rng() % 6);
+        std::vector<Event> batch;
+        std::vector<std::string> ids;
+        for (size_t i = 0; i < n; ++i, ++next) {
+          Event e = events[next];
+          // Appended piecewise: GCC 12 -O3 warns (-Wrestrict, a false positive) on
+          // "t" + std::to_string(...).
+          std::string id = std::to_string(t);
+          id.insert(0, 1, 't');
+          id += '-';
+          id += std::to_string(next);
+          e.event_id = std::move(id);
+          ids.push_back(*e.event_id);
+          batch.push_back(std::move(e));
+        }
+        auto acks = store->ingest(std::move(batch));
+        if (!acks.ok()) {
+          fail("ingest failed: " + acks.status().to_string());
+          return;
+        }
+        for (size_t i = 0; i < acks->size(); ++i) {
+          const Ack& a = (*acks)[i];
+          if (a.duplicate) fail("unexpected duplicate " + ids[i]);
+          // One call's events are journaled together, in order.
+          if (a.seq != (*acks)[0].seq + i) fail("call's seqs not consecutive at " + ids[i]);
+        }
+        // Acknowledged means applied: visible to the next reader.
+        store->read([&](const State& s) {
+          for (size_t i = 0; i < acks->size(); ++i) {
+            if (s.seq_of_event_id(ids[i]) != (*acks)[i].seq) fail("ack not visible: " + ids[i]);
+            if (s.last_seq() < (*acks)[i].seq) fail("last_seq behind an ack");
+          }
+        });
+        std::lock_guard lock(mu);
+        for (const Ack& a : *acks) all_seqs.push_back(a.seq);
+      }
+    });
+  }
+  // Readers and snapshots run beside the writers.
+  std::thread reader([&] {
+    uint64_t seen = 0;
+    while (!done) {
+      store->read([&](const State& s) {
+        if (s.last_seq() < seen) fail("last_seq went backwards");
+        seen = s.last_seq();
+      });
+      std::this_thread::yield();
+    }
+  });
+  std::thread snapshotter([&] {
+    for (int i = 0; i < 5 && !done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto s = store->snapshot();
+      if (!s.ok()) fail("snapshot failed: " + s.status().to_string());
+    }
+  });
+  for (auto& th : threads) th.join();
+  done = true;
+  reader.join();
+  snapshotter.join();
+
+  INFO((failure_notes.empty() ? std::string() : failure_notes.front()));
+  CHECK(failures == 0);
+  std::sort(all_seqs.begin(), all_seqs.end());
+  REQUIRE_FALSE(all_seqs.empty());
+  bool consecutive = true;
+  for (size_t i = 0; i < all_seqs.size(); ++i) consecutive &= all_seqs[i] == i + 1;
+  CHECK(consecutive);
+  CHECK(store->last_seq() == all_seqs.size());
+
+  const std::string live = live_digest(*store);
+  store.reset();
+  OpenReport report;
+  auto reopened = open_store(dir.path(), {}, &report);
+  CHECK(live_digest(*reopened) == live);
+  CHECK(report.warnings.empty());
+  CHECK(replay_digest(dir.path(), {.use_snapshots = false}) == live);
+}
+
+TEST_CASE("listeners see every applied event in seq order with the state already updated",
+          "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  std::vector<uint64_t> seen;
+  bool consistent = true;
+  store->add_listener([&](uint64_t seq, const Event& e, const State& s) {
+    seen.push_back(seq);
+    consistent &= s.last_seq() == seq && e.timestamp_ms.has_value();
+  });
+  ingest_ok(*store,
+            {view_event("v1", "a", "x"), view_event("v1", "b", "x"), view_event("v1", "c")});
+  CHECK(seen == std::vector<uint64_t>{1, 2});
+  CHECK(consistent);
+}
+
+TEST_CASE("a second store on the same data directory is refused", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto second = Store::open(dir.path());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == trove::StatusCode::kUnavailable);
+  // A read-only replay beside it is fine.
+  ingest_ok(*store, {view_event("v1", "a")});
+  CHECK(replay_digest(dir.path(), {}) == live_digest(*store));
+  auto none = trove::replay(dir.path() + "/nope", {});
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == trove::StatusCode::kNotFound);
+}
+
+// ---- snapshots -------------------------------------------------------------------------------
+
+namespace {
+
+// A data dir with three snapshots (at 200, 400, 600) and a journal tail past them.
+struct ThreeSnapshots {
+  TempDir dir;
+  std::string live;
+  uint64_t last = 0;
+  std::vector<trove::SnapshotInfo> snaps;
+
+  ThreeSnapshots() {
+    std::vector<Event> events = small_run(9, 800);
+    auto store = open_store(dir.path());
+    std::vector<Event> batch;
+    for (size_t i = 0; i < events.size(); ++i) {
+      events[i].event_id.reset();
+      batch.push_back(events[i]);
+      if (batch.size() == 100) {
+        ingest_ok(*store, std::move(batch));
+        batch.clear();
+        const uint64_t seq = store->last_seq();
+        if (seq == 200 || seq == 400 || seq == 600) REQUIRE(store->snapshot().ok());
+      }
+    }
+    ingest_ok(*store, std::move(batch));
+    live = live_digest(*store);
+    last = store->last_seq();
+    snaps = trove::list_snapshots(dir.snapshots());
+    REQUIRE(snaps.size() == 3);
+    REQUIRE(snaps[2].seq == 600);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a damaged newest snapshot falls back to the previous one with a warning", "[store]") {
+  ThreeSnapshots fx;
+  const std::string newest = fx.snaps[2].path;
+  const std::string original = read_bytes(newest);
+  REQUIRE(original.size() > 100);
+
+  // Damage everywhere a check guards: magic, version, seq, sizes, hashes, the zstd payload,
+  // the trailing header hash; and cuts of every kind.
+  std::vector<std::pair<std::string, std::string>> damaged;
+  for (size_t at : {size_t{0}, size_t{9}, size_t{17}, size_t{25}, size_t{33}, size_t{41},
+                    size_t{48}, original.size() / 2, original.size() - 9, original.size() - 1}) {
+    std::string bad = original;
+    bad[at] = static_cast<char>(bad[at] ^ 0x10);
+    damaged.emplace_back("flip at " + std::to_string(at), bad);
+  }
+  for (size_t len :
+       {size_t{0}, size_t{10}, size_t{48}, size_t{56}, original.size() / 2, original.size() - 1}) {
+    damaged.emplace_back("cut to " + std::to_string(len), original.substr(0, len));
+  }
+  damaged.emplace_back("one byte longer", original + "x");
+
+  for (const auto& [what, bytes] : damaged) {
+    INFO(what);
+    write_bytes(newest, bytes);
+    OpenReport report;
+    {
+      auto store = open_store(fx.dir.path(), {}, &report);
+      CHECK(live_digest(*store) == fx.live);
+      CHECK(store->last_seq() == fx.last);
+    }
+    CHECK(report.snapshot_seq == 400);
+    CHECK(report.replayed == fx.last - 400);
+    CHECK(any_warning_mentions(report.warnings, fs::path(newest).filename().string()));
+
+    ReplayReport rr;
+    CHECK(replay_digest(fx.dir.path(), {}, &rr) == fx.live);
+    CHECK(rr.snapshot_seq == 400);
+    CHECK(any_warning_mentions(rr.warnings, fs::path(newest).filename().string()));
+  }
+  write_bytes(newest, original);
+  OpenReport report;
+  auto store = open_store(fx.dir.path(), {}, &report);
+  CHECK(report.snapshot_seq == 600);
+  CHECK(report.warnings.empty());
+}
+
+TEST_CASE("with every snapshot damaged, open replays the whole journal and warns for each",
+          "[store]") {
+  ThreeSnapshots fx;
+  for (size_t i = 0; i < fx.snaps.size(); ++i) {
+    std::string bytes = read_bytes(fx.snaps[i].path);
+    if (i == 0) {
+      bytes.resize(bytes.size() / 3);
+    } else {
+      bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);
+    }
+    write_bytes(fx.snaps[i].path, bytes);
+  }
+  // Leftovers that are not snapshots are ignored: a crash's temp file, a stray name.
+  write_bytes(fx.dir.snapshots() + "/00000000000000000700.snap.tmp", "half a snapshot");
+  write_bytes(fx.dir.snapshots() + "/notes.txt", "hello");
+
+  OpenReport report;
+  {
+    auto store = open_store(fx.dir.path(), {}, &report);
+    CHECK(live_digest(*store) == fx.live);
+    // It still writes after such an open.
+    ingest_ok(*store, {view_event("v1", "a")});
+  }
+  CHECK(report.snapshot_seq == 0);
+  CHECK(report.replayed == fx.last);
+  CHECK(report.warnings.size() >= 3);
+  for (const auto& s : fx.snaps) {
+    CHECK(any_warning_mentions(report.warnings, fs::path(s.path).filename().string()));
+  }
+  ReplayReport rr;
+  replay_digest(fx.dir.path(), {.until_seq = fx.last}, &rr);
+  CHECK(rr.snapshot_seq == 0);
+  CHECK(rr.warnings.size() >= 3);
+}
+
+TEST_CASE("a snapshot past the journal's end is moved aside with a warning", "[store]") {
+  ThreeSnapshots fx;
+  // A valid snapshot file under a later name: its header seq no longer matches the name, and
+  // the name is past the journal.
+  char name[64];
+  std::snprintf(name, sizeof name, "/%020llu.snap", static_cast<unsigned long long>(fx.last + 50));
+  fs::copy_file(fx.snaps[2].path, fx.dir.snapshots() + name);
+  OpenReport report;
+  auto store = open_store(fx.dir.path(), {}, &report);
+  CHECK(live_digest(*store) == fx.live);
+  CHECK(report.snapshot_seq == 600);
+  CHECK(any_warning_mentions(report.warnings, "past the journal"));
+  CHECK(trove::list_snapshots(fx.dir.snapshots()).back().seq == 600);
+  CHECK(fs::exists(fx.dir.snapshots() + name + ".past-end"));
+}
+
+TEST_CASE("snapshot files are pruned to keep_snapshots", "[store]") {
+  TempDir dir;
+  StoreOptions opts;
+  opts.keep_snapshots = 2;
+  auto store = open_store(dir.path(), opts);
+  std::vector<uint64_t> taken;
+  for (int i = 0; i < 5; ++i) {
+    ingest_ok(*store, {view_event("v1", "sku-" + std::to_string(i))});
+    auto info = store->snapshot();
+    REQUIRE(info.ok());
+    CHECK(fs::file_size(info->path) == info->bytes);
+    taken.push_back(info->seq);
+  }
+  auto kept = trove::list_snapshots(dir.snapshots());
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].seq == taken[3]);
+  CHECK(kept[1].seq == taken[4]);
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.snapshots())) {
+    (void)e;
+    ++files;
+  }
+  CHECK(files == 2);  // no temp files left behind
+
+  // The default keeps three.
+  store.reset();
+  auto store3 = open_store(dir.path());
+  for (int i = 0; i < 4; ++i) {
+    ingest_ok(*store3, {view_event("v2", "sku-" + std::to_string(i))});
+    REQUIRE(store3->snapshot().ok());
+  }
+  CHECK(trove::list_snapshots(dir.snapshots()).size() == 3);
+  CHECK(trove::list_snapshots(dir.snapshots()).back().seq == store3->last_seq());
+}
+
+// ---- journal damage seen through the store ---------------------------------------------------
+
+namespace {
+
+std::string only_segment(const std::string& data_dir) {
+  std::vector<std::string> segs;
+  for (const auto& e : fs::directory_iterator(data_dir + "/journal")) {
+    if (e.path().extension() == ".seg") segs.push_back(e.path().string());
+  }
+  REQUIRE(segs.size() == 1);
+  return segs[0];
+}
+
+// Ingests `events` (ids dropped) in batches of 50, snapshotting at the given seqs.
+Ledger fill(const std::string& dir, std::vector<Event> events, std::set<uint64_t> snapshot_at) {
+  Ledger ledger;
+  auto store = open_store(dir);
+  for (size_t i = 0; i < events.size(); i += 50) {
+    std::vector<Event> batch(
+        events.begin() + static_cast<std::ptrdiff_t>(i),
+        events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + 50)));
+    for (Event& e : batch) e.event_id.reset();
+    const auto acks = ingest_ok(*store, batch);
+    ledger.record(batch, acks, 0);
+    if (snapshot_at.count(store->last_seq())) REQUIRE(store->snapshot().ok());
+  }
+  return ledger;
+}
+
+}  // namespace
+
+TEST_CASE("a torn journal tail after the newest snapshot is cut and ingest resumes after it",
+          "[store]") {
+  TempDir dir;
+  const Ledger ledger = fill(dir.path(), small_run(21, 400), {200});
+  const std::string seg = only_segment(dir.path());
+  fs::resize_file(seg, fs::file_size(seg) - 7);  // the last record loses its end
+
+  const uint64_t survivors = ledger.by_seq.size() - 1;
+  OpenReport report;
+  auto store = open_store(dir.path(), {}, &report);
+  CHECK(any_warning_mentions(report.warnings, "torn tail"));
+  CHECK(report.snapshot_seq == 200);
+  CHECK(store->last_seq() == survivors);
+  CHECK(live_digest(*store) == ledger.prefix_digests({survivors}).at(survivors));
+  auto acks = ingest_ok(*store, {view_event("v1", "a")});
+  CHECK(acks[0].seq == survivors + 1);
+  CHECK(replay_digest(dir.path(), {.use_snapshots = false}) == live_digest(*store));
+}
+
+// Regression: a snapshot past the journal's end (the journal lost its tail: fsync off and a
+// power cut, or an older journal restored) was only warned about. Once new events refilled
+// those seqs, the next open (and replay) loaded it: a state from another history.
+TEST_CASE("a snapshot past the journal's end never comes back once the journal regrows",
+          "[store]") {
+  TempDir dir;
+  const Ledger ledger = fill(dir.path(), small_run(22, 400), {100, 300});
+  // Cut the journal back to seq 200: below the newest snapshot.
+  const std::string seg = only_segment(dir.path());
+  uint64_t cut = 0;
+  REQUIRE(trove::Journal::scan(dir.path() + "/journal", 1, [&](const trove::RecordView& r) {
+            if (r.seq > 200) return false;
+            cut += 26 + r.payload.size();
+            return true;
+          }).ok());
+  fs::resize_file(seg, cut);
+
+  // replay() (read-only) must not return the snapshot's state either.
+  ReplayReport rr;
+  CHECK(replay_digest(dir.path(), {}, &rr) == ledger.prefix_digests({200}).at(200));
+  CHECK(rr.snapshot_seq == 100);
+
+  Ledger now;  // the new history: 200 old events, then different ones
+  now.by_seq.assign(ledger.by_seq.begin(), ledger.by_seq.begin() + 200);
+  {
+    OpenReport report;
+    auto store = open_store(dir.path(), {}, &report);
+    CHECK(report.snapshot_seq == 100);
+    CHECK(any_warning_mentions(report.warnings, "past the journal"));
+    CHECK(store->last_seq() == 200);
+    std::vector<Event> other = small_run(23, 300);
+    for (size_t i = 0; i < other.size(); i += 40) {
+      std::vector<Event> batch(
+          other.begin() + static_cast<std::ptrdiff_t>(i),
+          other.begin() + static_cast<std::ptrdiff_t>(std::min(other.size(), i + 40)));
+      for (Event& e : batch) e.event_id.reset();
+      now.record(batch, ingest_ok(*store, batch), 0);
+    }
+    REQUIRE(store->last_seq() > 300);
+    CHECK(live_digest(*store) == now.prefix_digests({now.by_seq.size()}).at(now.by_seq.size()));
+  }
+  const std::string want = now.prefix_digests({now.by_seq.size()}).at(now.by_seq.size());
+  OpenReport report;
+  auto store = open_store(dir.path(), {}, &report);
+  CHECK(report.snapshot_seq != 300);
+  CHECK(live_digest(*store) == want);
+  CHECK(replay_digest(dir.path(), {}) == want);
+  CHECK(replay_digest(dir.path(), {.until_seq = 300}) == now.prefix_digests({300}).at(300));
+}
+
+TEST_CASE("iso8601 instants parse and format as UTC", "[store]") {
+  auto p = trove::parse_iso8601("2011-11-01T00:00:00Z");
+  REQUIRE(p.ok());
+  CHECK(*p == 1320105600000);
+  CHECK(*trove::parse_iso8601("2011-11-01") == 1320105600000);
+  CHECK(*trove::parse_iso8601("2011-11-01T00:00:00.25Z") == 1320105600250);
+  CHECK(*trove::parse_iso8601("2011-11-01T01:00:00+01:00") == 1320105600000);
+  CHECK(*trove::parse_iso8601("2011-10-31T23:00:00-01:00") == 1320105600000);
+  CHECK(trove::format_iso8601(1320105600250) == "2011-11-01T00:00:00.250Z");
+  CHECK(*trove::parse_iso8601(trove::format_iso8601(1700000000123)) == 1700000000123);
+  for (const char* bad : {"", "yesterday", "2011-13-01", "2011-11-01T25:00:00Z",
+                          "2011-11-01T00:00:00Zjunk", "2011-11-01T00:00"}) {
+    INFO(bad);
+    auto r = trove::parse_iso8601(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == trove::StatusCode::kInvalidArgument);
+  }
+}
