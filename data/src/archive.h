@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -127,6 +128,12 @@ void io(Ar& ar, std::string& s) {
     ar.varint(s.size());
     ar.raw(s.data(), s.size());
   }
+}
+
+template <class Ar, class A, class B>
+void io(Ar& ar, std::pair<A, B>& v) {
+  io(ar, v.first);
+  io(ar, v.second);
 }
 
 template <class Ar, class T>

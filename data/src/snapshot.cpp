@@ -144,9 +144,15 @@ Result<SnapshotInfo> write_snapshot(const std::string& dir, uint64_t seq,
   TROVE_RETURN_IF_ERROR(file_util::write_file_durably(
       tmp, info.path, {std::string_view(header), std::string_view(compressed), std::string_view(tail, 8)}));
 
-  // Prune: keep the newest `keep`. A failure here costs only disk space.
+  // Prune: keep the newest `keep`, and drop temp files a crash mid-write left behind (only
+  // one process writes here: the Store holds the journal's lock). A failure here costs only
+  // disk space.
   auto all = list_snapshots(dir);
   for (size_t i = 0; i + keep < all.size(); ++i) ::unlink(all[i].path.c_str());
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().string().ends_with(".snap.tmp")) ::unlink(entry.path().c_str());
+  }
   return info;
 }
 

@@ -45,7 +45,7 @@ void io(Ar& ar, Account& v) {
 }  // namespace archive
 
 namespace {
-constexpr uint32_t kEncodingVersion = 1;
+constexpr uint32_t kEncodingVersion = 2;  // 2: event ids stored as hashes
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -61,6 +61,11 @@ std::string visitor_key(std::string_view visitor_id) {
   return k;
 }
 }  // namespace
+
+EventIdKey event_id_key(std::string_view event_id) {
+  const XXH128_hash_t h = XXH3_128bits(event_id.data(), event_id.size());
+  return {h.high64, h.low64};
+}
 
 struct State::Rep {
   uint64_t last_seq = 0;
@@ -79,7 +84,10 @@ struct State::Rep {
   std::map<std::string, std::vector<ItemRef>> offline;
   std::vector<uint64_t> event_counts = std::vector<uint64_t>(kEventTypeCount, 0);
   uint64_t orders = 0;
-  absl::flat_hash_map<std::string, uint64_t> event_ids;
+  // event_id -> seq, keyed by the id's 128-bit hash: ids are client strings of up to 128
+  // characters, and storing them would cost more than the rest of the state (a collision
+  // needs about 2^64 ids).
+  absl::flat_hash_map<EventIdKey, uint64_t> event_ids;
 
   template <class Ar>
   void io(Ar& ar) {
@@ -369,7 +377,7 @@ void State::apply(uint64_t seq, const Event& event) {
   r.last_seq = seq;
   r.last_ts = ts;
   ++r.event_counts[static_cast<size_t>(event.type()) - 1];
-  if (event.event_id) r.event_ids.try_emplace(*event.event_id, seq);
+  if (event.event_id) r.event_ids.try_emplace(event_id_key(*event.event_id), seq);
   r.apply(seq, ts, event);
 }
 
@@ -377,7 +385,7 @@ uint64_t State::last_seq() const { return rep_->last_seq; }
 int64_t State::last_timestamp_ms() const { return rep_->last_ts; }
 
 std::optional<uint64_t> State::seq_of_event_id(std::string_view event_id) const {
-  auto it = rep_->event_ids.find(av(event_id));
+  auto it = rep_->event_ids.find(event_id_key(event_id));
   if (it == rep_->event_ids.end()) return std::nullopt;
   return it->second;
 }
@@ -522,7 +530,7 @@ size_t State::memory_bytes() const {
   }
   for (const auto& [k, v] : r.visitor_user) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
   for (const auto& [k, a] : r.accounts) n += sizeof(k) + k.capacity() + sizeof(Account) + a.visitors.size() * 64;
-  for (const auto& [k, v] : r.event_ids) n += sizeof(k) + k.capacity() + 8 + 8;
+  n += r.event_ids.capacity() * (sizeof(EventIdKey) + sizeof(uint64_t) + 1);
   return n;
 }
 

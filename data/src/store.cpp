@@ -96,7 +96,7 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
   std::vector<std::string> payloads;
   std::vector<RecordView> records;
   std::vector<std::pair<Writer*, std::vector<Ack>>> acks;
-  absl::flat_hash_map<std::string, uint64_t> batch_ids;  // ids first seen in this batch
+  absl::flat_hash_map<EventIdKey, uint64_t> batch_ids;  // ids first seen in this batch
   std::vector<const Event*> to_apply;
   {
     std::shared_lock lock(state_mu);  // only the leader writes state, so this view is stable
@@ -109,7 +109,7 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
             mine.push_back({*seq, true});
             continue;
           }
-          auto [it, fresh] = batch_ids.try_emplace(*e.event_id, next_seq);
+          auto [it, fresh] = batch_ids.try_emplace(event_id_key(*e.event_id), next_seq);
           if (!fresh) {
             mine.push_back({it->second, true});
             continue;

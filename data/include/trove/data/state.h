@@ -18,6 +18,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trove/data/events.h"
@@ -26,6 +28,10 @@
 namespace trove {
 
 using ItemRef = uint32_t;
+
+// How the state remembers an event_id: its XXH3-128 hash.
+using EventIdKey = std::pair<uint64_t, uint64_t>;
+EventIdKey event_id_key(std::string_view event_id);
 
 // A catalog item as last upserted and patched.
 struct Item {
