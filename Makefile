@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git zstd python3 python3-jsonsc
   libxapian-dev libicu-dev libre2-dev libfmt-dev libcpp-httplib-dev catch2 \
   libsimdjson-dev nlohmann-json3-dev libzstd-dev libxxhash-dev libabsl-dev libeigen3-dev \
   libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev wamerican-large \
-  prometheus wrk nodejs npm
+  prometheus wrk
 
 .PHONY: all deps build test test-asan bench demo clean format
 
