@@ -402,6 +402,9 @@ std::optional<ItemRef> State::item_ref(std::string_view id) const {
 }
 const std::string& State::item_id(ItemRef ref) const { return rep_->item_ids[ref]; }
 size_t State::item_refs() const { return rep_->item_ids.size(); }
+const Item* State::item_at(ItemRef ref) const {
+  return ref < rep_->items.size() && rep_->items[ref] ? &*rep_->items[ref] : nullptr;
+}
 const ItemCounters* State::item_counters(ItemRef ref) const {
   return ref < rep_->counters.size() ? &rep_->counters[ref] : nullptr;
 }

@@ -105,6 +105,7 @@ class State {
   std::optional<ItemRef> item_ref(std::string_view id) const;
   const std::string& item_id(ItemRef ref) const;  // REQUIRES: ref < item_refs()
   size_t item_refs() const;                        // ids interned so far
+  const Item* item_at(ItemRef ref) const;  // nullptr when not (or no longer) in the catalog
   const ItemCounters* item_counters(ItemRef ref) const;
   size_t item_count() const;                       // live catalog items
   // Calls fn(id, item) for every live item, in id order.

@@ -1,0 +1,129 @@
+// CatalogIndex: the Xapian full-text index of the catalog, a view derived from the Store.
+//
+// It lives in DATA_DIR/index/ as glass shards (shard-0, shard-1, ...). Item ref r (the dense
+// id State interns) is document (r / shards) + 1 of shard r % shards, so in the combined
+// database document r + 1 is item r, and no id lookup is ever needed. Each commit writes the
+// documents and the last applied journal seq together ("trove.seq" metadata in every shard).
+//
+// Keeping in step: attach() registers a Store listener that notes which items catalog events
+// touched; flush() (called after each ingest batch, by the importer, and by a background
+// timer in the server) rewrites those documents from the current State and commits. On
+// attach, the index catches up from the journal records after its seq, or is rebuilt from the
+// State when missing, damaged, or built with other settings. Rewriting from the State makes
+// every update idempotent, so a crash between the journal and the index loses nothing.
+//
+//   auto index = CatalogIndex::open(data_dir + "/index", {});
+//   TROVE_RETURN_IF_ERROR(index.value()->attach(store));
+//   SearchRequest req;
+//   req.q = "creme brulee";
+//   req.filters = {"brand=Maison Dorée", "price=10..50"};
+//   req.facets = {"brand", "category", "price"};
+//   Result<SearchResponse> res = index.value()->search(req);
+//
+// Thread-safety: search() and suggest() may run on many threads at once, beside flush();
+// each thread keeps its own Xapian reader and reopens it after a commit.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trove/data/status.h"
+#include "trove/data/store.h"
+
+namespace trove {
+
+struct IndexOptions {
+  unsigned shards = 2;                 // one writer thread per shard when building
+  std::string language = "english";   // Snowball stemmer for stemmed forms ("none": off)
+};
+
+enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
+
+struct SearchRequest {
+  std::string q;
+  // "brand=Acme", "category=Kitchen > Cookware" (path prefix), "price=10..50", "price>=10",
+  // "price<=50", "in_stock=true", "attributes.color=red". All must hold.
+  std::vector<std::string> filters;
+  std::vector<std::string> facets;  // "brand", "category", "price"
+  SortOrder sort = SortOrder::kRelevance;
+  size_t page = 1;  // 1-based
+  size_t per_page = 10;
+  bool explain = false;
+};
+
+struct SearchHit {
+  std::string id;
+  std::string title;
+  std::string title_highlighted;  // matched words wrapped in <em>..</em>, the rest HTML-escaped
+  std::optional<std::string> brand;
+  std::optional<double> price;
+  std::optional<bool> in_stock;
+  double score = 0;
+  std::vector<std::string> matched_terms;  // with explain: which query terms matched
+};
+
+struct FacetValue {
+  std::string value;
+  uint64_t count = 0;
+};
+struct Facet {
+  std::string field;
+  std::vector<FacetValue> values;  // by count, then value
+};
+
+struct SearchResponse {
+  uint64_t total = 0;       // matching items (exact when facets were asked for)
+  bool total_exact = false;
+  std::vector<SearchHit> hits;
+  std::vector<Facet> facets;
+  // When every word together matched nothing: the words left out to find something.
+  std::vector<std::string> dropped_terms;
+  std::string query_explained;  // with explain: the Xapian query
+  double took_ms = 0;
+};
+
+struct SuggestRequest {
+  std::string q;  // the text typed so far; its last word is a prefix
+  size_t items = 5;
+  size_t completions = 5;
+  std::vector<std::string> filters;
+};
+struct SuggestResponse {
+  std::vector<SearchHit> items;
+  std::vector<std::string> completions;  // whole queries: earlier words + a completed last word
+  double took_ms = 0;
+};
+
+class CatalogIndex {
+ public:
+  static Result<std::unique_ptr<CatalogIndex>> open(const std::string& dir,
+                                                    const IndexOptions& opts = {});
+  ~CatalogIndex();
+  CatalogIndex(const CatalogIndex&) = delete;
+  CatalogIndex& operator=(const CatalogIndex&) = delete;
+
+  // Follows `store` from now on (it must outlive the index) and catches up or rebuilds.
+  // warnings, when given, receives what recovery did.
+  Status attach(Store& store, std::vector<std::string>* warnings = nullptr);
+
+  // Writes the documents of items touched since the last flush and commits them with the
+  // seq they reflect. Cheap when nothing is pending.
+  Status flush();
+
+  Result<SearchResponse> search(const SearchRequest& req) const;
+  Result<SuggestResponse> suggest(const SuggestRequest& req) const;
+
+  uint64_t indexed_seq() const;   // journal seq the committed index reflects
+  uint64_t document_count() const;
+  uint64_t disk_bytes() const;
+
+ private:
+  struct Rep;
+  explicit CatalogIndex(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace trove

@@ -1,0 +1,314 @@
+// Writing the index and keeping it in step with the Store: open, attach (catch up or rebuild),
+// flush. Queries are in search.cpp.
+#include <absl/container/flat_hash_map.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "index_rep.h"
+
+namespace trove {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace index_internal;
+
+std::atomic<uint64_t> g_instances{0};
+
+constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
+
+std::string config_string(const IndexOptions& o) {
+  return "trove-index v1 shards=" + std::to_string(o.shards) + " language=" + o.language;
+}
+
+bool is_catalog(EventType t) {
+  return t == EventType::kItemUpsert || t == EventType::kItemPatch || t == EventType::kItemRemove;
+}
+
+std::string xapian_error(const Xapian::Error& e) {
+  return e.get_type() + std::string(": ") + e.get_msg();
+}
+
+uint64_t dir_bytes(const std::string& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) n += e.file_size(ec);
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string CatalogIndex::Rep::shard_path(unsigned i) const {
+  return (fs::path(dir) / ("shard-" + std::to_string(i))).string();
+}
+
+Xapian::Database& CatalogIndex::Rep::reader() const {
+  struct Cached {
+    uint64_t generation = UINT64_MAX;
+    Xapian::Database db;
+  };
+  thread_local absl::flat_hash_map<uint64_t, Cached> cache;
+  Cached& c = cache[instance];
+  const uint64_t gen = generation.load(std::memory_order_acquire);
+  if (c.generation != gen) {
+    if (c.generation == UINT64_MAX) {
+      Xapian::Database db;
+      for (unsigned i = 0; i < opts.shards; ++i) db.add_database(Xapian::Database(shard_path(i)));
+      c.db = db;
+    } else {
+      c.db.reopen();
+    }
+    c.generation = gen;
+  }
+  return c.db;
+}
+
+const DocumentBuilder& CatalogIndex::Rep::query_builder() const {
+  thread_local absl::flat_hash_map<uint64_t, std::unique_ptr<DocumentBuilder>> builders;
+  auto& b = builders[instance];
+  if (!b) b = std::make_unique<DocumentBuilder>(opts.language);
+  return *b;
+}
+
+std::shared_ptr<const SynonymMap> CatalogIndex::Rep::synonyms_for(const State& state) const {
+  std::lock_guard lock(synonyms_mu);
+  const uint64_t version = synonyms_version.load();
+  if (synonyms_built != version || !synonyms) {
+    synonyms = std::make_shared<const SynonymMap>(build_synonyms(query_builder().analyzer(), state));
+    synonyms_built = version;
+  }
+  return synonyms;
+}
+
+CatalogIndex::CatalogIndex(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+CatalogIndex::~CatalogIndex() = default;
+
+Result<std::unique_ptr<CatalogIndex>> CatalogIndex::open(const std::string& dir,
+                                                         const IndexOptions& opts) {
+  if (opts.shards < 1 || opts.shards > 64) {
+    return Status::invalid("expected 1..64 shards, got " + std::to_string(opts.shards), "shards");
+  }
+  if (opts.language != "none") {
+    try {
+      Xapian::Stem probe(opts.language);
+    } catch (const Xapian::Error&) {
+      return Status::invalid("unknown stemming language \"" + opts.language +
+                                 "\" (Xapian::Stem::get_available_languages lists them)",
+                             "language");
+    }
+  }
+  auto rep = std::make_unique<Rep>();
+  rep->dir = dir;
+  rep->opts = opts;
+  rep->instance = ++g_instances;
+  for (unsigned i = 0; i < opts.shards; ++i) {
+    rep->builders.push_back(std::make_unique<DocumentBuilder>(opts.language));
+  }
+  return std::unique_ptr<CatalogIndex>(new CatalogIndex(std::move(rep)));
+}
+
+Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
+  Rep& r = *rep_;
+  r.store = &store;
+  std::unique_lock lock(r.write_mu);
+  // Open the shards; anything wrong with them means rebuilding from the State.
+  uint64_t seq = UINT64_MAX;
+  bool rebuild = false;
+  std::string why;
+  try {
+    std::error_code ec;
+    fs::create_directories(r.dir, ec);
+    for (unsigned i = 0; i < r.opts.shards; ++i) {
+      auto db = std::make_unique<Xapian::WritableDatabase>(
+          r.shard_path(i), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+      const std::string config = db->get_metadata(kConfigKey);
+      const std::string s = db->get_metadata(kSeqKey);
+      if (config != config_string(r.opts)) {
+        rebuild = true;
+        why = config.empty() ? "new index" : "built with other settings (" + config + ")";
+      }
+      seq = std::min<uint64_t>(seq, s.empty() ? 0 : std::stoull(s));
+      r.shards.push_back(std::move(db));
+    }
+    // A shard left over from a larger shard count would shadow nothing but waste disk.
+    if (fs::exists(r.shard_path(r.opts.shards))) rebuild = true, why = "shard count changed";
+  } catch (const Xapian::Error& e) {
+    rebuild = true;
+    why = "damaged (" + xapian_error(e) + ")";
+  } catch (const std::exception& e) {
+    rebuild = true;
+    why = std::string("unreadable (") + e.what() + ")";
+  }
+
+  uint64_t state_seq = 0;
+  store.read([&](const State& s) { state_seq = s.last_seq(); });
+  if (!rebuild && seq > state_seq) {
+    rebuild = true;
+    why = "ahead of the journal (seq " + std::to_string(seq) + " > " + std::to_string(state_seq) + ")";
+  }
+
+  r.indexed_seq.store(rebuild ? 0 : seq);
+  if (!rebuild) {
+    uint64_t docs = 0;
+    for (auto& db : r.shards) docs += db->get_doccount();
+    r.doc_count.store(docs);
+  }
+  if (rebuild) {
+    r.shards.clear();
+    std::error_code ec;
+    fs::remove_all(r.dir, ec);
+    fs::create_directories(r.dir, ec);
+    try {
+      for (unsigned i = 0; i < r.opts.shards; ++i) {
+        r.shards.push_back(std::make_unique<Xapian::WritableDatabase>(
+            r.shard_path(i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
+        r.shards.back()->set_metadata(kConfigKey, config_string(r.opts));
+      }
+    } catch (const Xapian::Error& e) {
+      return Status::io_error("cannot create the index in " + r.dir + ": " + xapian_error(e));
+    }
+    if (warnings && why != "new index") warnings->push_back("index " + why + ": rebuilding from the state");
+    std::lock_guard p(r.pending_mu);
+    store.read([&](const State& s) {
+      for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
+        if (s.item_at(ref)) r.pending.insert(ref);
+      }
+    });
+  } else if (seq < state_seq) {
+    // Catch up: the items named by catalog events after the index's seq.
+    std::vector<std::string> ids;
+    EventParser parser;
+    Status st = Journal::scan((fs::path(store.data_dir()) / "journal").string(), seq + 1,
+                              [&](const RecordView& rec) {
+                                if (rec.seq > state_seq) return false;
+                                if (!is_catalog(static_cast<EventType>(rec.type))) return true;
+                                auto ev = parser.parse(rec.payload);
+                                if (ev.ok()) {
+                                  std::visit([&](const auto& b) {
+                                    if constexpr (requires { b.id; }) ids.push_back(b.id);
+                                  }, ev->body);
+                                }
+                                return true;
+                              });
+    TROVE_RETURN_IF_ERROR(st);
+    std::lock_guard p(r.pending_mu);
+    store.read([&](const State& s) {
+      for (const auto& id : ids) {
+        if (auto ref = s.item_ref(id)) r.pending.insert(*ref);
+      }
+    });
+    if (warnings && !ids.empty()) {
+      warnings->push_back("index caught up from seq " + std::to_string(seq) + " to " +
+                          std::to_string(state_seq) + " (" + std::to_string(ids.size()) +
+                          " catalog events)");
+    }
+  }
+
+  store.add_listener([&r](uint64_t, const Event& e, const State& s) {
+    if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
+      r.synonyms_version.fetch_add(1);
+    }
+    if (!is_catalog(e.type())) return;
+    std::visit([&](const auto& b) {
+      if constexpr (requires { b.id; }) {
+        if (auto ref = s.item_ref(b.id)) {
+          std::lock_guard p(r.pending_mu);
+          r.pending.insert(*ref);
+        }
+      }
+    }, e.body);
+  });
+  lock.unlock();
+  return flush();
+}
+
+Status CatalogIndex::flush() {
+  Rep& r = *rep_;
+  if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
+  std::lock_guard lock(r.write_mu);
+  for (bool more = true; more;) {
+    // Take a chunk of pending refs and copy their items under the state's shared lock: no
+    // event applies meanwhile, so the chunk reflects exactly the state at `seq`.
+    std::vector<std::pair<ItemRef, std::optional<Item>>> work;
+    uint64_t seq = 0;
+    r.store->read([&](const State& s) {
+      std::lock_guard p(r.pending_mu);
+      std::vector<ItemRef> refs;
+      refs.reserve(std::min(r.pending.size(), kFlushChunk));
+      for (auto it = r.pending.begin(); it != r.pending.end() && refs.size() < kFlushChunk; ++it) {
+        refs.push_back(*it);
+      }
+      for (ItemRef ref : refs) r.pending.erase(ref);
+      more = !r.pending.empty();
+      std::sort(refs.begin(), refs.end());
+      work.reserve(refs.size());
+      for (ItemRef ref : refs) {
+        const Item* item = s.item_at(ref);
+        work.emplace_back(ref, item ? std::optional<Item>(*item) : std::nullopt);
+      }
+      // While more chunks wait, the committed seq must not claim them.
+      seq = more ? std::min<uint64_t>(r.indexed_seq.load(), s.last_seq()) : s.last_seq();
+    });
+    // Nothing to write: keep the committed seq (catch-up skips non-catalog records quickly)
+    // rather than paying a commit and its fsyncs for a number.
+    if (work.empty()) return {};
+
+    // One thread per shard: analysis and Xapian's term generation are the cost.
+    const unsigned n = r.opts.shards;
+    std::vector<std::string> errors(n);
+    std::vector<int64_t> added(n, 0);
+    auto write_shard = [&](unsigned shard) {
+      try {
+        Xapian::WritableDatabase& db = *r.shards[shard];
+        const DocumentBuilder& builder = *r.builders[shard];
+        for (const auto& [ref, item] : work) {
+          if (ref % n != shard) continue;
+          const Xapian::docid local = ref / n + 1;
+          if (item) {
+            db.replace_document(local, builder.build(*item));
+          } else {
+            try {
+              db.delete_document(local);
+            } catch (const Xapian::DocNotFoundError&) {
+            }
+          }
+        }
+        db.set_metadata(kSeqKey, std::to_string(seq));
+        db.commit();
+      } catch (const Xapian::Error& e) {
+        errors[shard] = xapian_error(e);
+      }
+    };
+    if (n == 1 || work.size() < 64) {
+      for (unsigned i = 0; i < n; ++i) write_shard(i);
+    } else {
+      std::vector<std::thread> threads;
+      for (unsigned i = 1; i < n; ++i) threads.emplace_back(write_shard, i);
+      write_shard(0);
+      for (auto& t : threads) t.join();
+    }
+    for (const auto& e : errors) {
+      if (!e.empty()) {
+        // The journal still has everything: a restart catches the index up again.
+        std::lock_guard p(r.pending_mu);
+        for (const auto& w : work) r.pending.insert(w.first);
+        return Status::io_error("index write failed: " + e);
+      }
+    }
+    uint64_t docs = 0;
+    for (auto& db : r.shards) docs += db->get_doccount();
+    r.doc_count.store(docs);
+    r.indexed_seq.store(seq);
+    r.generation.fetch_add(1, std::memory_order_release);
+  }
+  return {};
+}
+
+uint64_t CatalogIndex::indexed_seq() const { return rep_->indexed_seq.load(); }
+uint64_t CatalogIndex::document_count() const { return rep_->doc_count.load(); }
+uint64_t CatalogIndex::disk_bytes() const { return dir_bytes(rep_->dir); }
+
+}  // namespace trove

@@ -1,0 +1,130 @@
+#include "document.h"
+
+#include <charconv>
+
+namespace trove::index_internal {
+
+std::string first_chars(std::string_view s, size_t n) {
+  size_t i = 0;
+  for (size_t seen = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == n) break;
+  }
+  return std::string(s.substr(0, i));
+}
+
+std::string fold_path(const Analyzer& analyzer, std::string_view path) {
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('>', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view level = path.substr(start, end - start);
+    while (!level.empty() && level.front() == ' ') level.remove_prefix(1);
+    while (!level.empty() && level.back() == ' ') level.remove_suffix(1);
+    if (!level.empty()) {
+      if (!out.empty()) out += '>';
+      out += analyzer.fold(level);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> path_prefixes(const std::string& folded_path) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i <= folded_path.size(); ++i) {
+    if (i == folded_path.size() || folded_path[i] == '>') out.push_back(folded_path.substr(0, i));
+  }
+  return out;
+}
+
+std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value) {
+  std::string t = "XA" + analyzer.fold(key) + "=" + analyzer.fold(value);
+  if (t.size() > 200) t.resize(200);  // long values filter on their start; Xapian caps terms
+  return t;
+}
+
+DocumentBuilder::DocumentBuilder(const std::string& language) {
+  if (language != "none" && !language.empty()) {
+    try {
+      stemmer_ = Xapian::Stem(language);
+      stemming_ = true;
+    } catch (const Xapian::Error&) {
+      stemming_ = false;  // CatalogIndex::open validates the language first
+    }
+  }
+}
+
+std::string DocumentBuilder::stem(const std::string& term) const {
+  if (!stemming_ || term.empty() || (term[0] >= '0' && term[0] <= '9')) return {};
+  return stemmer_(term);
+}
+
+void DocumentBuilder::add_text(Xapian::Document& doc, std::string_view text, unsigned weight,
+                               bool positions, uint32_t position_base, bool prefixes) const {
+  thread_local std::vector<Token> tokens;
+  tokens.clear();
+  analyzer_.analyze(text, &tokens, position_base);
+  for (const Token& t : tokens) {
+    if (t.text.size() > kMaxTermBytes) continue;
+    if (positions) {
+      doc.add_posting(t.text, t.position, weight);
+    } else {
+      doc.add_term(t.text, weight);
+    }
+    if (!t.numeric) {
+      const std::string s = stem(t.text);
+      if (!s.empty()) doc.add_term("Z" + s, weight);
+    }
+    if (prefixes && !t.joined) {
+      for (size_t n = 1; n <= kMaxPrefixChars; ++n) {
+        std::string p = first_chars(t.text, n);
+        doc.add_boolean_term("P" + p);
+        if (p.size() == t.text.size()) break;
+      }
+    }
+  }
+}
+
+Xapian::Document DocumentBuilder::build(const Item& item) const {
+  const ItemUpsert& d = item.data;
+  Xapian::Document doc;
+  add_text(doc, d.title, kTitleWeight, true, 0, true);
+  if (d.brand) {
+    add_text(doc, *d.brand, kBrandWeight, true, kBrandPositionBase, true);
+    doc.add_boolean_term("XB" + analyzer_.fold(*d.brand));
+  }
+  if (d.categories) {
+    for (const auto& path : *d.categories) {
+      add_text(doc, path, kTagWeight, false, 0, false);
+      for (const auto& p : path_prefixes(fold_path(analyzer_, path))) {
+        if (!p.empty() && p.size() < 200) doc.add_boolean_term("XC" + p);
+      }
+    }
+  }
+  if (d.tags) {
+    for (const auto& tag : *d.tags) add_text(doc, tag, kTagWeight, false, 0, false);
+  }
+  if (d.description) add_text(doc, *d.description, kDescriptionWeight, false, 0, false);
+  doc.add_boolean_term(d.in_stock.value_or(true) ? "XS1" : "XS0");
+  if (d.attributes) {
+    for (const auto& [key, value] : *d.attributes) {
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        doc.add_boolean_term(attribute_term(analyzer_, key, *s));
+      } else if (const auto* b = std::get_if<bool>(&value)) {
+        doc.add_boolean_term(attribute_term(analyzer_, key, *b ? "true" : "false"));
+      } else if (const auto* n = std::get_if<double>(&value)) {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, *n);
+        doc.add_boolean_term(attribute_term(analyzer_, key, std::string_view(buf, r.ptr - buf)));
+      } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+        for (const auto& v : *list) doc.add_boolean_term(attribute_term(analyzer_, key, v));
+      }
+    }
+  }
+  if (d.price) doc.add_value(kSlotPrice, Xapian::sortable_serialise(*d.price));
+  doc.add_value(kSlotUpdated, Xapian::sortable_serialise(static_cast<double>(item.updated_seq)));
+  return doc;
+}
+
+}  // namespace trove::index_internal

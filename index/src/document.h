@@ -1,0 +1,63 @@
+// How an item becomes a Xapian document, and the term and value conventions that search relies
+// on. Private to index/.
+//
+// Terms (all produced by the Analyzer, so identical at index and query time):
+//   <word>            free-text term; wdf weighted by field: title 6, brand 3, categories and
+//                     tags 2, description 1. Title and brand carry positions (phrase search);
+//                     categories, tags and description do not (about a third of the postings).
+//   Z<stem>           Snowball stem of a word, same weights: stemmed matches rank below exact.
+//   P<prefix>         the first 1..3 characters of title and brand words (search-as-you-type on
+//                     short prefixes is one posting list, not a thousand-term expansion).
+//   XB<brand>         boolean filter terms (folded): brand, every prefix of every category path
+//   XC<path>          ("kitchen", "kitchen>cookware"), stock, attribute equality
+//   XS1 / XS0
+//   XA<key>=<value>
+// Values: kSlotPrice (sortable_serialise), kSlotUpdated (updated seq, for "newest").
+#pragma once
+
+#include <xapian.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trove/data/state.h"
+#include "trove/index/analyzer.h"
+
+namespace trove::index_internal {
+
+inline constexpr Xapian::valueno kSlotPrice = 0;
+inline constexpr Xapian::valueno kSlotUpdated = 1;
+inline constexpr unsigned kTitleWeight = 6;
+inline constexpr unsigned kBrandWeight = 3;
+inline constexpr unsigned kTagWeight = 2;
+inline constexpr unsigned kDescriptionWeight = 1;
+inline constexpr uint32_t kBrandPositionBase = 1000;  // phrases never span title and brand
+inline constexpr size_t kMaxTermBytes = 120;           // Xapian's limit is 245 with prefixes
+inline constexpr size_t kMaxPrefixChars = 3;
+
+// The category path "Kitchen > Cookware" folded level by level: "kitchen>cookware".
+std::string fold_path(const Analyzer& analyzer, std::string_view path);
+// Every prefix of a folded path: "a", "a>b", "a>b>c".
+std::vector<std::string> path_prefixes(const std::string& folded_path);
+// The attribute filter term for a key and a scalar value.
+std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
+// The first `n` code points of a UTF-8 string.
+std::string first_chars(std::string_view s, size_t n);
+
+class DocumentBuilder {
+ public:
+  explicit DocumentBuilder(const std::string& language);  // "none": no stemming
+  Xapian::Document build(const Item& item) const;
+  std::string stem(const std::string& term) const;  // "" when stemming is off or for numbers
+  const Analyzer& analyzer() const { return analyzer_; }
+
+ private:
+  void add_text(Xapian::Document& doc, std::string_view text, unsigned weight, bool positions,
+                uint32_t position_base, bool prefixes) const;
+  Analyzer analyzer_;
+  Xapian::Stem stemmer_;
+  bool stemming_ = false;
+};
+
+}  // namespace trove::index_internal

@@ -1,0 +1,59 @@
+// CatalogIndex's internals, shared by catalog_index.cpp (writing, recovery) and search.cpp
+// (queries). Private to index/.
+#pragma once
+
+#include <absl/container/flat_hash_set.h>
+#include <xapian.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "document.h"
+#include "query.h"
+#include "trove/index/catalog_index.h"
+
+namespace trove {
+
+struct CatalogIndex::Rep {
+  std::string dir;
+  IndexOptions opts;
+  uint64_t instance = 0;  // distinguishes readers of different indexes in thread_local caches
+  Store* store = nullptr;
+
+  std::mutex write_mu;  // one flush at a time; guards shards
+  std::vector<std::unique_ptr<Xapian::WritableDatabase>> shards;
+  std::vector<std::unique_ptr<index_internal::DocumentBuilder>> builders;  // one per shard
+
+  std::mutex pending_mu;  // guards pending (the Store listener adds under the state lock)
+  absl::flat_hash_set<ItemRef> pending;
+
+  std::atomic<uint64_t> generation{0};  // bumped after each commit: readers reopen
+  std::atomic<uint64_t> indexed_seq{0};
+  std::atomic<uint64_t> doc_count{0};
+
+  // Synonyms folded into a term map, rebuilt when a synonyms event has been applied since.
+  std::atomic<uint64_t> synonyms_version{1};
+  mutable std::mutex synonyms_mu;
+  mutable uint64_t synonyms_built = 0;
+  mutable std::shared_ptr<const index_internal::SynonymMap> synonyms;
+  // REQUIRES: called under the Store's read lock (reads state.synonyms()).
+  std::shared_ptr<const index_internal::SynonymMap> synonyms_for(const State& state) const;
+
+  std::string shard_path(unsigned i) const;
+  // The calling thread's analyzer + stemmer (Xapian::Stem is not thread-safe).
+  const index_internal::DocumentBuilder& query_builder() const;
+  // A reader of all shards for the calling thread, reopened if a commit happened since.
+  Xapian::Database& reader() const;
+};
+
+namespace index_internal {
+inline constexpr const char* kSeqKey = "trove.seq";
+inline constexpr const char* kConfigKey = "trove.config";
+inline Xapian::docid docid_of(ItemRef ref) { return static_cast<Xapian::docid>(ref) + 1; }
+inline ItemRef ref_of(Xapian::docid did) { return static_cast<ItemRef>(did - 1); }
+}  // namespace index_internal
+
+}  // namespace trove

@@ -1,0 +1,239 @@
+#include "query.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace trove::index_internal {
+namespace {
+
+bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+bool parse_double(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
+}
+
+Xapian::Query and_of(const std::vector<std::string>& terms) {
+  std::vector<Xapian::Query> qs;
+  for (const auto& t : terms) qs.emplace_back(t);
+  return qs.size() == 1 ? qs[0] : Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
+}
+
+}  // namespace
+
+Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty) {
+  if (q.size() > kMaxQueryBytes) {
+    return Status::invalid("query of " + std::to_string(q.size()) + " bytes is over the limit of " +
+                               std::to_string(kMaxQueryBytes),
+                           "q");
+  }
+  if (!valid_utf8(q)) return Status::invalid("query is not valid UTF-8", "q");
+  ParsedQuery out;
+  size_t i = 0;
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (i < q.size()) {
+    while (i < q.size() && is_space(q[i])) ++i;
+    if (i >= q.size()) break;
+    bool exclude = false;
+    if (q[i] == '-' && i + 1 < q.size() && !is_space(q[i + 1])) {
+      exclude = true;
+      ++i;
+    }
+    if (q[i] == '"') {
+      const size_t close = q.find('"', i + 1);
+      const size_t end = close == std::string_view::npos ? q.size() : close;
+      std::string text(q.substr(i + 1, end - i - 1));
+      i = close == std::string_view::npos ? q.size() : close + 1;
+      if (!text.empty()) {
+        out.clauses.push_back({exclude ? Clause::kExcludePhrase : Clause::kPhrase, std::move(text)});
+      }
+      continue;
+    }
+    size_t end = i;
+    while (end < q.size() && !is_space(q[end]) && q[end] != '"') ++end;
+    std::string word(q.substr(i, end - i));
+    i = end;
+    if (word == "*" && !exclude) {
+      out.match_all = true;
+      continue;
+    }
+    out.clauses.push_back({exclude ? Clause::kExcludeWord : Clause::kWord, std::move(word)});
+  }
+  if (out.clauses.size() > kMaxQueryWords) {
+    return Status::invalid("query has " + std::to_string(out.clauses.size()) +
+                               " words; the limit is " + std::to_string(kMaxQueryWords),
+                           "q");
+  }
+  if (out.clauses.empty() && !out.match_all && !allow_empty) {
+    return Status::invalid("expected a query (use * to list everything)", "q");
+  }
+  return out;
+}
+
+SynonymMap build_synonyms(const Analyzer& analyzer, const State& state) {
+  SynonymMap map;
+  auto terms_of = [&](const std::string& text) {
+    std::vector<Token> tokens;
+    analyzer.analyze(text, &tokens);
+    std::vector<std::string> out;
+    for (auto& t : tokens) {
+      if (!t.joined) out.push_back(std::move(t.text));
+    }
+    return out;
+  };
+  for (const auto& [id, syn] : state.synonyms()) {
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& s : syn.synonyms) groups.push_back(terms_of(s));
+    if (syn.input) {
+      auto in = terms_of(*syn.input);
+      if (in.size() != 1) continue;  // multi-word inputs are not matched (see docs/SEARCH.md)
+      for (const auto& g : groups) {
+        if (!g.empty()) map[in[0]].push_back(g);
+      }
+    } else {
+      for (size_t i = 0; i < groups.size(); ++i) {
+        if (groups[i].size() != 1) continue;
+        for (size_t j = 0; j < groups.size(); ++j) {
+          if (i != j && !groups[j].empty() && groups[j] != groups[i]) {
+            map[groups[i][0]].push_back(groups[j]);
+          }
+        }
+      }
+    }
+  }
+  return map;
+}
+
+Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
+                         const std::string& word, std::vector<std::string>* terms) {
+  std::vector<Token> tokens;
+  builder.analyzer().analyze(word, &tokens);
+  std::vector<std::string> parts;
+  std::string joined;
+  for (const auto& t : tokens) {
+    if (t.text.size() > kMaxTermBytes) continue;
+    if (t.joined) {
+      if (joined.empty()) joined = t.text;
+    } else {
+      parts.push_back(t.text);
+    }
+  }
+  if (parts.empty()) return Xapian::Query();
+  if (terms) terms->insert(terms->end(), parts.begin(), parts.end());
+  auto single = [&](const std::string& term) {
+    std::vector<Xapian::Query> alts{Xapian::Query(term)};
+    const std::string stem = builder.stem(term);
+    if (!stem.empty()) {
+      alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("Z" + stem), kStemWeight);
+    }
+    if (auto it = synonyms.find(term); it != synonyms.end()) {
+      for (const auto& group : it->second) {
+        alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
+      }
+    }
+    return alts.size() == 1 ? alts[0] : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());
+  };
+  if (parts.size() == 1) return single(parts[0]);
+  // A compound: every part (each with its stem) or the joined form.
+  std::vector<Xapian::Query> each;
+  for (const auto& p : parts) each.push_back(single(p));
+  Xapian::Query all(Xapian::Query::OP_AND, each.begin(), each.end());
+  if (joined.empty()) return all;
+  return Xapian::Query(Xapian::Query::OP_OR, all, Xapian::Query(joined));
+}
+
+Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& text) {
+  std::vector<Token> tokens;
+  builder.analyzer().analyze(text, &tokens);
+  std::vector<Xapian::Query> terms;
+  for (const auto& t : tokens) {
+    if (!t.joined && t.text.size() <= kMaxTermBytes) terms.emplace_back(t.text);
+  }
+  if (terms.empty()) return Xapian::Query();
+  if (terms.size() == 1) return terms[0];
+  return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(),
+                       static_cast<Xapian::termcount>(terms.size()));
+}
+
+Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<std::string>& filters) {
+  std::vector<Xapian::Query> all;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const std::string path = "filters[" + std::to_string(i) + "]";
+    const std::string& f = filters[i];
+    if (!valid_utf8(f) || f.size() > 1024) {
+      return Status::invalid("filter is not valid UTF-8 or longer than 1024 bytes", path);
+    }
+    size_t op_pos = f.find_first_of("=<>");
+    if (op_pos == std::string::npos || op_pos == 0) {
+      return Status::invalid("expected field=value (or price>=x, price<=x, price=lo..hi), got \"" +
+                                 f + "\"",
+                             path);
+    }
+    const std::string field = f.substr(0, op_pos);
+    std::string op(1, f[op_pos]);
+    size_t value_pos = op_pos + 1;
+    if ((op == "<" || op == ">") && value_pos < f.size() && f[value_pos] == '=') {
+      op += '=';
+      ++value_pos;
+    }
+    const std::string value = f.substr(value_pos);
+    if (field == "price") {
+      double lo = -HUGE_VAL, hi = HUGE_VAL;
+      bool ok = true;
+      if (op == ">=") {
+        ok = parse_double(value, &lo);
+      } else if (op == "<=") {
+        ok = parse_double(value, &hi);
+      } else if (op == "=") {
+        const size_t dots = value.find("..");
+        if (dots == std::string::npos) {
+          ok = parse_double(value, &lo);
+          hi = lo;
+        } else {
+          const std::string a = value.substr(0, dots), b = value.substr(dots + 2);
+          ok = (a.empty() || parse_double(a, &lo)) && (b.empty() || parse_double(b, &hi));
+        }
+      } else {
+        ok = false;
+      }
+      if (!ok || lo > hi) {
+        return Status::invalid("expected price=lo..hi, price>=x or price<=x with numbers, got \"" +
+                                   f + "\"",
+                               path);
+      }
+      if (std::isinf(lo)) {
+        all.emplace_back(Xapian::Query::OP_VALUE_LE, kSlotPrice, Xapian::sortable_serialise(hi));
+      } else if (std::isinf(hi)) {
+        all.emplace_back(Xapian::Query::OP_VALUE_GE, kSlotPrice, Xapian::sortable_serialise(lo));
+      } else {
+        all.emplace_back(Xapian::Query::OP_VALUE_RANGE, kSlotPrice, Xapian::sortable_serialise(lo),
+                         Xapian::sortable_serialise(hi));
+      }
+      continue;
+    }
+    if (op != "=") return Status::invalid("only price takes < or >; use " + field + "=value", path);
+    if (field == "brand") {
+      all.emplace_back("XB" + analyzer.fold(value));
+    } else if (field == "category") {
+      all.emplace_back("XC" + fold_path(analyzer, value));
+    } else if (field == "in_stock") {
+      if (value != "true" && value != "false") {
+        return Status::invalid("expected in_stock=true or in_stock=false", path);
+      }
+      all.emplace_back(value == "true" ? "XS1" : "XS0");
+    } else if (field.rfind("attributes.", 0) == 0 && field.size() > 11) {
+      all.emplace_back(attribute_term(analyzer, field.substr(11), value));
+    } else {
+      return Status::invalid("unknown filter field \"" + field +
+                                 "\"; expected brand, category, price, in_stock or attributes.<name>",
+                             path);
+    }
+  }
+  if (all.empty()) return Xapian::Query::MatchAll;
+  return all.size() == 1 ? all[0] : Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+}
+
+}  // namespace trove::index_internal

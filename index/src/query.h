@@ -1,0 +1,47 @@
+// Parsing what a user typed and the filters they chose into Xapian queries. Private to index/.
+#pragma once
+
+#include <xapian.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "document.h"
+#include "trove/data/status.h"
+#include "trove/index/catalog_index.h"
+
+namespace trove::index_internal {
+
+inline constexpr size_t kMaxQueryBytes = 512;
+inline constexpr size_t kMaxQueryWords = 32;
+inline constexpr double kStemWeight = 0.5;     // a stemmed match counts half an exact one
+inline constexpr double kSynonymWeight = 0.8;
+
+// One clause of the user's query.
+struct Clause {
+  enum Kind { kWord, kPhrase, kExcludeWord, kExcludePhrase } kind = kWord;
+  std::string text;  // as typed
+};
+
+// `"dark chocolate" -milk nuts` -> phrase, exclusion, word. `*` alone matches everything.
+struct ParsedQuery {
+  std::vector<Clause> clauses;
+  bool match_all = false;
+};
+Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty);
+
+// Folded single-word term -> alternative term groups (each group: terms that must all match).
+using SynonymMap = std::map<std::string, std::vector<std::vector<std::string>>>;
+SynonymMap build_synonyms(const Analyzer& analyzer, const State& state);
+
+// The query for one typed word: exact term OR its stem (scaled down) OR its synonyms; for a
+// compound ("t-light"): its parts together, or joined. Empty when the word has no terms.
+Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
+                         const std::string& word, std::vector<std::string>* terms);
+Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& text);
+
+// Filters ("brand=Acme", ...) as one boolean query; MatchAll when there are none.
+Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<std::string>& filters);
+
+}  // namespace trove::index_internal
