@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common.h"
+#include "index_util.h"
 #include "line_reader.h"
 #include "trove/data/events.h"
 #include "trove/data/store.h"
@@ -176,6 +177,12 @@ int run_ingest(const IngestOptions& o) {
   print_warnings(kName, report.warnings);
   if (!store.ok()) return fail(kName, store.status());
 
+  // The catalog index follows the store: catalog events mark items, one flush at the end.
+  std::vector<std::string> index_warnings;
+  auto index = open_index(*store.value(), &index_warnings);
+  print_warnings(kName, index_warnings);
+  if (!index.ok()) return fail(kName, index.status());
+
   const auto t0 = std::chrono::steady_clock::now();
   Totals totals;
   BatchCommitter committer(*store.value(), o.ack, totals);
@@ -218,6 +225,7 @@ int run_ingest(const IngestOptions& o) {
   // The lines parsed before a stop or a read error are still journaled.
   if (fatal.ok()) fatal = committer.submit(std::move(batch));
   if (fatal.ok()) fatal = committer.collect();
+  if (fatal.ok()) fatal = index.value()->flush();
   if (fatal.ok() && !reader.status().ok()) {
     fatal = Status::io_error("reading " + o.input + ": " + reader.status().message());
   }

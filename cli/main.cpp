@@ -10,6 +10,12 @@
 
 #include "common.h"
 
+namespace trove::cli {
+Command add_import_command(CLI::App& root);   // cmd_import.cpp
+Command add_search_command(CLI::App& root);   // cmd_search.cpp
+Command add_suggest_command(CLI::App& root);  // cmd_search.cpp
+}  // namespace trove::cli
+
 int main(int argc, char** argv) {
   using namespace trove::cli;
   CLI::App app{"trove: real-time recommendations and typo-tolerant product search"};
@@ -23,6 +29,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {
       add_ingest_command(app), add_replay_command(app), add_snapshot_command(app),
       add_stats_command(app),  add_schema_command(app), add_generate_command(app),
+      add_import_command(app), add_search_command(app), add_suggest_command(app),
   };
 
   try {

@@ -310,6 +310,47 @@ std::string serialize_event(const Event& event) {
   return out;
 }
 
+namespace {
+template <class M>
+constexpr bool is_text(const M*) {
+  return std::is_same_v<M, std::string> || std::is_same_v<M, std::optional<std::string>>;
+}
+template <class M>
+constexpr bool is_text_list(const M*) {
+  return std::is_same_v<M, std::vector<std::string>> ||
+         std::is_same_v<M, std::optional<std::vector<std::string>>>;
+}
+
+template <class T>
+size_t text_limit(std::string_view field) {
+  if (field == "attributes") {
+    bool has = false;
+    for_each_field<T>([&](const auto& f, size_t) { has = has || f.name == "attributes"; });
+    return has ? kMaxAttributeText : 0;
+  }
+  size_t limit = 0;
+  for_each_field<T>([&](const auto& f, size_t) {
+    using M = std::remove_cvref_t<decltype(std::declval<T>().*f.member)>;
+    if (f.name != field) return;
+    if (is_text(static_cast<const M*>(nullptr))) limit = f.spec.max_len;
+    if (is_text_list(static_cast<const M*>(nullptr))) limit = f.spec.item_max_len;
+  });
+  return limit;
+}
+
+using LimitFn = size_t (*)(std::string_view);
+constexpr LimitFn kLimitFns[] = {
+#define TROVE_X(name, group) &text_limit<name>,
+    TROVE_EVENT_TYPES(TROVE_X)
+#undef TROVE_X
+};
+}  // namespace
+
+size_t max_text_length(EventType type, std::string_view field) {
+  const auto i = static_cast<size_t>(type);
+  return i >= 1 && i <= kEventTypeCount ? kLimitFns[i - 1](field) : 0;
+}
+
 std::string event_schema_json(EventType type) {
   const auto i = static_cast<size_t>(type);
   if (i < 1 || i > kEventTypeCount) return {};

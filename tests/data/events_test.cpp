@@ -848,3 +848,21 @@ TEST_CASE("the schema index lists every event type once", "[events][schema]") {
 }
 
 }  // namespace
+
+TEST_CASE("max_text_length reads the limits from the field table", "[events]") {
+  using trove::EventType;
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "title") == 1000);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "brand") == 1000);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "description") == 20000);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "tags") == 256);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "attributes") == 1000);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "price") == 0);
+  CHECK(trove::max_text_length(EventType::kItemUpsert, "no_such_field") == 0);
+  CHECK(trove::max_text_length(EventType::kDetailItemView, "attributes") == 0);
+  // Over the limit by one code point is refused by the parser itself.
+  trove::EventParser parser;
+  std::string brand(1001, 'b');
+  auto r = parser.parse(R"({"type":"ItemUpsert","id":"a","title":"t","brand":")" + brand + "\"}");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().path() == "brand");
+}

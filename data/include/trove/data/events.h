@@ -385,6 +385,11 @@ class EventParser {
 std::string serialize_event(const Event& event);
 void serialize_event(const Event& event, std::string* out);  // appends
 
+// The longest text (in code points) a field of an event kind accepts, from its field table:
+// for a string or a list of strings, per string; for "attributes", per attribute text value.
+// 0 when the kind has no such text field. Lets importers truncate without copying limits.
+size_t max_text_length(EventType type, std::string_view field);
+
 // JSON Schema (draft 2020-12) of one event kind, and the index listing them all.
 std::string event_schema_json(EventType type);
 std::string event_schema_index_json();

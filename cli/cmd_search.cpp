@@ -1,0 +1,153 @@
+// `trove search` and `trove suggest`: the library's search and search-as-you-type calls on a
+// data directory, for people and scripts (--json). The HTTP endpoints call the same functions.
+#include <cstdio>
+#include <iostream>
+
+#include "common.h"
+#include "index_util.h"
+
+namespace trove::cli {
+namespace {
+
+struct SearchArgs {
+  std::string data_dir;
+  std::string q;
+  std::vector<std::string> filters;
+  std::vector<std::string> facets;
+  std::string sort = "relevance";
+  size_t page = 1;
+  size_t per_page = 10;
+  bool explain = false;
+  bool json = false;
+};
+
+struct SuggestArgs {
+  std::string data_dir;
+  std::string q;
+  std::vector<std::string> filters;
+  size_t items = 5;
+  size_t completions = 5;
+  bool json = false;
+};
+
+// Opens the store and its index; on failure prints and returns nullptrs.
+struct Opened {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<CatalogIndex> index;
+};
+Result<Opened> open_all(const std::string& data_dir, std::string_view command) {
+  OpenReport report;
+  auto store = open_existing_store(data_dir, &report);
+  if (!store.ok()) return store.status();
+  print_warnings(command, report.warnings);
+  std::vector<std::string> warnings;
+  auto index = open_index(*store.value(), &warnings);
+  if (!index.ok()) return index.status();
+  print_warnings(command, warnings);
+  return Opened{std::move(store).value(), std::move(index).value()};
+}
+
+int run_search(const SearchArgs& a) {
+  auto opened = open_all(a.data_dir, "search");
+  if (!opened.ok()) return fail("search", opened.status());
+  SearchRequest req;
+  req.q = a.q;
+  req.filters = a.filters;
+  req.facets = a.facets;
+  req.page = a.page;
+  req.per_page = a.per_page;
+  req.explain = a.explain;
+  if (a.sort == "price_asc") req.sort = SortOrder::kPriceAsc;
+  if (a.sort == "price_desc") req.sort = SortOrder::kPriceDesc;
+  if (a.sort == "popularity") req.sort = SortOrder::kPopularity;
+  if (a.sort == "newest") req.sort = SortOrder::kNewest;
+  auto res = opened->index->search(req);
+  if (!res.ok()) return fail("search", res.status());
+  if (a.json) {
+    std::cout << search_response_json(*res, a.explain).dump() << "\n";
+    return kExitOk;
+  }
+  std::printf("%llu %s (%.2f ms)\n", static_cast<unsigned long long>(res->total),
+              res->total_exact ? "matches" : "matches (estimated)", res->took_ms);
+  if (!res->dropped_terms.empty()) {
+    std::string dropped;
+    for (const auto& d : res->dropped_terms) dropped += (dropped.empty() ? "" : ", ") + d;
+    std::printf("no item matched every word; showing matches without: %s\n", dropped.c_str());
+  }
+  for (const auto& h : res->hits) {
+    std::printf("  %-14s %8.3f  %s", h.id.c_str(), h.score, h.title_highlighted.c_str());
+    if (h.brand) std::printf("  [%s]", h.brand->c_str());
+    if (h.price) std::printf("  %.2f", *h.price);
+    std::printf("\n");
+    if (a.explain && !h.matched_terms.empty()) {
+      std::string terms;
+      for (const auto& t : h.matched_terms) terms += " " + t;
+      std::printf("                 matched:%s\n", terms.c_str());
+    }
+  }
+  for (const auto& f : res->facets) {
+    std::printf("facet %s:", f.field.c_str());
+    for (const auto& v : f.values) {
+      std::printf(" %s (%llu);", v.value.c_str(), static_cast<unsigned long long>(v.count));
+    }
+    std::printf("\n");
+  }
+  if (a.explain) std::printf("query: %s\n", res->query_explained.c_str());
+  return kExitOk;
+}
+
+int run_suggest(const SuggestArgs& a) {
+  auto opened = open_all(a.data_dir, "suggest");
+  if (!opened.ok()) return fail("suggest", opened.status());
+  SuggestRequest req;
+  req.q = a.q;
+  req.filters = a.filters;
+  req.items = a.items;
+  req.completions = a.completions;
+  auto res = opened->index->suggest(req);
+  if (!res.ok()) return fail("suggest", res.status());
+  if (a.json) {
+    std::cout << suggest_response_json(*res).dump() << "\n";
+    return kExitOk;
+  }
+  std::printf("completions (%.2f ms):\n", res->took_ms);
+  for (const auto& c : res->completions) std::printf("  %s\n", c.c_str());
+  std::printf("items:\n");
+  for (const auto& h : res->items) std::printf("  %-14s %s\n", h.id.c_str(), h.title_highlighted.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_search_command(CLI::App& root) {
+  auto a = std::make_shared<SearchArgs>();
+  CLI::App* app = root.add_subcommand("search", "Full-text search of the catalog");
+  app->add_option("--data-dir", a->data_dir, "Data directory")->required();
+  app->add_option("query", a->q, "What to search for: words, \"phrases\", -exclusions, * for all")
+      ->required();
+  app->add_option("--filter", a->filters,
+                  "brand=X, category=A > B, price=10..50, price>=10, in_stock=true, "
+                  "attributes.color=red (repeatable; all must hold)");
+  app->add_option("--facets", a->facets, "brand, category, price")->delimiter(',');
+  app->add_option("--sort", a->sort, "relevance, price_asc, price_desc, popularity, newest")
+      ->check(CLI::IsMember({"relevance", "price_asc", "price_desc", "popularity", "newest"}));
+  app->add_option("--page", a->page, "Page, from 1");
+  app->add_option("--per-page", a->per_page, "Hits per page, 1..100");
+  app->add_flag("--explain", a->explain, "Show the matched terms and the query");
+  app->add_flag("--json", a->json, "Print one JSON object");
+  return {app, [a] { return run_search(*a); }};
+}
+
+Command add_suggest_command(CLI::App& root) {
+  auto a = std::make_shared<SuggestArgs>();
+  CLI::App* app = root.add_subcommand("suggest", "Search-as-you-type: the last word is a prefix");
+  app->add_option("--data-dir", a->data_dir, "Data directory")->required();
+  app->add_option("query", a->q, "The text typed so far")->required();
+  app->add_option("--filter", a->filters, "As for search");
+  app->add_option("--items", a->items, "Items to return");
+  app->add_option("--completions", a->completions, "Query completions to return");
+  app->add_flag("--json", a->json, "Print one JSON object");
+  return {app, [a] { return run_suggest(*a); }};
+}
+
+}  // namespace trove::cli
