@@ -5,10 +5,12 @@
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 #include <unicode/ustring.h>
+#include <unicode/utf8.h>
 
 #include <array>
 #include <cassert>
 #include <string_view>
+#include <vector>
 
 namespace trove {
 namespace {
@@ -178,28 +180,31 @@ void Analyzer::analyze(std::string_view text, std::vector<Token>* out,
 
 void Analyzer::word_spans(std::string_view text,
                           std::vector<std::pair<size_t, size_t>>* out) const {
-  const icu::UnicodeString u =
-      icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  // Decoded by hand so that every UTF-16 offset maps back to a byte offset of `text`: an
+  // invalid sequence becomes one U+FFFD (as fromUTF8 makes it) but spans its own bytes, not
+  // U+FFFD's three.
+  icu::UnicodeString u;
+  std::vector<size_t> byte_at;  // byte offset of each UTF-16 unit, then text.size()
+  byte_at.reserve(text.size() + 1);
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto len = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < len;) {
+    const auto begin = static_cast<size_t>(i);
+    UChar32 c;
+    U8_NEXT(s, i, len, c);
+    if (c < 0) c = 0xFFFD;
+    u.append(c);
+    byte_at.push_back(begin);
+    if (U16_LENGTH(c) == 2) byte_at.push_back(begin);
+  }
+  byte_at.push_back(text.size());
   icu::BreakIterator* it = word_iterator();
   if (it == nullptr || u.isEmpty()) return;
   it->setText(u);
-  // UTF-16 offsets to UTF-8 byte offsets, walking forward once.
-  int32_t u16 = 0;
-  size_t u8 = 0;
-  auto advance_to = [&](int32_t target) {
-    while (u16 < target) {
-      const UChar32 c = u.char32At(u16);
-      u16 += U16_LENGTH(c);
-      u8 += U8_LENGTH(c);
-    }
-    return u8;
-  };
   int32_t start = it->first();
   for (int32_t end = it->next(); end != icu::BreakIterator::DONE; start = end, end = it->next()) {
     if (it->getRuleStatus() < UBRK_WORD_NONE_LIMIT) continue;
-    const size_t b = advance_to(start);
-    const size_t e = advance_to(end);
-    out->emplace_back(b, std::min(e, text.size()));
+    out->emplace_back(byte_at[static_cast<size_t>(start)], byte_at[static_cast<size_t>(end)]);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -19,7 +20,8 @@ std::atomic<uint64_t> g_instances{0};
 constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
 
 std::string config_string(const IndexOptions& o) {
-  return "trove-index v1 shards=" + std::to_string(o.shards) + " language=" + o.language;
+  // v2: documents carry their item ref in kSlotRef (older indexes are rebuilt).
+  return "trove-index v2 shards=" + std::to_string(o.shards) + " language=" + o.language;
 }
 
 bool is_catalog(EventType t) {
@@ -40,6 +42,29 @@ uint64_t dir_bytes(const std::string& dir) {
 }
 
 }  // namespace
+
+// Damage a read or write ran into (Xapian cannot check a whole database cheaply at open):
+// the next attach sees the mark and rebuilds. The rebuild removes the directory, mark included.
+void CatalogIndex::Rep::mark_damaged(const std::string& what) const {
+  if (FILE* f = std::fopen((fs::path(dir) / kDamagedFile).c_str(), "w")) {
+    std::fputs(what.c_str(), f);
+    std::fclose(f);
+  }
+}
+
+std::string CatalogIndex::Rep::damage_mark() const {
+  const fs::path path = fs::path(dir) / kDamagedFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return {};
+  std::string what;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[512];
+    const size_t n = std::fread(buf, 1, sizeof buf, f);
+    what.assign(buf, n);
+    std::fclose(f);
+  }
+  return what.empty() ? std::string("marked by a failed read") : what;
+}
 
 std::string CatalogIndex::Rep::shard_path(unsigned i) const {
   return (fs::path(dir) / ("shard-" + std::to_string(i))).string();
@@ -114,16 +139,45 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
   Rep& r = *rep_;
   r.store = &store;
   std::unique_lock lock(r.write_mu);
+  // Follow the store before reading its seq: an event applied while the journal is scanned
+  // below is then pending here, rather than in neither the scan nor the listener.
+  store.add_listener([&r](uint64_t, const Event& e, const State& s) {
+    if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
+      r.synonyms_version.fetch_add(1);
+    }
+    if (!is_catalog(e.type())) return;
+    std::visit([&](const auto& b) {
+      if constexpr (requires { b.id; }) {
+        if (auto ref = s.item_ref(b.id)) {
+          std::lock_guard p(r.pending_mu);
+          r.pending.insert(*ref);
+        }
+      }
+    }, e.body);
+  });
   // Open the shards; anything wrong with them means rebuilding from the State.
   uint64_t seq = UINT64_MAX;
   bool rebuild = false;
   std::string why;
+  if (std::string mark = r.damage_mark(); !mark.empty()) {
+    rebuild = true;
+    why = "damaged (" + mark + ")";
+  }
   try {
     std::error_code ec;
     fs::create_directories(r.dir, ec);
-    for (unsigned i = 0; i < r.opts.shards; ++i) {
+    for (unsigned i = 0; i < r.opts.shards && !rebuild; ++i) {
       auto db = std::make_unique<Xapian::WritableDatabase>(
           r.shard_path(i), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+      // Glass opens the termlist and position tables lazily: read one document through all
+      // of them, so that a damaged table root is found now rather than by every search.
+      if (db->get_doccount() > 0) {
+        Xapian::Document doc = db->get_document(*db->postlist_begin(""));
+        (void)doc.get_value(kSlotRef);
+        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+          if (t.positionlist_count() > 0) break;
+        }
+      }
       const std::string config = db->get_metadata(kConfigKey);
       const std::string s = db->get_metadata(kSeqKey);
       if (config != config_string(r.opts)) {
@@ -134,7 +188,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
       r.shards.push_back(std::move(db));
     }
     // A shard left over from a larger shard count would shadow nothing but waste disk.
-    if (fs::exists(r.shard_path(r.opts.shards))) rebuild = true, why = "shard count changed";
+    if (!rebuild && fs::exists(r.shard_path(r.opts.shards))) {
+      rebuild = true, why = "shard count changed";
+    }
   } catch (const Xapian::Error& e) {
     rebuild = true;
     why = "damaged (" + xapian_error(e) + ")";
@@ -144,7 +200,13 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
   }
 
   uint64_t state_seq = 0;
-  store.read([&](const State& s) { state_seq = s.last_seq(); });
+  size_t state_items = 0;
+  store.read([&](const State& s) {
+    state_seq = s.last_seq();
+    state_items = s.item_count();
+  });
+  // A new index over a catalog that has items: the index was deleted (or never built).
+  if (rebuild && why == "new index" && state_items > 0) why = "missing";
   if (!rebuild && seq > state_seq) {
     rebuild = true;
     why = "ahead of the journal (seq " + std::to_string(seq) + " > " + std::to_string(state_seq) + ")";
@@ -207,20 +269,6 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
     }
   }
 
-  store.add_listener([&r](uint64_t, const Event& e, const State& s) {
-    if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
-      r.synonyms_version.fetch_add(1);
-    }
-    if (!is_catalog(e.type())) return;
-    std::visit([&](const auto& b) {
-      if constexpr (requires { b.id; }) {
-        if (auto ref = s.item_ref(b.id)) {
-          std::lock_guard p(r.pending_mu);
-          r.pending.insert(*ref);
-        }
-      }
-    }, e.body);
-  });
   lock.unlock();
   return flush();
 }
@@ -268,7 +316,7 @@ Status CatalogIndex::flush() {
           if (ref % n != shard) continue;
           const Xapian::docid local = ref / n + 1;
           if (item) {
-            db.replace_document(local, builder.build(*item));
+            db.replace_document(local, builder.build(ref, *item));
           } else {
             try {
               db.delete_document(local);
@@ -276,8 +324,16 @@ Status CatalogIndex::flush() {
             }
           }
         }
-        db.set_metadata(kSeqKey, std::to_string(seq));
-        db.commit();
+        // One commit (and its fsyncs) per flush, not per chunk: Xapian still writes its
+        // buffer out past its own threshold, and an interrupted flush leaves the old seq, so
+        // the next attach redoes the work.
+        if (!more) {
+          db.set_metadata(kSeqKey, std::to_string(seq));
+          db.commit();
+        }
+      } catch (const Xapian::DatabaseCorruptError& e) {
+        errors[shard] = xapian_error(e);
+        r.mark_damaged(errors[shard]);
       } catch (const Xapian::Error& e) {
         errors[shard] = xapian_error(e);
       }
@@ -298,6 +354,7 @@ Status CatalogIndex::flush() {
         return Status::io_error("index write failed: " + e);
       }
     }
+    if (more) continue;
     uint64_t docs = 0;
     for (auto& db : r.shards) docs += db->get_doccount();
     r.doc_count.store(docs);

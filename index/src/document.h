@@ -5,14 +5,19 @@
 //   <word>            free-text term; wdf weighted by field: title 6, brand 3, categories and
 //                     tags 2, description 1. Title and brand carry positions (phrase search);
 //                     categories, tags and description do not (about a third of the postings).
-//   Z<stem>           Snowball stem of a word, same weights: stemmed matches rank below exact.
+//   Z<stem>           Snowball stem of a word when it differs from the word, same weights
+//                     (where they agree, <word> itself lists the document): stemmed matches
+//                     rank below exact ones.
 //   P<prefix>         the first 1..3 characters of title and brand words (search-as-you-type on
 //                     short prefixes is one posting list, not a thousand-term expansion).
 //   XB<brand>         boolean filter terms (folded): brand, every prefix of every category path
 //   XC<path>          ("kitchen", "kitchen>cookware"), stock, attribute equality
 //   XS1 / XS0
 //   XA<key>=<value>
-// Values: kSlotPrice (sortable_serialise), kSlotUpdated (updated seq, for "newest").
+// Values: kSlotPrice (sortable_serialise), kSlotUpdated (updated seq, for "newest"), kSlotRef
+// (the item ref, 4 bytes big-endian). KeyMakers and MatchSpies must read the ref from kSlotRef:
+// over several shards, Xapian::Document::get_docid() is the shard's own docid, not the
+// combined one.
 #pragma once
 
 #include <xapian.h>
@@ -28,6 +33,7 @@ namespace trove::index_internal {
 
 inline constexpr Xapian::valueno kSlotPrice = 0;
 inline constexpr Xapian::valueno kSlotUpdated = 1;
+inline constexpr Xapian::valueno kSlotRef = 2;
 inline constexpr unsigned kTitleWeight = 6;
 inline constexpr unsigned kBrandWeight = 3;
 inline constexpr unsigned kTagWeight = 2;
@@ -40,15 +46,20 @@ inline constexpr size_t kMaxPrefixChars = 3;
 std::string fold_path(const Analyzer& analyzer, std::string_view path);
 // Every prefix of a folded path: "a", "a>b", "a>b>c".
 std::vector<std::string> path_prefixes(const std::string& folded_path);
+// The brand filter term ("XB" + folded brand, capped like attribute terms: Xapian refuses
+// terms over 245 bytes, and a brand may have 256 characters).
+std::string brand_term(const Analyzer& analyzer, std::string_view brand);
 // The attribute filter term for a key and a scalar value.
 std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
 // The first `n` code points of a UTF-8 string.
 std::string first_chars(std::string_view s, size_t n);
+// The item ref a document stores in kSlotRef; UINT32_MAX when absent.
+ItemRef ref_of_document(const Xapian::Document& doc);
 
 class DocumentBuilder {
  public:
   explicit DocumentBuilder(const std::string& language);  // "none": no stemming
-  Xapian::Document build(const Item& item) const;
+  Xapian::Document build(ItemRef ref, const Item& item) const;
   std::string stem(const std::string& term) const;  // "" when stemming is off or for numbers
   const Analyzer& analyzer() const { return analyzer_; }
 

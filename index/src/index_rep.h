@@ -5,7 +5,10 @@
 #include <absl/container/flat_hash_set.h>
 #include <xapian.h>
 
+#include <absl/container/flat_hash_map.h>
+
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,7 +45,25 @@ struct CatalogIndex::Rep {
   // REQUIRES: called under the Store's read lock (reads state.synonyms()).
   std::shared_ptr<const index_internal::SynonymMap> synonyms_for(const State& state) const;
 
+  // Search-as-you-type on a lone prefix (no earlier words, no filters) is the common
+  // keystroke and the costly one ("c" matches a third of a catalog), so its answer is kept:
+  // the most popular items under the prefix and its most frequent completions. An entry is
+  // recomputed when the index changed and it is older than kPrefixFresh, or when older than
+  // kPrefixMaxAge (popularity moves with every event).
+  struct PrefixAnswer {
+    std::vector<ItemRef> items;
+    std::vector<std::string> completions;
+    uint64_t generation = 0;
+    std::chrono::steady_clock::time_point computed;
+  };
+  mutable std::mutex prefix_mu;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const PrefixAnswer>> prefix_cache;
+
   std::string shard_path(unsigned i) const;
+  // Leaves a mark in the directory that makes the next attach() rebuild (best effort), and
+  // reads it back ("" when unmarked).
+  void mark_damaged(const std::string& what) const;
+  std::string damage_mark() const;
   // The calling thread's analyzer + stemmer (Xapian::Stem is not thread-safe).
   const index_internal::DocumentBuilder& query_builder() const;
   // A reader of all shards for the calling thread, reopened if a commit happened since.
@@ -52,6 +73,7 @@ struct CatalogIndex::Rep {
 namespace index_internal {
 inline constexpr const char* kSeqKey = "trove.seq";
 inline constexpr const char* kConfigKey = "trove.config";
+inline constexpr const char* kDamagedFile = "DAMAGED";
 inline Xapian::docid docid_of(ItemRef ref) { return static_cast<Xapian::docid>(ref) + 1; }
 inline ItemRef ref_of(Xapian::docid did) { return static_cast<ItemRef>(did - 1); }
 }  // namespace index_internal

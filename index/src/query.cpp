@@ -127,7 +127,12 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
     std::vector<Xapian::Query> alts{Xapian::Query(term)};
     const std::string stem = builder.stem(term);
     if (!stem.empty()) {
+      // Documents whose word stems to `stem`: under Z<stem> when the word differs from its
+      // stem, under the bare term when the word is the stem itself (document.cpp).
       alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("Z" + stem), kStemWeight);
+      if (stem != term) {
+        alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(stem), kStemWeight);
+      }
     }
     if (auto it = synonyms.find(term); it != synonyms.end()) {
       for (const auto& group : it->second) {
@@ -216,7 +221,7 @@ Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<s
     }
     if (op != "=") return Status::invalid("only price takes < or >; use " + field + "=value", path);
     if (field == "brand") {
-      all.emplace_back("XB" + analyzer.fold(value));
+      all.emplace_back(brand_term(analyzer, value));
     } else if (field == "category") {
       all.emplace_back("XC" + fold_path(analyzer, value));
     } else if (field == "in_stock") {
@@ -225,14 +230,28 @@ Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<s
       }
       all.emplace_back(value == "true" ? "XS1" : "XS0");
     } else if (field.rfind("attributes.", 0) == 0 && field.size() > 11) {
-      all.emplace_back(attribute_term(analyzer, field.substr(11), value));
+      // Numbers are indexed in their shortest form ("3", not "3.0"): a value that is a number
+      // matches that form too.
+      const std::string key = field.substr(11);
+      Xapian::Query q(attribute_term(analyzer, key, value));
+      double number = 0;
+      if (parse_double(value, &number)) {
+        char buf[32];
+        const auto r = std::to_chars(buf, buf + sizeof buf, number);
+        const std::string_view shortest(buf, static_cast<size_t>(r.ptr - buf));
+        if (shortest != value) {
+          q = Xapian::Query(Xapian::Query::OP_OR, q,
+                            Xapian::Query(attribute_term(analyzer, key, shortest)));
+        }
+      }
+      all.push_back(q);
     } else {
       return Status::invalid("unknown filter field \"" + field +
                                  "\"; expected brand, category, price, in_stock or attributes.<name>",
                              path);
     }
   }
-  if (all.empty()) return Xapian::Query::MatchAll;
+  if (all.empty()) return match_all();
   return all.size() == 1 ? all[0] : Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
 }
 

@@ -41,7 +41,12 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
                          const std::string& word, std::vector<std::string>* terms);
 Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& text);
 
-// Filters ("brand=Acme", ...) as one boolean query; MatchAll when there are none.
+// A query matching every document. Never Xapian::Query::MatchAll: that is one static object
+// whose reference count (not atomic in Xapian 1.4) every copy updates, so searches copying it
+// on several threads at once corrupt it and crash.
+inline Xapian::Query match_all() { return Xapian::Query(std::string()); }
+
+// Filters ("brand=Acme", ...) as one boolean query; match_all() when there are none.
 Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<std::string>& filters);
 
 }  // namespace trove::index_internal

@@ -40,7 +40,7 @@ class StateKey : public Xapian::KeyMaker {
   enum Kind { kPopularity, kPriceAsc, kPriceDesc };
   StateKey(const State& s, Kind k) : s_(s), k_(k) {}
   std::string operator()(const Xapian::Document& doc) const override {
-    const ItemRef ref = ref_of(doc.get_docid());
+    const ItemRef ref = ref_of_document(doc);  // not get_docid(): that is the shard's docid
     if (k_ == kPopularity) return Xapian::sortable_serialise(popularity(s_, ref));
     const Item* item = s_.item_at(ref);
     if (!item || !item->data.price) return k_ == kPriceAsc ? std::string("\xff\xff") : std::string();
@@ -58,7 +58,7 @@ class FacetSpy : public Xapian::MatchSpy {
   FacetSpy(const State& s, bool brand, bool category, bool price)
       : s_(s), brand_(brand), category_(category), price_(price) {}
   void operator()(const Xapian::Document& doc, double) override {
-    const Item* item = s_.item_at(ref_of(doc.get_docid()));
+    const Item* item = s_.item_at(ref_of_document(doc));
     if (!item) return;
     const ItemUpsert& d = item->data;
     if (brand_ && d.brand) ++brands_[*d.brand];
@@ -194,7 +194,7 @@ Status check_paging(size_t page, size_t per_page) {
 }
 
 Xapian::Query and_all(const std::vector<Xapian::Query>& qs) {
-  if (qs.empty()) return Xapian::Query::MatchAll;
+  if (qs.empty()) return match_all();
   return qs.size() == 1 ? qs[0] : Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
 }
 
@@ -259,34 +259,41 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       Xapian::Query query = compose(keep);
       enquire.set_query(query);
       // Relax: when all words together find nothing, drop as few as possible, keeping the
-      // combination that finds the most.
+      // combination that finds the most. A word that finds nothing on its own is in no
+      // combination that finds something, so it goes first; the search over combinations then
+      // covers the first kMaxRelaxWords of the others (at most 2^8 probes).
       if (words.size() > 1 && enquire.get_mset(0, 1).empty()) {
-        const size_t n = std::min(words.size(), kMaxRelaxWords);
-        bool found = false;
-        for (size_t drop = 1; drop < n && !found; ++drop) {
+        auto count = [&](const std::vector<size_t>& k) {
+          Xapian::Enquire probe(db);
+          probe.set_query(compose(k));
+          return probe.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+        };
+        std::vector<size_t> live;
+        for (size_t i = 0; i < words.size(); ++i) {
+          if (count({i}) > 0) live.push_back(i);
+        }
+        const size_t n = std::min(live.size(), kMaxRelaxWords);
+        std::vector<size_t> best_keep;
+        for (size_t keep_n = n; keep_n >= 1 && best_keep.empty(); --keep_n) {
           Xapian::doccount best = 0;
-          std::vector<size_t> best_keep;
           for (uint32_t mask = 0; mask < (1u << n); ++mask) {
-            if (static_cast<size_t>(__builtin_popcount(mask)) != n - drop) continue;
+            if (static_cast<size_t>(__builtin_popcount(mask)) != keep_n) continue;
             std::vector<size_t> k;
             for (size_t i = 0; i < n; ++i) {
-              if (mask & (1u << i)) k.push_back(i);
+              if (mask & (1u << i)) k.push_back(live[i]);
             }
-            Xapian::Enquire probe(db);
-            probe.set_query(compose(k));
-            const Xapian::doccount count = probe.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
-            if (count > best) best = count, best_keep = k;
+            const Xapian::doccount c = count(k);
+            if (c > best) best = c, best_keep = k;
           }
-          if (best > 0) {
-            found = true;
-            for (size_t i = 0; i < n; ++i) {
-              if (std::find(best_keep.begin(), best_keep.end(), i) == best_keep.end()) {
-                out.dropped_terms.push_back(word_text[i]);
-              }
+        }
+        if (!best_keep.empty()) {
+          for (size_t i = 0; i < words.size(); ++i) {
+            if (std::find(best_keep.begin(), best_keep.end(), i) == best_keep.end()) {
+              out.dropped_terms.push_back(word_text[i]);
             }
-            query = compose(best_keep);
-            enquire.set_query(query);
           }
+          query = compose(best_keep);
+          enquire.set_query(query);
         }
       }
       std::unique_ptr<StateKey> key;
@@ -329,6 +336,9 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       }
       if (spy) out.facets = spy->facets(req.facets);
       if (req.explain) out.query_explained = query.get_description();
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      r.mark_damaged(std::string("search: ") + e.get_msg());
+      failure = Status::internal("search failed: the index is damaged and is rebuilt on the next start");
     } catch (const Xapian::Error& e) {
       failure = Status::internal(std::string("search failed in the index (") + e.get_type() + ")");
     }
@@ -337,6 +347,88 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   out.took_ms = ms_since(t0);
   return out;
 }
+
+namespace {
+
+constexpr size_t kPrefixKeep = 100;          // items kept per cached prefix
+constexpr size_t kPrefixScanCap = 400000;    // postings scanned to rank a short prefix
+constexpr size_t kLongPrefixSample = 5000;   // first matches ranked for a longer prefix
+constexpr size_t kPrefixCacheEntries = 50000;
+constexpr auto kPrefixFresh = std::chrono::seconds(2);
+constexpr auto kPrefixMaxAge = std::chrono::seconds(30);
+
+// The query for "some word starts with `prefix`": one posting list up to kMaxPrefixChars,
+// else the most frequent expansions of the prefix.
+Xapian::Query prefix_query(const std::string& prefix) {
+  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
+    return Xapian::Query("P" + prefix);
+  }
+  return Xapian::Query(Xapian::Query::OP_WILDCARD, prefix, 32,
+                       Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+}
+
+// The most frequent vocabulary words under the prefix.
+std::vector<std::string> completions_of(Xapian::Database& db, const std::string& prefix,
+                                        size_t limit) {
+  std::vector<std::pair<Xapian::doccount, std::string>> vocab;
+  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+    vocab.emplace_back(t.get_termfreq(), *t);
+    if (vocab.size() >= 2000) break;
+  }
+  const size_t n = std::min(limit, vocab.size());
+  std::partial_sort(vocab.begin(), vocab.begin() + static_cast<std::ptrdiff_t>(n), vocab.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(std::move(vocab[i].second));
+  return out;
+}
+
+// Ranks the items under a lone prefix by popularity (then item order).
+std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
+                                          const std::string& prefix) {
+  using Scored = std::pair<double, ItemRef>;  // min-heap on (popularity, -ref)
+  auto worse = [](const Scored& a, const Scored& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  std::vector<Scored> heap;
+  auto offer = [&](Xapian::docid did) {
+    const ItemRef ref = ref_of(did);
+    if (!st.item_at(ref)) return;
+    Scored s{popularity(st, ref), ref};
+    if (heap.size() < kPrefixKeep) {
+      heap.push_back(s);
+      std::push_heap(heap.begin(), heap.end(), worse);
+    } else if (worse(s, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.back() = s;
+      std::push_heap(heap.begin(), heap.end(), worse);
+    }
+  };
+  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
+    size_t scanned = 0;
+    const std::string term = "P" + prefix;
+    for (auto p = db.postlist_begin(term); p != db.postlist_end(term) && scanned < kPrefixScanCap;
+         ++p, ++scanned) {
+      offer(*p);
+    }
+  } else {
+    // Weightless, in docid order: Xapian stops after the first kLongPrefixSample matches.
+    Xapian::Enquire enquire(db);
+    enquire.set_query(prefix_query(prefix));
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+    Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
+    for (auto it = mset.begin(); it != mset.end(); ++it) offer(*it);
+  }
+  std::sort_heap(heap.begin(), heap.end(), worse);
+  std::vector<ItemRef> out;
+  for (const auto& [score, ref] : heap) out.push_back(ref);
+  return out;
+}
+
+}  // namespace
 
 Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   const auto t0 = std::chrono::steady_clock::now();
@@ -370,50 +462,66 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   r.store->read([&](const State& st) {
     try {
       Xapian::Database& db = r.reader();
-      std::vector<Xapian::Query> parts;
-      for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
-      std::vector<std::string> completions;  // candidate last words, most frequent first
-      if (!prefix.empty()) {
-        const std::string short_prefix = first_chars(prefix, kMaxPrefixChars);
-        if (short_prefix.size() == prefix.size()) {
-          parts.emplace_back("P" + prefix);  // one posting list, however common the prefix
-        } else {
-          parts.emplace_back(Xapian::Query::OP_WILDCARD, prefix, 64,
-                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-        }
-        // Completions: the most frequent vocabulary words under the prefix.
-        std::vector<std::pair<Xapian::doccount, std::string>> vocab;
-        for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
-          vocab.emplace_back(t.get_termfreq(), *t);
-          if (vocab.size() >= 2000) break;
-        }
-        std::sort(vocab.begin(), vocab.end(), [](const auto& a, const auto& b) {
-          return a.first != b.first ? a.first > b.first : a.second < b.second;
-        });
-        for (const auto& [freq, term] : vocab) {
-          if (completions.size() >= req.completions) break;
-          completions.push_back(term);
-        }
-      }
-      Xapian::Query q = Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters);
-      Xapian::Enquire enquire(db);
-      enquire.set_query(q);
-      StateKey key(st, StateKey::kPopularity);
-      enquire.set_sort_by_relevance_then_key(&key, true);
-      Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(req.items));
       absl::flat_hash_set<std::string> matched(words.begin(), words.end());
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        const ItemRef ref = ref_of(*it);
+      auto add_item = [&](ItemRef ref, double score) {
         const Item* item = st.item_at(ref);
-        if (!item) continue;
+        if (!item) return;
         SearchHit h = make_hit(*item, st.item_id(ref));
-        h.score = it.get_weight();
+        h.score = score;
         h.title_highlighted = highlight(builder, item->data.title, matched, prefix);
         out.items.push_back(std::move(h));
+      };
+      std::vector<std::string> completions;
+      if (words.empty() && req.filters.empty() && !prefix.empty()) {
+        // The lone prefix: from the cache, or computed once and kept.
+        const uint64_t gen = r.generation.load();
+        const auto now = std::chrono::steady_clock::now();
+        std::shared_ptr<const Rep::PrefixAnswer> answer;
+        {
+          std::lock_guard lock(r.prefix_mu);
+          auto it = r.prefix_cache.find(prefix);
+          if (it != r.prefix_cache.end()) {
+            const auto age = now - it->second->computed;
+            if (age < kPrefixMaxAge && (it->second->generation == gen || age < kPrefixFresh)) {
+              answer = it->second;
+            }
+          }
+        }
+        if (!answer) {
+          auto fresh = std::make_shared<Rep::PrefixAnswer>();
+          fresh->items = top_items_for_prefix(db, st, prefix);
+          fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
+          fresh->generation = gen;
+          fresh->computed = now;
+          std::lock_guard lock(r.prefix_mu);
+          if (r.prefix_cache.size() >= kPrefixCacheEntries) r.prefix_cache.clear();
+          r.prefix_cache[prefix] = fresh;
+          answer = std::move(fresh);
+        }
+        for (ItemRef ref : answer->items) {
+          if (out.items.size() >= req.items) break;
+          add_item(ref, popularity(st, ref));
+        }
+        completions = answer->completions;
+        if (completions.size() > req.completions) completions.resize(req.completions);
+      } else {
+        std::vector<Xapian::Query> parts;
+        for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
+        if (!prefix.empty()) {
+          parts.push_back(prefix_query(prefix));
+          completions = completions_of(db, prefix, req.completions);
+        }
+        Xapian::Enquire enquire(db);
+        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));
+        Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(req.items));
+        for (auto it = mset.begin(); it != mset.end(); ++it) add_item(ref_of(*it), it.get_weight());
       }
       std::string head;
       for (const auto& w : words) head += w + " ";
       for (const auto& c : completions) out.completions.push_back(head + c);
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      r.mark_damaged(std::string("suggest: ") + e.get_msg());
+      failure = Status::internal("suggest failed: the index is damaged and is rebuilt on the next start");
     } catch (const Xapian::Error& e) {
       failure = Status::internal(std::string("suggest failed in the index (") + e.get_type() + ")");
     }

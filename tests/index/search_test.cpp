@@ -1,0 +1,641 @@
+// CatalogIndex query features over a real Store in a temp dir: matching, relaxation,
+// phrases, exclusions, highlighting, synonyms, ranking of exact over stemmed forms, folding,
+// updates, bad input and search-as-you-type. Filters, facets, sorting and paging are in
+// filter_facet_test.cpp; catch-up and crash recovery in recovery_test.cpp.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "trove/data/store.h"
+#include "trove/index/catalog_index.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace trove;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/trove_search_test_XXXXXX";
+    const char* made = ::mkdtemp(tmpl);
+    REQUIRE(made != nullptr);
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Event ev(EventBody body) {
+  Event e;
+  e.body = std::move(body);
+  return e;
+}
+
+ItemUpsert item(std::string id, std::string title) {
+  ItemUpsert u;
+  u.id = std::move(id);
+  u.title = std::move(title);
+  return u;
+}
+
+UserRef visitor(const std::string& v) {
+  UserRef u;
+  u.visitor_id = v;
+  return u;
+}
+
+// A Store and its CatalogIndex in a fresh temp dir, with a deterministic clock.
+struct Shop {
+  TempDir tmp;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<CatalogIndex> index;
+
+  explicit Shop(IndexOptions opts = {}) {
+    StoreOptions so;
+    so.now_ms = [t = int64_t{1700000000000}]() mutable { return t += 1000; };
+    auto s = Store::open(tmp.path() + "/data", so);
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    auto i = CatalogIndex::open(tmp.path() + "/data/index", opts);
+    REQUIRE(i.ok());
+    index = std::move(i).value();
+    Status st = index->attach(*store);
+    INFO(st.to_string());
+    REQUIRE(st.ok());
+  }
+
+  void add(std::vector<Event> events) {
+    auto acks = store->ingest(std::move(events));
+    INFO(acks.status().to_string());
+    REQUIRE(acks.ok());
+    Status st = index->flush();
+    INFO(st.to_string());
+    REQUIRE(st.ok());
+  }
+  void add(EventBody body) {
+    std::vector<Event> v;
+    v.push_back(ev(std::move(body)));
+    add(std::move(v));
+  }
+
+  SearchResponse search(const SearchRequest& req) {
+    auto res = index->search(req);
+    INFO("q=" << req.q << ": " << res.status().to_string());
+    REQUIRE(res.ok());
+    return std::move(res).value();
+  }
+  SearchResponse search(const std::string& q) {
+    SearchRequest req;
+    req.q = q;
+    req.per_page = 100;
+    return search(req);
+  }
+  // Hit ids in rank order.
+  std::vector<std::string> ids(const std::string& q) {
+    std::vector<std::string> out;
+    for (const auto& h : search(q).hits) out.push_back(h.id);
+    return out;
+  }
+  std::set<std::string> id_set(const std::string& q) {
+    auto v = ids(q);
+    return {v.begin(), v.end()};
+  }
+  SuggestResponse suggest(const std::string& q, size_t items = 10) {
+    SuggestRequest req;
+    req.q = q;
+    req.items = items;
+    req.completions = 10;
+    auto res = index->suggest(req);
+    INFO("q=" << q << ": " << res.status().to_string());
+    REQUIRE(res.ok());
+    return std::move(res).value();
+  }
+};
+
+using Ids = std::set<std::string>;
+
+// "literal" + std::to_string(n), in steps (GCC 12 warns falsely on the one-liner).
+std::string cat(std::string_view a, int n) {
+  std::string s(a);
+  s += std::to_string(n);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("search requires every word of the query to match", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Red running shoes"));
+  shop.add(item("b", "Red dress"));
+  shop.add(item("c", "Blue running shoes"));
+  CHECK(shop.id_set("red shoes") == Ids{"a"});
+  CHECK(shop.id_set("running") == Ids{"a", "c"});
+  CHECK(shop.id_set("RED") == Ids{"a", "b"});
+  auto res = shop.search("red shoes");
+  CHECK(res.total == 1);
+  CHECK(res.dropped_terms.empty());
+}
+
+TEST_CASE("search relaxes a query that matches nothing by dropping the fewest words",
+          "[index]") {
+  Shop shop;
+  shop.add(item("a", "Red running shoes"));
+  shop.add(item("b", "Red dress"));
+  shop.add(item("c", "Blue running shoes"));
+
+  auto one = shop.search("red shoes unicorn");
+  CHECK(one.dropped_terms == std::vector<std::string>{"unicorn"});
+  REQUIRE(one.hits.size() == 1);
+  CHECK(one.hits[0].id == "a");
+
+  auto two = shop.search("unicorn red pegasus");
+  CHECK(two.dropped_terms == std::vector<std::string>{"unicorn", "pegasus"});
+  std::set<std::string> got;
+  for (const auto& h : two.hits) got.insert(h.id);
+  CHECK(got == Ids{"a", "b"});
+
+  // "dress shoes": dropping "dress" keeps 2 items, dropping "shoes" only 1.
+  auto best = shop.search("dress shoes");
+  CHECK(best.dropped_terms == std::vector<std::string>{"dress"});
+  CHECK(best.hits.size() == 2);
+
+  // Nothing to relax into: an empty answer, not an error.
+  auto none = shop.search("unicorn pegasus");
+  CHECK(none.hits.empty());
+  CHECK(none.total == 0);
+}
+
+TEST_CASE("search relaxes long queries and reports every dropped word", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Dark chocolate bar"));
+  shop.add(item("b", "Milk chocolate"));
+  // Ten words, only the last of which is in the catalog.
+  auto res = shop.search("aa1 bb2 cc3 dd4 ee5 ff6 gg7 hh8 ii9 chocolate");
+  std::set<std::string> got;
+  for (const auto& h : res.hits) got.insert(h.id);
+  CHECK(got == Ids{"a", "b"});
+  CHECK(res.dropped_terms ==
+        std::vector<std::string>{"aa1", "bb2", "cc3", "dd4", "ee5", "ff6", "gg7", "hh8", "ii9"});
+  // Two known words at the end of a long query both survive.
+  auto two = shop.search("aa1 bb2 cc3 dd4 ee5 ff6 gg7 hh8 ii9 dark chocolate");
+  REQUIRE(two.hits.size() == 1);
+  CHECK(two.hits[0].id == "a");
+  CHECK(two.dropped_terms.size() == 9);
+}
+
+TEST_CASE("search matches quoted phrases on title word positions", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Dark chocolate bar"));
+  shop.add(item("b", "Chocolate, dark roast"));
+  shop.add(item("c", "Dark roast coffee with chocolate"));
+  CHECK(shop.id_set("\"dark chocolate\"") == Ids{"a"});
+  CHECK(shop.id_set("\"chocolate dark\"") == Ids{"b"});
+  CHECK(shop.id_set("\"dark roast\" coffee") == Ids{"c"});
+  CHECK(shop.id_set("\"Dark Roast\"") == Ids{"b", "c"});
+  CHECK(shop.id_set("\"roast chocolate\"").empty());
+  // An unclosed quote runs to the end.
+  CHECK(shop.id_set("\"dark chocolate") == Ids{"a"});
+}
+
+TEST_CASE("search excludes words and phrases marked with a minus", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Dark chocolate bar"));
+  shop.add(item("b", "Milk chocolate bar"));
+  shop.add(item("c", "Chocolate chip cookies, milk free"));
+  CHECK(shop.id_set("chocolate -milk") == Ids{"a"});
+  CHECK(shop.id_set("chocolate -\"milk chocolate\"") == Ids{"a", "c"});
+  CHECK(shop.id_set("chocolate -cookies -dark") == Ids{"b"});
+  // Only exclusions: nothing is asked for, so nothing is found (and it is not an error).
+  CHECK(shop.id_set("-milk").empty());
+  // A lone dash is not an exclusion of everything.
+  CHECK(shop.id_set("chocolate - bar") == Ids{"a", "b"});
+}
+
+TEST_CASE("search highlights matched title words and escapes the rest", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Crème Brûlée & <Vanilla> \"Pot\""));
+  shop.add(item("b", "Running Shoes"));
+  shop.add(item("c", "Run Shoe"));
+
+  auto res = shop.search("creme vanilla");
+  REQUIRE(res.hits.size() == 1);
+  CHECK(res.hits[0].title == "Crème Brûlée & <Vanilla> \"Pot\"");
+  CHECK(res.hits[0].title_highlighted ==
+        "<em>Crème</em> Brûlée &amp; &lt;<em>Vanilla</em>&gt; &quot;Pot&quot;");
+
+  // Stemmed matches are highlighted too: "shoe" matches "Shoes" through its stem.
+  for (const auto& h : shop.search("shoe").hits) {
+    if (h.id == "b") CHECK(h.title_highlighted == "Running <em>Shoes</em>");
+    if (h.id == "c") CHECK(h.title_highlighted == "Run <em>Shoe</em>");
+  }
+  for (const auto& h : shop.search("running").hits) {
+    if (h.id == "b") CHECK(h.title_highlighted == "<em>Running</em> Shoes");
+    if (h.id == "c") CHECK(h.title_highlighted == "<em>Run</em> Shoe");
+  }
+  // Words that did not match stay plain.
+  auto plain = shop.search("brulee");
+  REQUIRE(plain.hits.size() == 1);
+  CHECK(plain.hits[0].title_highlighted ==
+        "Crème <em>Brûlée</em> &amp; &lt;Vanilla&gt; &quot;Pot&quot;");
+}
+
+TEST_CASE("search ranks exact word forms above stemmed ones", "[index]") {
+  Shop shop;
+  shop.add(item("run", "run shoe"));
+  shop.add(item("running", "running shoes"));
+  auto running = shop.ids("running");
+  REQUIRE(running.size() == 2);
+  CHECK(running[0] == "running");
+  auto run = shop.ids("run");
+  REQUIRE(run.size() == 2);
+  CHECK(run[0] == "run");
+  auto shoes = shop.ids("shoes");
+  REQUIRE(shoes.size() == 2);
+  CHECK(shoes[0] == "running");
+  auto shoe = shop.ids("shoe");
+  REQUIRE(shoe.size() == 2);
+  CHECK(shoe[0] == "run");
+}
+
+TEST_CASE("search folds diacritics both ways", "[index]") {
+  Shop shop;
+  shop.add(item("accented", "Crème Brûlée"));
+  shop.add(item("plain", "Creme Brulee tart"));
+  CHECK(shop.id_set("creme brulee") == Ids{"accented", "plain"});
+  CHECK(shop.id_set("crème brûlée") == Ids{"accented", "plain"});
+  CHECK(shop.id_set("CRÈME BRÛLÉE") == Ids{"accented", "plain"});
+  CHECK(shop.id_set("\"creme brulee\"") == Ids{"accented", "plain"});
+}
+
+TEST_CASE("search finds words behind French elisions", "[index]") {
+  Shop shop;
+  shop.add(item("oil", "L'huile d'olive vierge extra"));
+  shop.add(item("soup", "Soupe d\u2019automne"));
+  CHECK(shop.id_set("huile") == Ids{"oil"});
+  CHECK(shop.id_set("olive") == Ids{"oil"});
+  CHECK(shop.id_set("l'huile") == Ids{"oil"});
+  CHECK(shop.id_set("l\u2019huile d\u2019olive") == Ids{"oil"});
+  CHECK(shop.id_set("automne") == Ids{"soup"});
+  CHECK(shop.id_set("\"huile olive\"") == Ids{"oil"});
+}
+
+TEST_CASE("search finds compounds written with or without the dash", "[index]") {
+  Shop shop;
+  shop.add(item("t", "T-LIGHT holder"));
+  shop.add(item("u", "USB-C charger"));
+  CHECK(shop.id_set("t-light") == Ids{"t"});
+  CHECK(shop.id_set("tlight") == Ids{"t"});
+  CHECK(shop.id_set("t light holder") == Ids{"t"});
+  CHECK(shop.id_set("usbc") == Ids{"u"});
+  CHECK(shop.id_set("usb-c") == Ids{"u"});
+}
+
+TEST_CASE("search applies multi-way synonyms and their removal", "[index]") {
+  Shop shop;
+  shop.add(item("sofa", "Leather sofa"));
+  shop.add(item("couch", "Velvet couch"));
+  shop.add(item("settee", "Oak settee"));
+  shop.add(item("chair", "Oak chair"));
+  CHECK(shop.id_set("couch") == Ids{"couch"});
+  shop.add(SynonymsUpsert{"seats", std::nullopt, {"sofa", "couch", "settee"}});
+  CHECK(shop.id_set("couch") == Ids{"sofa", "couch", "settee"});
+  CHECK(shop.id_set("sofa") == Ids{"sofa", "couch", "settee"});
+  CHECK(shop.id_set("SETTEE oak") == Ids{"settee"});
+  // The word itself ranks above its synonyms.
+  auto ranked = shop.ids("couch");
+  REQUIRE_FALSE(ranked.empty());
+  CHECK(ranked[0] == "couch");
+  shop.add(SynonymsRemove{"seats"});
+  CHECK(shop.id_set("couch") == Ids{"couch"});
+  CHECK(shop.id_set("sofa") == Ids{"sofa"});
+}
+
+TEST_CASE("search applies one-way synonyms from the input only", "[index]") {
+  Shop shop;
+  shop.add(item("bar", "Dark chocolate bar"));
+  shop.add(item("powder", "Cocoa powder"));
+  shop.add(SynonymsUpsert{"cocoa", std::string("cocoa"), {"chocolate"}});
+  CHECK(shop.id_set("cocoa") == Ids{"bar", "powder"});
+  CHECK(shop.id_set("chocolate") == Ids{"bar"});
+  // Multi-word synonyms must all match: "tealight" finds "tea light" and "t-light".
+  shop.add(item("tea", "Tea light candles"));
+  shop.add(item("tl", "T-light holder"));
+  shop.add(item("teapot", "Teapot with light blue glaze"));
+  shop.add(SynonymsUpsert{"tl", std::nullopt, {"tealight", "tea light", "t-light"}});
+  CHECK(shop.id_set("tealight") == Ids{"tea", "tl"});
+}
+
+TEST_CASE("search reflects ItemPatch and ItemRemove after flush", "[index]") {
+  Shop shop;
+  ItemUpsert a = item("a", "Copper kettle");
+  a.price = 30;
+  shop.add(a);
+  shop.add(item("b", "Enamel kettle"));
+  CHECK(shop.index->document_count() == 2);
+
+  ItemPatch p;
+  p.id = "a";
+  p.title = "Copper teapot";
+  p.price = 12.5;
+  shop.add(p);
+  CHECK(shop.id_set("kettle") == Ids{"b"});
+  CHECK(shop.id_set("teapot") == Ids{"a"});
+  auto hit = shop.search("teapot").hits.at(0);
+  CHECK(hit.price == 12.5);
+  CHECK(hit.title == "Copper teapot");
+
+  shop.add(ItemRemove{"b"});
+  CHECK(shop.id_set("kettle").empty());
+  CHECK(shop.index->document_count() == 1);
+  // Back again under the same id.
+  shop.add(item("b", "Enamel kettle, blue"));
+  CHECK(shop.id_set("kettle") == Ids{"b"});
+  CHECK(shop.index->document_count() == 2);
+  // A patch of an unknown item changes nothing and does not fail the flush.
+  ItemPatch ghost;
+  ghost.id = "ghost";
+  ghost.title = "Ghost kettle";
+  shop.add(ghost);
+  CHECK(shop.id_set("kettle") == Ids{"b"});
+  CHECK(shop.index->indexed_seq() <= shop.store->last_seq());
+}
+
+TEST_CASE("search rejects bad queries with InvalidArgument and a path", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Dark chocolate bar"));
+  auto bad = [&](SearchRequest req, const std::string& path) {
+    Result<SearchResponse> res = Status::internal("not run");
+    REQUIRE_NOTHROW(res = shop.index->search(req));
+    INFO("q=" << req.q << " -> " << res.status().to_string());
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.status().code() == StatusCode::kInvalidArgument);
+    CHECK(res.status().path() == path);
+    CHECK_FALSE(res.status().message().empty());
+    CHECK(res.status().message().find("Xapian") == std::string::npos);
+  };
+  SearchRequest req;
+  req.q = "";
+  bad(req, "q");
+  req.q = "   ";
+  bad(req, "q");
+  req.q = std::string(513, 'a');
+  bad(req, "q");
+  req.q = "choc\xff\xfe";
+  bad(req, "q");
+  req.q.clear();
+  for (int i = 0; i < 33; ++i) {
+    req.q += 'w';
+    req.q += std::to_string(i);
+    req.q += ' ';
+  }
+  bad(req, "q");
+
+  SearchRequest ok_req;
+  ok_req.q = "chocolate";
+  SearchRequest f = ok_req;
+  f.filters = {"brand=Acme", "colour=red"};
+  bad(f, "filters[1]");
+  for (const char* price : {"price=abc", "price=5..1", "price>x", "price<10", "price=",
+                            "price>=", "price=1..2..3", "price=nan", "price=inf"}) {
+    f.filters = {price};
+    bad(f, "filters[0]");
+  }
+  f.filters = {"in_stock=yes"};
+  bad(f, "filters[0]");
+  f.filters = {"=red"};
+  bad(f, "filters[0]");
+  f.filters = {"brand"};
+  bad(f, "filters[0]");
+  f.filters = {"brand=\xff"};
+  bad(f, "filters[0]");
+  SearchRequest fa = ok_req;
+  fa.facets = {"brand", "colour"};
+  bad(fa, "facets[1]");
+  SearchRequest pp = ok_req;
+  pp.per_page = 0;
+  bad(pp, "per_page");
+  pp.per_page = 101;
+  bad(pp, "per_page");
+  pp.per_page = 10;
+  pp.page = 0;
+  bad(pp, "page");
+
+  // The limits themselves are fine.
+  SearchRequest edge;
+  edge.q = std::string(512, 'a');
+  CHECK(shop.index->search(edge).ok());
+  edge.q.clear();
+  for (int i = 0; i < 32; ++i) edge.q += "chocolate ";
+  CHECK(shop.index->search(edge).ok());
+  edge.q = "chocolate";
+  edge.per_page = 100;
+  CHECK(shop.index->search(edge).ok());
+  edge.q = "*";
+  CHECK(shop.index->search(edge).ok());
+
+  // Hostile but valid text never reaches Xapian as an error.
+  for (const char* q : {"\"", "\"\"", "-", "--", "-\"\"", "\" -\"", "*", "* -chocolate",
+                        "AND OR NOT", "chocolate*", "((", "\U0001F36B", "\xe5\xb7\xa7"}) {
+    SearchRequest r;
+    r.q = q;
+    Result<SearchResponse> res = Status::internal("not run");
+    REQUIRE_NOTHROW(res = shop.index->search(r));
+    INFO("q=" << q << " -> " << res.status().to_string());
+    CHECK((res.ok() || res.status().code() == StatusCode::kInvalidArgument));
+  }
+
+  SuggestRequest s;
+  s.q = "";
+  auto sr = shop.index->suggest(s);
+  REQUIRE_FALSE(sr.ok());
+  CHECK(sr.status().code() == StatusCode::kInvalidArgument);
+  s.q = "ch\xff";
+  sr = shop.index->suggest(s);
+  REQUIRE_FALSE(sr.ok());
+  CHECK(sr.status().path() == "q");
+  s.q = "ch";
+  s.filters = {"weight=3"};
+  sr = shop.index->suggest(s);
+  REQUIRE_FALSE(sr.ok());
+  CHECK(sr.status().path() == "filters[0]");
+}
+
+TEST_CASE("suggest completes the last word as a prefix from its first character", "[index]") {
+  Shop shop;
+  shop.add(item("bar", "Dark chocolate bar"));
+  shop.add(item("milk", "Milk chocolate"));
+  shop.add(item("chip", "Chocolate chip cookies"));
+  shop.add(item("choco", "Choco crispies"));
+  shop.add(item("cherry", "Cherry pie"));
+  shop.add(item("tea", "Green tea"));
+  ItemUpsert b = item("brand", "Hazelnut spread");
+  b.brand = "Chokladfabriken";
+  shop.add(b);
+
+  auto ids_of = [](const SuggestResponse& r) {
+    std::set<std::string> s;
+    for (const auto& h : r.items) s.insert(h.id);
+    return s;
+  };
+  auto choc = shop.suggest("choc");
+  CHECK(ids_of(choc) == Ids{"bar", "milk", "chip", "choco"});
+  REQUIRE_FALSE(choc.completions.empty());
+  CHECK(std::find(choc.completions.begin(), choc.completions.end(), "chocolate") !=
+        choc.completions.end());
+  for (const auto& c : choc.completions) CHECK(c.rfind("choc", 0) == 0);
+  for (const auto& h : choc.items) {
+    INFO(h.title_highlighted);
+    const size_t em = h.title_highlighted.find("<em>");
+    REQUIRE(em != std::string::npos);
+    const std::string word = h.title_highlighted.substr(em + 4, 4);
+    CHECK((word == "Choc" || word == "choc"));
+  }
+
+  // One and two characters.
+  auto c = shop.suggest("c");
+  CHECK(ids_of(c) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
+  for (const auto& s : c.completions) CHECK(s.rfind("c", 0) == 0);
+  auto ch = shop.suggest("CH");
+  CHECK(ids_of(ch) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
+  for (const auto& s : ch.completions) CHECK(s.rfind("ch", 0) == 0);
+  auto g = shop.suggest("g");
+  CHECK(ids_of(g) == Ids{"tea"});
+
+  // Earlier words are whole words; completions carry them in front.
+  auto dark = shop.suggest("dark choc");
+  CHECK(ids_of(dark) == Ids{"bar"});
+  REQUIRE_FALSE(dark.completions.empty());
+  for (const auto& s : dark.completions) CHECK(s.rfind("dark choc", 0) == 0);
+  CHECK(shop.suggest("dar choc").items.empty());
+  // A trailing space closes the last word.
+  CHECK(ids_of(shop.suggest("choco ")) == Ids{"choco"});
+  // Accents and case fold like search.
+  CHECK(ids_of(shop.suggest("CHÔC")) == ids_of(choc));
+  CHECK(shop.suggest("zzz").items.empty());
+  // At most `items` items.
+  CHECK(shop.suggest("c", 2).items.size() == 2);
+}
+
+TEST_CASE("suggest ranks more popular items first among equal matches", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Chocolate bar"));
+  shop.add(item("b", "Chocolate bar"));
+  shop.add(item("c", "Chocolate bar"));
+  std::vector<Event> views;
+  for (int i = 0; i < 3; ++i) views.push_back(ev(DetailItemView{visitor("v1"), "b"}));
+  views.push_back(ev(DetailItemView{visitor("v2"), "c"}));
+  shop.add(std::move(views));
+  auto res = shop.suggest("cho");
+  REQUIRE(res.items.size() == 3);
+  CHECK(res.items[0].id == "b");
+  CHECK(res.items[1].id == "c");
+  CHECK(res.items[2].id == "a");
+}
+
+TEST_CASE("an item with a 256-character brand and long words is indexed and searchable",
+          "[index]") {
+  Shop shop;
+  std::string title = "Plain kettle ";
+  title.append(300, 'k');
+  ItemUpsert a = item("long", title);
+  a.brand = std::string(256, 'B');
+  std::string path(120, 'c');
+  path += " > ";
+  path.append(120, 'd');
+  a.categories = std::vector<std::string>{path};
+  Attributes attrs;
+  attrs["note"] = std::string(1000, 'n');
+  a.attributes = attrs;
+  shop.add(a);
+  shop.add(item("short", "Copper kettle"));
+  CHECK(shop.id_set("kettle") == Ids{"long", "short"});
+  SearchRequest req;
+  req.q = "kettle";
+  std::string brand_filter = "brand=";
+  brand_filter.append(256, 'b');
+  req.filters = {brand_filter};
+  auto res = shop.search(req);
+  REQUIRE(res.hits.size() == 1);
+  CHECK(res.hits[0].id == "long");
+}
+
+// Regression: Xapian::Query::MatchAll (a static Query with a non-atomic reference count) was
+// copied by every search without filters, and concurrent searches crashed in set_query.
+TEST_CASE("searches on several threads beside ingest and flush never crash or fail",
+          "[index][slow]") {
+  Shop shop;
+  std::vector<Event> first;
+  for (int i = 0; i < 2000; ++i) {
+    ItemUpsert u = item(cat("i", i), cat("Walnut chair number", i % 50));
+    u.price = i % 300;
+    first.push_back(ev(u));
+  }
+  shop.add(std::move(first));
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, searches{0};
+  std::string first_error;
+  std::mutex error_mu;
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      while (!stop.load()) {
+        SearchRequest req;
+        req.q = t == 0 ? "walnut chair" : "*";
+        req.facets = {"brand", "price", "category"};
+        req.sort = t == 0 ? SortOrder::kRelevance : SortOrder::kPriceAsc;
+        auto res = shop.index->search(req);
+        SuggestRequest sreq;
+        sreq.q = "walnut ch";
+        auto sres = shop.index->suggest(sreq);
+        ++searches;
+        if (!res.ok() || !sres.ok()) {
+          ++failures;
+          std::lock_guard l(error_mu);
+          if (first_error.empty()) {
+            first_error = res.ok() ? sres.status().to_string() : res.status().to_string();
+          }
+        }
+      }
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  int flushes = 0;
+  for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
+    std::vector<Event> batch;
+    for (int k = 0; k < 50; ++k) {
+      ItemPatch p;
+      p.id = cat("i", (round * 50 + k) % 2000);
+      p.title = cat("Walnut chair number", round % 50);
+      batch.push_back(ev(p));
+    }
+    auto acks = shop.store->ingest(std::move(batch));
+    REQUIRE(acks.ok());
+    REQUIRE(shop.index->flush().ok());
+    ++flushes;
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  INFO(first_error);
+  CHECK(failures.load() == 0);
+  WARN(searches.load() << " searches beside " << flushes << " flushes, " << failures.load()
+                       << " failed");
+}
