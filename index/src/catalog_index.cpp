@@ -21,7 +21,7 @@ constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
 
 std::string config_string(const IndexOptions& o) {
   // v2: documents carry their item ref in kSlotRef (older indexes are rebuilt).
-  return "trove-index v2 shards=" + std::to_string(o.shards) + " language=" + o.language;
+  return "trove-index v3 shards=" + std::to_string(o.shards) + " language=" + o.language;
 }
 
 bool is_catalog(EventType t) {

@@ -94,6 +94,7 @@ void DocumentBuilder::add_text(Xapian::Document& doc, std::string_view text, uns
       if (!s.empty() && s != t.text) doc.add_term("Z" + s, weight);
     }
     if (prefixes && !t.joined) {
+      doc.add_boolean_term("T" + t.text);
       for (size_t n = 1; n <= kMaxPrefixChars; ++n) {
         std::string p = first_chars(t.text, n);
         doc.add_boolean_term("P" + p);

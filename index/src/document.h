@@ -10,6 +10,8 @@
 //                     rank below exact ones.
 //   P<prefix>         the first 1..3 characters of title and brand words (search-as-you-type on
 //                     short prefixes is one posting list, not a thousand-term expansion).
+//   T<word>           title and brand words, boolean: longer prefixes expand over these, and
+//                     completions come from them (not from ingredient lists).
 //   XB<brand>         boolean filter terms (folded): brand, every prefix of every category path
 //   XC<path>          ("kitchen", "kitchen>cookware"), stock, attribute equality
 //   XS1 / XS0

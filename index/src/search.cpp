@@ -363,7 +363,7 @@ Xapian::Query prefix_query(const std::string& prefix) {
   if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
     return Xapian::Query("P" + prefix);
   }
-  return Xapian::Query(Xapian::Query::OP_WILDCARD, prefix, 32,
+  return Xapian::Query(Xapian::Query::OP_WILDCARD, "T" + prefix, 32,
                        Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
 }
 
@@ -371,8 +371,9 @@ Xapian::Query prefix_query(const std::string& prefix) {
 std::vector<std::string> completions_of(Xapian::Database& db, const std::string& prefix,
                                         size_t limit) {
   std::vector<std::pair<Xapian::doccount, std::string>> vocab;
-  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
-    vocab.emplace_back(t.get_termfreq(), *t);
+  const std::string t_prefix = "T" + prefix;
+  for (auto t = db.allterms_begin(t_prefix); t != db.allterms_end(t_prefix); ++t) {
+    vocab.emplace_back(t.get_termfreq(), (*t).substr(1));
     if (vocab.size() >= 2000) break;
   }
   const size_t n = std::min(limit, vocab.size());
