@@ -294,8 +294,8 @@ TEST_CASE("analyzer positions are consecutive and continue from first_position",
 
 TEST_CASE("analyzer word_spans are byte ranges of the words as written", "[analyzer]") {
   const std::string text = "Crème Brûlée & <T-LIGHT> (4.5-inch) l'huile 巧克力蛋糕 \U0001F355 ok";
-  CHECK(span_texts(text) == std::vector<std::string>{"Crème", "Brûlée", "T", "LIGHT", "4.5",
-                                                     "inch", "l'huile", "巧克力", "蛋糕", "ok"});
+  CHECK(span_texts(text) == std::vector<std::string>{"Crème", "Brûlée", "T", "LIGHT", "4.5", "inch",
+                                                     "l'huile", "巧克力", "蛋糕", "ok"});
   // Every span of valid text analyzes to the tokens of the whole, in order.
   std::vector<std::string> from_spans;
   for (const auto& s : span_texts(text)) {
@@ -308,13 +308,20 @@ TEST_CASE("analyzer word_spans are byte ranges of the words as written", "[analy
 // so its spans drifted off the words and past the end of the text.
 TEST_CASE("analyzer survives invalid UTF-8, and word_spans stay on the bytes of the text",
           "[analyzer]") {
-  std::vector<std::string> inputs = {"bad\xff\xfeutf8 ok", "\xe2\x82", "abc\xe2\x82"
+  std::vector<std::string> inputs = {"bad\xff\xfeutf8 ok",
+                                     "\xe2\x82",
+                                     "abc\xe2\x82"
                                      "def ghi",
-                                     "\xf0\x9f", "\xc3", "caf\xc3", "\xed\xa0\x80 surrogate",
-                                     "\xc0\xaf overlong", "ok \xf4\x90\x80\x80 beyond"};
+                                     "\xf0\x9f",
+                                     "\xc3",
+                                     "caf\xc3",
+                                     "\xed\xa0\x80 surrogate",
+                                     "\xc0\xaf overlong",
+                                     "ok \xf4\x90\x80\x80 beyond"};
   std::mt19937 rng(42);
-  const std::string palette[] = {"a", "é", "\xff", "\xe2\x82", " ", "-", "巧", "\xc3", "\x80",
-                                 "'", "4", ".", "\xf0\x9f\x8d\x95", "Z"};
+  const std::string palette[] = {
+      "a", "é", "\xff", "\xe2\x82",         " ", "-", "巧", "\xc3", "\x80",
+      "'", "4", ".",    "\xf0\x9f\x8d\x95", "Z"};
   for (int i = 0; i < 3000; ++i) {
     std::string s;
     const int n = static_cast<int>(rng() % 12);
@@ -349,8 +356,7 @@ TEST_CASE("analyzer survives invalid UTF-8, and word_spans stay on the bytes of 
 // analyzer.h promises for a Latin-script word: NFKC, full case folding, canonical
 // decomposition, combining marks after Latin letters dropped, NFC. The letters the analyzer
 // folds by table (ø æ œ ł đ ı ð þ: no decomposition) are applied by the same table here.
-TEST_CASE("analyzer fold agrees with Python unicodedata on real product-name words",
-          "[analyzer]") {
+TEST_CASE("analyzer fold agrees with Python unicodedata on real product-name words", "[analyzer]") {
   const char* python = "/usr/bin/python3";
   if (::access(python, X_OK) != 0) {
     WARN("skipped: " << python << " is missing");
@@ -358,14 +364,13 @@ TEST_CASE("analyzer fold agrees with Python unicodedata on real product-name wor
   }
   TempDir tmp;
   std::vector<std::string> candidates = {
-      "Crème",  "Brûlée", "Straße", "ÆRØ",   "œuf",   "Łódź",   "ﬁlet",   "Ｃａｆé",
-      "naïve",  "Ĳssel",  "ǅemal",  "İstanbul", "Ærøskøbing", "Þórsmörk", "Ångström",
-      "Ñandú",  "ŞİŞLİ",  "Việt",   "Nguyễn", "façade", "Smørrebrød", "ẞ", "ſtraße"};
+      "Crème", "Brûlée", "Straße", "ÆRØ",      "œuf",        "Łódź",     "ﬁlet",     "Ｃａｆé",
+      "naïve", "Ĳssel",  "ǅemal",  "İstanbul", "Ærøskøbing", "Þórsmörk", "Ångström", "Ñandú",
+      "ŞİŞLİ", "Việt",   "Nguyễn", "façade",   "Smørrebrød", "ẞ",        "ſtraße"};
   size_t lines = 0;
   const char* shared = std::getenv("TROVE_SHARED_DATA");
-  const std::string products =
-      std::string(shared ? shared : TROVE_SOURCE_DIR "/../shared/data") +
-      "/openfoodfacts/products.jsonl.zst";
+  const std::string products = std::string(shared ? shared : TROVE_SOURCE_DIR "/../shared/data") +
+                               "/openfoodfacts/products.jsonl.zst";
   if (fs::exists(products) && ::access("/usr/bin/zstd", X_OK) == 0) {
     // Product names are sorted by barcode, not language: read until there are a few thousand
     // distinct non-ASCII words (about 150,000 lines; decompressing them takes a fraction of
@@ -449,8 +454,8 @@ with open(sys.argv[1], encoding='utf-8', errors='surrogateescape') as f, \
             g.write('\tSKIP\n')
 )PY";
   }
-  const std::string cmd = std::string(python) + " '" + script_path + "' '" + in_path + "' '" +
-                          out_path + "'";
+  const std::string cmd =
+      std::string(python) + " '" + script_path + "' '" + in_path + "' '" + out_path + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::ifstream out(out_path, std::ios::binary);
   std::vector<std::string> expected;
@@ -466,7 +471,8 @@ with open(sys.argv[1], encoding='utf-8', errors='surrogateescape') as f, \
     if (expected[i] == "\tSKIP") continue;
     ++compared;
     const std::string& w = candidates[i];
-    if (!std::all_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    if (!std::all_of(w.begin(), w.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
       ++non_ascii;
     }
     const std::string got = analyzer().fold(w);
@@ -477,8 +483,7 @@ with open(sys.argv[1], encoding='utf-8', errors='surrogateescape') as f, \
     }
   }
   WARN("fold oracle: " << lines << " product lines, " << compared << " Latin-script words ("
-                       << non_ascii << " non-ASCII), " << disagreements.size()
-                       << " disagreements");
+                       << non_ascii << " non-ASCII), " << disagreements.size() << " disagreements");
   for (const auto& d : disagreements) UNSCOPED_INFO(d);
   CHECK(disagreements.empty());
   CHECK(non_ascii >= (lines > 0 ? 2000u : 15u));
@@ -561,8 +566,8 @@ with open(sys.argv[1], 'w', encoding='utf-8') as g:
       ++ignorable;
       continue;
     }
-    disagreements.push_back(code_points(word) + ": analyzer [" + code_points(got) +
-                            "], python [" + code_points(expected) + "]");
+    disagreements.push_back(code_points(word) + ": analyzer [" + code_points(got) + "], python [" +
+                            code_points(expected) + "]");
   }
   WARN("fold sweep: " << compared << " code points, " << ignorable
                       << " default-ignorables deleted by NFKC_Casefold only, "

@@ -252,7 +252,8 @@ void check_against_state(Shop& shop, const std::string& q, const std::vector<std
   CHECK(res.facets[2].field == "category");
   // Price buckets come in edge order, not by count.
   std::vector<FacetValue> price_expected;
-  for (const char* label : {"0..10", "10..25", "25..50", "50..100", "100..250", "250..500", "500.."}) {
+  for (const char* label :
+       {"0..10", "10..25", "25..50", "50..100", "100..250", "250..500", "500.."}) {
     if (prices.count(label)) price_expected.push_back({label, prices[label]});
   }
   INFO("price facet: " << show(res.facets[0].values) << "| expected " << show(price_expected));
@@ -283,8 +284,8 @@ bool attr_is(const Item& it, const std::string& key, const AttrValue& v) {
 // would have them).
 Pred words_in_text(std::vector<std::string> words) {
   return [words](const Item& it) {
-    std::string text = it.data.title + " " + it.data.description.value_or("") + " " +
-                       it.data.brand.value_or("");
+    std::string text =
+        it.data.title + " " + it.data.description.value_or("") + " " + it.data.brand.value_or("");
     for (const auto& c : it.data.categories.value_or(std::vector<std::string>{})) text += " " + c;
     for (const auto& t : it.data.tags.value_or(std::vector<std::string>{})) text += " " + t;
     text = lower_ascii(text);
@@ -326,7 +327,9 @@ TEST_CASE("filters select exactly the items brute force selects, with exact face
 
   // Price: inclusive ranges; items without a price never match a price filter.
   auto price_in = [](double lo, double hi) {
-    return [lo, hi](const Item& it) { return it.data.price && *it.data.price >= lo && *it.data.price <= hi; };
+    return [lo, hi](const Item& it) {
+      return it.data.price && *it.data.price >= lo && *it.data.price <= hi;
+    };
   };
   check_against_state(shop, "*", {"price=10..50"}, price_in(10, 50));
   check_against_state(shop, "*", {"price>=100"}, price_in(100, 1e18));
@@ -359,12 +362,11 @@ TEST_CASE("filters select exactly the items brute force selects, with exact face
   check_against_state(shop, "*", {"attributes.nothing=1"}, [](const Item&) { return false; });
 
   // All filters hold together.
-  check_against_state(shop, "*", {"category=food", "price<=50", "in_stock=true", "brand=acme"},
-                      [](const Item& it) {
-                        return has_category_prefix(it, "Food") && it.data.price &&
-                               *it.data.price <= 50 && it.data.in_stock.value_or(true) &&
-                               it.data.brand == std::string("Acme");
-                      });
+  check_against_state(
+      shop, "*", {"category=food", "price<=50", "in_stock=true", "brand=acme"}, [](const Item& it) {
+        return has_category_prefix(it, "Food") && it.data.price && *it.data.price <= 50 &&
+               it.data.in_stock.value_or(true) && it.data.brand == std::string("Acme");
+      });
 }
 
 TEST_CASE("facets count exactly the matches of word queries", "[index]") {
@@ -435,7 +437,8 @@ TEST_CASE("sorting by popularity follows views and purchases", "[index]") {
     return ids;
   };
   std::vector<Event> events;
-  for (int i = 0; i < 3; ++i) events.push_back(ev(DetailItemView{visitor("v" + std::to_string(i)), "y"}));
+  for (int i = 0; i < 3; ++i)
+    events.push_back(ev(DetailItemView{visitor("v" + std::to_string(i)), "y"}));
   PurchaseComplete p;
   p.user = visitor("buyer");
   p.order_id = "o-1";
@@ -451,7 +454,8 @@ TEST_CASE("sorting by popularity follows views and purchases", "[index]") {
   CHECK(first[3] == "x");
   // Popularity is read live: more views move x up without touching the catalog.
   std::vector<Event> more;
-  for (int i = 0; i < 20; ++i) more.push_back(ev(DetailItemView{visitor("u" + std::to_string(i)), "x"}));
+  for (int i = 0; i < 20; ++i)
+    more.push_back(ev(DetailItemView{visitor("u" + std::to_string(i)), "x"}));
   shop.add(std::move(more));
   auto second = order();
   REQUIRE(second.size() == 4);

@@ -236,8 +236,7 @@ TEST_CASE("a reopened index resumes from its seq without rebuilding", "[index]")
   }
 }
 
-TEST_CASE("events journaled while no index was attached are caught up, and only those",
-          "[index]") {
+TEST_CASE("events journaled while no index was attached are caught up, and only those", "[index]") {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
   {
@@ -348,7 +347,8 @@ TEST_CASE("a shard with damaged table blocks is rebuilt with a warning", "[index
     fs::copy(pristine, data + "/index", fs::copy_options::recursive);
   };
   auto damage = [&](const std::string& table, long block) {
-    std::fstream f(data + "/index/shard-0/" + table, std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(data + "/index/shard-0/" + table,
+                   std::ios::in | std::ios::out | std::ios::binary);
     REQUIRE(f.is_open());
     f.seekp(block * 8192);
     const std::string junk(64, '\xA5');
@@ -416,7 +416,7 @@ TEST_CASE("a shard with damaged table blocks is rebuilt with a warning", "[index
     }
   }
   WARN("single damaged blocks: " << found_at_attach << " found by attach, " << found_late
-                                  << " found by a search and repaired by the next attach");
+                                 << " found by a search and repaired by the next attach");
   CHECK(found_late > 0);
 }
 
@@ -477,7 +477,7 @@ TEST_CASE("after trove ingest is killed at random moments the index equals the s
     const std::string file = round_file(tmp.path(), round, rng, next_item, version);
     if (round % 5 == 4) fs::remove_all(data + "/index");  // the child rebuilds, maybe killed
     const std::vector<std::string> args = {TROVE_CLI_PATH, "ingest", "--data-dir", data,
-                                           "--batch", "200", file};
+                                           "--batch",      "200",    file};
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -529,8 +529,8 @@ TEST_CASE("after trove ingest is killed at random moments the index equals the s
   WARN("kill -9 of trove ingest: " << killed << " killed, " << finished << " finished; "
                                    << "checked with the index behind the journal " << lagging
                                    << " times (shards at different seqs " << uneven
-                                   << "); attach rebuilt " << rebuilt << ", caught up "
-                                   << caught_up << "; " << next_item << " item ids");
+                                   << "); attach rebuilt " << rebuilt << ", caught up " << caught_up
+                                   << "; " << next_item << " item ids");
   CHECK(killed >= kKills);
   CHECK(lagging >= 1);
 }
