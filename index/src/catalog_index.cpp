@@ -109,7 +109,9 @@ std::shared_ptr<const SynonymMap> CatalogIndex::Rep::synonyms_for(const State& s
 }
 
 CatalogIndex::CatalogIndex(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
-CatalogIndex::~CatalogIndex() = default;
+CatalogIndex::~CatalogIndex() {
+  if (rep_->store != nullptr && rep_->listener != 0) rep_->store->remove_listener(rep_->listener);
+}
 
 Result<std::unique_ptr<CatalogIndex>> CatalogIndex::open(const std::string& dir,
                                                          const IndexOptions& opts) {
@@ -141,7 +143,7 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
   std::unique_lock lock(r.write_mu);
   // Follow the store before reading its seq: an event applied while the journal is scanned
   // below is then pending here, rather than in neither the scan nor the listener.
-  store.add_listener([&r](uint64_t, const Event& e, const State& s) {
+  r.listener = store.add_listener([&r](uint64_t, const Event& e, const State& s) {
     if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
       r.synonyms_version.fetch_add(1);
     }

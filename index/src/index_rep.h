@@ -25,6 +25,7 @@ struct CatalogIndex::Rep {
   IndexOptions opts;
   uint64_t instance = 0;  // distinguishes readers of different indexes in thread_local caches
   Store* store = nullptr;
+  uint64_t listener = 0;  // the Store listener id, removed when the index goes
 
   std::mutex write_mu;  // one flush at a time; guards shards
   std::vector<std::unique_ptr<Xapian::WritableDatabase>> shards;

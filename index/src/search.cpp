@@ -315,7 +315,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         spy = std::make_unique<FacetSpy>(st, has("brand"), has("category"), has("price"));
         enquire.add_matchspy(spy.get());
       }
-      const Xapian::doccount check = spy ? db.get_doccount() : 0;
+      // Facets need every match; otherwise counting the first 1,000 makes small totals exact.
+      const Xapian::doccount check = spy ? db.get_doccount() : 1000;
       Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>((req.page - 1) * req.per_page),
                                            static_cast<Xapian::doccount>(req.per_page), check);
       out.total = mset.get_matches_estimated();

@@ -72,9 +72,11 @@ class Store {
   void read(const std::function<void(const State&)>& fn) const;
 
   // Called after each event is applied, under the state's write lock (derived views: the
-  // search index, the recommendation models). Register before ingesting.
+  // search index, the recommendation models). Returns an id for remove_listener(), which a
+  // view must call before it is destroyed if the Store outlives it.
   using Listener = std::function<void(uint64_t seq, const Event& event, const State& state)>;
-  void add_listener(Listener fn);
+  uint64_t add_listener(Listener fn);
+  void remove_listener(uint64_t id);
 
   // Writes a snapshot of the current state; returns what was written.
   Result<SnapshotInfo> snapshot();
