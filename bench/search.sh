@@ -68,39 +68,73 @@ echo "- build: $(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$build/CMakeCache.
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- 1. import ----
-say "trove import ..."
-sync
-t0=$(now)
-set +e
-/usr/bin/time -v -o "$work/trove.time" "$trove" import --data-dir "$work/trove" --format jsonl \
-  --progress off "$file" 2>"$work/trove_import.log"
-rc=$?
-set -e
-t1=$(now)
-if [ $rc -gt 1 ]; then
-  echo "search: trove import failed (exit $rc):" >&2
-  tail -20 "$work/trove_import.log" >&2
-  exit 1
-fi
-{
-  echo "trove_import_s=$(elapsed "$t0" "$t1")"
-  echo "trove_products=$(awk '$1 == "imported" { print $2 }' "$work/trove_import.log")"
-  echo "trove_failed=$(awk '$1 == "failed" { print $2 }' "$work/trove_import.log")"
-  echo "trove_rss_kb=$(rss_kb "$work/trove.time")"
-  echo "trove_index_bytes=$(du -sb "$work/trove/index" | cut -f1)"
-  echo "trove_data_bytes=$(du -sb "$work/trove" | cut -f1)"
-} >>"$fig"
+# Best of TROVE_SEARCH_RUNS (default 1) for each import, each into a fresh directory; the
+# figures (RSS, sizes) are those of the best run. The last Trove data dir and Xapian database
+# stay for the queries.
+runs=${TROVE_SEARCH_RUNS:-1}
+cpu_s() { awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.1f", u + s }' "$1"; }
+best=; walls=
+for run in $(seq "$runs"); do
+  say "trove import ($run of $runs) ..."
+  rm -rf "$work/trove"
+  sync
+  t0=$(now)
+  set +e
+  /usr/bin/time -v -o "$work/trove.time" "$trove" import --data-dir "$work/trove" --format jsonl \
+    --progress off "$file" 2>"$work/trove_import.log"
+  rc=$?
+  set -e
+  t1=$(now)
+  if [ $rc -gt 1 ]; then
+    echo "search: trove import failed (exit $rc):" >&2
+    tail -20 "$work/trove_import.log" >&2
+    exit 1
+  fi
+  wall=$(elapsed "$t0" "$t1")
+  walls="$walls${walls:+,}$wall"
+  if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+    best=$wall
+    {
+      echo "trove_import_s=$wall"
+      echo "trove_products=$(awk '$1 == "imported" { print $2 }' "$work/trove_import.log")"
+      echo "trove_failed=$(awk '$1 == "failed" { print $2 }' "$work/trove_import.log")"
+      echo "trove_import_inner_s=$(awk '$1 == "seconds" { print $2 }' "$work/trove_import.log")"
+      echo "trove_cpu_s=$(cpu_s "$work/trove.time")"
+      echo "trove_rss_kb=$(rss_kb "$work/trove.time")"
+      echo "trove_index_bytes=$(du -sb "$work/trove/index" | cut -f1)"
+      echo "trove_data_bytes=$(du -sb "$work/trove" | cut -f1)"
+      echo "trove_exit=$rc"
+    } >"$work/trove.best"
+  fi
+done
+cat "$work/trove.best" >>"$fig"
+echo "trove_import_runs_s=$walls" >>"$fig"
 
-say "bare Xapian import ..."
-sync
-t0=$(now)
-/usr/bin/time -v -o "$work/xapian.time" "$sb" xapian-import "$file" "$work/xapian" >>"$fig"
-t1=$(now)
-{
-  echo "xapian_import_s=$(elapsed "$t0" "$t1")"
-  echo "xapian_rss_kb=$(rss_kb "$work/xapian.time")"
-  echo "xapian_db_bytes=$(du -sb "$work/xapian" | cut -f1)"
-} >>"$fig"
+best=; walls=
+for run in $(seq "$runs"); do
+  say "bare Xapian import ($run of $runs) ..."
+  rm -rf "$work/xapian"
+  sync
+  t0=$(now)
+  /usr/bin/time -v -o "$work/xapian.time" "$sb" xapian-import "$file" "$work/xapian" \
+    >"$work/xapian.out"
+  t1=$(now)
+  wall=$(elapsed "$t0" "$t1")
+  walls="$walls${walls:+,}$wall"
+  if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+    best=$wall
+    {
+      cat "$work/xapian.out"
+      echo "xapian_import_s=$wall"
+      echo "xapian_cpu_s=$(cpu_s "$work/xapian.time")"
+      echo "xapian_rss_kb=$(rss_kb "$work/xapian.time")"
+      echo "xapian_db_bytes=$(du -sb "$work/xapian" | cut -f1)"
+    } >"$work/xapian.best"
+  fi
+done
+cat "$work/xapian.best" >>"$fig"
+echo "xapian_import_runs_s=$walls" >>"$fig"
+echo "load_after_import=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$fig"
 
 # ---- 2. queries, in-process ----
 say "queries ..."
@@ -125,6 +159,6 @@ echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$fig"
 
 # ---- 4. tables ----
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- trove import: $(awk '$1 == "rows" || $1 == "imported" || $1 == "failed" { printf "%s %s; ", $1, $2 }' "$work/trove_import.log")exit $rc"
+echo "- trove import (last run): $(awk '$1 == "rows" || $1 == "imported" || $1 == "failed" { printf "%s %s; ", $1, $2 }' "$work/trove_import.log")exit $rc"
 echo "- figures:" $(grep -v '^load_end' "$fig" | tr '\n' ' ')
 "$sb" report "$fig" "$work/queries.tsv" "$work/latency.tsv" $pg_lat

@@ -16,8 +16,14 @@ LevenshteinAutomaton::LevenshteinAutomaton(std::string_view query_utf8,
   prefix_ = options.prefix;
   transpositions_ = options.transpositions;
 
-  std::u32string q;
-  decode_utf8(query_utf8, &q);
+  decode_utf8(query_utf8, &query_);
+  const std::u32string& q = query_;
+  offsets_.reserve(q.size() + 1);
+  for (char32_t c : q) {
+    offsets_.push_back(static_cast<uint32_t>(query_utf8_.size()));
+    append_utf8(c, &query_utf8_);
+  }
+  offsets_.push_back(static_cast<uint32_t>(query_utf8_.size()));
   m_ = static_cast<uint32_t>(q.size());
   first_ = m_ > 0 ? q[0] : 0;
   first_char_rule_ = options.first_char_costs_double && m_ > 0;
@@ -44,11 +50,57 @@ LevenshteinAutomaton::LevenshteinAutomaton(std::string_view query_utf8,
   }
 
   // Start: no candidate character read; position i is live at level e >= i (i deletions).
-  for (uint8_t e = 0; e <= k_; ++e) {
+  for (uint32_t e = 0; e <= k_; ++e) {
     const uint32_t reach = std::min<uint32_t>(e, m_);
-    start_.live[e] = static_cast<uint8_t>(((2u << reach) - 1) << k_);
+    start_.live |= uint64_t{((2u << reach) - 1) << k_} << (16 * e);
   }
-  start_.best = prefix_ && m_ <= k_ ? static_cast<uint8_t>(m_) : static_cast<uint8_t>(k_ + 1);
+  start_.best = prefix_ && m_ <= k_ ? m_ : k_ + 1u;
+}
+
+int LevenshteinAutomaton::exact_continuations(State s, Continuation out[kMaxContinuations]) const {
+  if (prefix_ && s.best <= k_) return -1;  // matched: every extension matches
+  const uint64_t lower_levels = (uint64_t{1} << (16 * k_)) - 1;
+  if ((s.live & lower_levels) || (s.transpose & lower_levels)) return -1;
+  const std::string_view q(query_utf8_);
+  const int64_t base = static_cast<int64_t>(s.depth) - k_;
+  int n = 0;
+  for (uint64_t w = (s.live >> (16 * k_)) & 0xFFFF; w != 0; w &= w - 1) {
+    const auto p = static_cast<size_t>(base + __builtin_ctzll(w));
+    out[n++] = {std::string_view(), q.substr(offsets_[p])};
+  }
+  for (uint64_t w = (s.transpose >> (16 * k_)) & 0xFFFF; w != 0; w &= w - 1) {
+    // A pending swap at p implies query[p+1] exists (it was the character just read).
+    const auto p = static_cast<size_t>(base + __builtin_ctzll(w));
+    out[n++] = {q.substr(offsets_[p], offsets_[p + 1] - offsets_[p]), q.substr(offsets_[p + 2])};
+  }
+  // Drop duplicates, and in prefix mode strings that start with another one (their subtree is
+  // inside the other's). Full mode: the empty string is the candidate itself, already scored.
+  const auto joined_equal_or_extends = [](const Continuation& a, const Continuation& b,
+                                          bool allow_extension) {
+    // Does a == b, or (allow_extension) does a start with b?
+    const size_t la = a.head.size() + a.rest.size(), lb = b.head.size() + b.rest.size();
+    if (la < lb || (!allow_extension && la != lb)) return false;
+    for (size_t i = 0; i < lb; ++i) {
+      const char ca = i < a.head.size() ? a.head[i] : a.rest[i - a.head.size()];
+      const char cb = i < b.head.size() ? b.head[i] : b.rest[i - b.head.size()];
+      if (ca != cb) return false;
+    }
+    return true;
+  };
+  int kept = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!prefix_ && out[i].head.empty() && out[i].rest.empty()) continue;
+    bool redundant = false;
+    for (int j = 0; j < n && !redundant; ++j) {
+      if (j == i) continue;
+      const bool covers = joined_equal_or_extends(out[i], out[j], prefix_);
+      // Of two equal strings keep the first; a strictly longer one is covered by its prefix.
+      const bool equal = covers && joined_equal_or_extends(out[j], out[i], false);
+      redundant = covers && (!equal || j < i);
+    }
+    if (!redundant) out[kept++] = out[i];
+  }
+  return kept;
 }
 
 uint8_t LevenshteinAutomaton::evaluate(std::string_view candidate_utf8) const {

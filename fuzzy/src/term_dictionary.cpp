@@ -22,6 +22,14 @@ uint32_t saturate32(uint64_t v) {
                                                   : static_cast<uint32_t>(v);
 }
 
+// The first byte of the UTF-8 encoding of cp (U+FFFD for what is not a scalar value).
+uint8_t first_utf8_byte(char32_t cp) {
+  if (cp < 0x80) return static_cast<uint8_t>(cp);
+  if (cp < 0x800) return static_cast<uint8_t>(0xC0 | (cp >> 6));
+  if (cp < 0x10000) return static_cast<uint8_t>(0xE0 | (cp >> 12));
+  return static_cast<uint8_t>(0xF0 | (cp >> 18));
+}
+
 }  // namespace
 
 struct TermDictionary::Rep {
@@ -41,14 +49,21 @@ struct TermDictionary::Rep {
 
   // Finds the node reached by `bytes` from the root; false if there is none. *end receives the
   // end of its rank range.
-  bool descend(std::string_view bytes, uint32_t* node, uint32_t* end) const;
+  bool descend(std::string_view bytes, uint32_t* node, uint32_t* end) const {
+    *node = 0;
+    *end = static_cast<uint32_t>(freq.size());
+    return descend_from(bytes, node, end);
+  }
+  // The same from *node (whose rank range ends at *end); both are updated.
+  bool descend_from(std::string_view bytes, uint32_t* node, uint32_t* end) const;
   std::string term_at(uint32_t r) const;
   std::vector<FuzzyMatch> materialize(TopK& top) const;
 };
 
-bool TermDictionary::Rep::descend(std::string_view bytes, uint32_t* node, uint32_t* end) const {
-  uint32_t n = 0;
-  uint32_t e = static_cast<uint32_t>(freq.size());
+bool TermDictionary::Rep::descend_from(std::string_view bytes, uint32_t* node,
+                                       uint32_t* end) const {
+  uint32_t n = *node;
+  uint32_t e = *end;
   for (char ch : bytes) {
     const auto b = static_cast<uint8_t>(ch);
     uint32_t c = first_child(n);
@@ -177,10 +192,12 @@ std::vector<FuzzyMatch> TermDictionary::search(std::string_view query,
   return search(LevenshteinAutomaton(query, options), limit);
 }
 
-std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a,
-                                               size_t limit) const {
-  const Rep& r = *rep_;
-  if (limit == 0 || r.freq.empty()) return {};
+namespace {
+
+// The depth-first walk of the trie with the automaton, k fixed at compile time so the step
+// inlines into the loop.
+template <int K, typename Rep>
+void walk(const Rep& r, const LevenshteinAutomaton& a, TopK& top) {
   using State = LevenshteinAutomaton::State;
   struct Frame {
     uint32_t node;
@@ -189,8 +206,6 @@ std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a,
     char32_t partial;  // an incomplete multi-byte code point (see ByteState)
     uint32_t pending;
   };
-  TopK top(limit, r.freq.data());
-  const uint8_t k = a.max_distance();
   std::vector<Frame> stack;
   stack.reserve(256);
   stack.push_back({0, static_cast<uint32_t>(r.freq.size()), a.start(), 0, 0});
@@ -209,24 +224,89 @@ std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a,
       }
       if (r.terminal(node)) {
         const uint8_t d = a.distance(f.state);
-        if (d <= k) top.offer(d, r.rank[node]);
+        if (d <= K) top.offer(d, r.rank[node]);
+      }
+      // Budget spent: look the few possible continuations up instead of walking.
+      LevenshteinAutomaton::Continuation tails[LevenshteinAutomaton::kMaxContinuations];
+      const int n_tails = a.exact_continuations(f.state, tails);
+      if (n_tails >= 0) {
+        for (int i = 0; i < n_tails; ++i) {
+          uint32_t n = node, end = f.rank_end;
+          if (!r.descend_from(tails[i].head, &n, &end) ||
+              !r.descend_from(tails[i].rest, &n, &end)) {
+            continue;
+          }
+          if (a.options().prefix) {
+            top.offer_range(r.rank[n], end, K);
+          } else if (r.terminal(n)) {
+            top.offer(K, r.rank[n]);
+          }
+        }
+        continue;
       }
     }
     uint32_t c = r.first_child(node);
     if (c == 0) continue;
+    // With the budget spent only a few first bytes can continue: test labels against a
+    // 256-bit set instead of stepping every child.
+    uint64_t allowed[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+    if (f.pending == 0) {
+      char32_t forced[2 * kMaxEditDistance + 1];
+      const int n = a.forced_next(f.state, forced);
+      if (n == 0) continue;
+      if (n > 0) {
+        allowed[0] = allowed[1] = allowed[2] = allowed[3] = 0;
+        for (int i = 0; i < n; ++i) {
+          const uint8_t lead = first_utf8_byte(forced[i]);
+          allowed[lead >> 6] |= uint64_t{1} << (lead & 63);
+        }
+      }
+    }
     for (;; ++c) {
       const uint8_t b = r.label[c];
-      if (f.pending == 0 && b < 0x80) {
-        const State s = a.step(f.state, b);
+      if (!((allowed[b >> 6] >> (b & 63)) & 1)) {
+        // Skipped: cannot start any of the forced code points.
+      } else if (f.pending == 0 && b < 0x80) {
+        const State s = a.step_k<K>(f.state, b);
         if (a.can_match(s)) stack.push_back({c, r.rank_end(c, f.rank_end), s, 0, 0});
+      } else if (f.pending == 0) {  // lead byte: wait for the rest of the code point
+        const int n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+        stack.push_back({c, r.rank_end(c, f.rank_end), f.state,
+                         static_cast<char32_t>(b & (0x7F >> n)), static_cast<uint32_t>(n - 1)});
       } else {
-        const auto bs = a.step_byte({f.state, f.partial, static_cast<uint8_t>(f.pending)}, b);
-        if (bs.pending != 0 || a.can_match(bs.state)) {
-          stack.push_back({c, r.rank_end(c, f.rank_end), bs.state, bs.partial, bs.pending});
+        const char32_t cp = (f.partial << 6) | (b & 0x3F);
+        if (f.pending > 1) {
+          stack.push_back({c, r.rank_end(c, f.rank_end), f.state, cp, f.pending - 1});
+        } else {
+          const State s = a.step_k<K>(f.state, cp);
+          if (a.can_match(s)) stack.push_back({c, r.rank_end(c, f.rank_end), s, 0, 0});
         }
       }
       if (r.last(c)) break;
     }
+  }
+}
+
+}  // namespace
+
+std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a,
+                                               size_t limit) const {
+  const Rep& r = *rep_;
+  if (limit == 0 || r.freq.empty()) return {};
+  TopK top(limit, r.freq.data());
+  switch (a.max_distance()) {
+    case 0:
+      walk<0>(r, a, top);
+      break;
+    case 1:
+      walk<1>(r, a, top);
+      break;
+    case 2:
+      walk<2>(r, a, top);
+      break;
+    default:
+      walk<3>(r, a, top);
+      break;
   }
   return r.materialize(top);
 }

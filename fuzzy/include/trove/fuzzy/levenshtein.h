@@ -21,9 +21,10 @@
 // How: the state is a bit-parallel simulation of the Levenshtein NFA (Wu-Manber, with Hyyrö's
 // extra vector for transpositions), restricted to the diagonal band. After t code points an
 // NFA position (i query code points consumed, e edits) can only be live if |i - t| <= e <= k,
-// so each error level needs a window of 2k+1 bits around t: a State is 16 bytes and copying
-// it is free, and nothing is built per query except one bit mask per distinct query
-// character. Bounds: step() is O(k) word operations; the per-query set-up is
+// so each error level needs a window of 2k+1 bits around t, and the k+1 levels sit side by
+// side in one 64-bit word: a State is 24 bytes and copying it is free, and nothing is built
+// per query except one bit mask per distinct query character. Bounds: step() is about twenty
+// word operations whatever k; the per-query set-up is
 // O(m * distinct characters / 64) words for a query of m code points, any length.
 // Early exits: can_match() is exact (false only when no extension can ever match: every
 // live NFA position can still reach the end by matching the rest of the query), so a
@@ -54,13 +55,13 @@ struct LevenshteinOptions {
 
 class LevenshteinAutomaton {
  public:
-  // Opaque to callers; 16 bytes, trivially copyable. Fields are described in step_impl().
+  // Opaque to callers; 24 bytes, trivially copyable. Levels are 16-bit lanes of one word so
+  // that a step updates all of them at once (see step_k()).
   struct State {
-    uint32_t depth = 0;                    // code points consumed
-    std::array<uint8_t, 4> live{};         // live[e]: window of live NFA positions, <= e edits
-    std::array<uint8_t, 4> transpose{};    // transpose[e]: pending swaps that land on level e
-    uint8_t best = 0;                      // prefix mode: least distance over prefixes so far
-    uint8_t pad[3] = {};
+    uint64_t live = 0;       // lane e: window of live NFA positions with <= e edits
+    uint64_t transpose = 0;  // lane e: first halves of swaps that would land on level e
+    uint32_t depth = 0;      // code points consumed
+    uint32_t best = 0;       // prefix mode: least distance over the prefixes seen so far
   };
 
   // A State plus the bytes of a code point not yet complete, for walking a UTF-8 byte trie.
@@ -76,6 +77,10 @@ class LevenshteinAutomaton {
 
   State start() const { return start_; }
   State step(State s, char32_t c) const;
+  // step() with k fixed at compile time, for hot loops that dispatch on k once.
+  // REQUIRES: K == max_distance().
+  template <int K>
+  State step_k(State s, char32_t c) const;
   bool is_match(State s) const { return distance(s) <= k_; }
   bool can_match(State s) const { return lower_bound(s) <= k_; }
   // The candidate's distance so far (prefix mode: least over its prefixes); k+1 if over k.
@@ -87,6 +92,28 @@ class LevenshteinAutomaton {
   bool is_sink(State s) const {
     return prefix_ && distance(s) <= k_ && distance(s) == lower_bound(s);
   }
+
+  // Early exit for trie walks: once the edit budget is spent (every live NFA position already
+  // carries k edits and, in prefix mode, nothing has matched yet), an extension can only
+  // survive by continuing with one of at most 2k+1 query characters. Writes them to `out`
+  // (repeats possible) and returns how many (0: nothing can follow); returns -1 while any
+  // character may follow. A walk then skips the children with other labels without stepping.
+  int forced_next(State s, char32_t out[2 * kMaxEditDistance + 1]) const;
+
+  // The sharper exit: once the budget is spent and no swap below level k is pending, every
+  // matching extension is one of a few fixed strings: query[p..m) for each live position p,
+  // and query[p] + query[p+2..m) for each swap pending at level k. Writes them (UTF-8, `head`
+  // then `rest`; an empty head for the first kind) and returns how many, or -1 when the
+  // budget is not spent. In full mode an extension matches iff it equals one of them; in prefix
+  // mode iff it starts with one of them; the distance is k either way. Duplicates are removed
+  // (and in prefix mode, strings that start with another one), so a walk can look each up in
+  // its trie and report what it finds once.
+  struct Continuation {
+    std::string_view head;
+    std::string_view rest;
+  };
+  static constexpr int kMaxContinuations = 4 * kMaxEditDistance + 2;
+  int exact_continuations(State s, Continuation out[kMaxContinuations]) const;
 
   // Byte-level stepping for a UTF-8 byte trie: continuation bytes accumulate and the
   // automaton steps once per complete code point. REQUIRES: the bytes fed from start form
@@ -103,8 +130,6 @@ class LevenshteinAutomaton {
   size_t query_length() const { return m_; }  // in code points
 
  private:
-  template <int K>
-  State step_impl(State s, char32_t c) const;
   // Bit j (j in 0..2k+1) set when query[depth - k + j] == c.
   uint32_t match_window(char32_t c, uint32_t depth) const;
   uint8_t full_distance(const State& s) const;
@@ -116,6 +141,9 @@ class LevenshteinAutomaton {
   bool first_char_rule_;  // first_char_costs_double and a non-empty query
   uint32_t m_ = 0;
   char32_t first_ = 0;
+  std::u32string query_;
+  std::string query_utf8_;         // query_ re-encoded (invalid input bytes became U+FFFD)
+  std::vector<uint32_t> offsets_;  // byte offset of each code point in query_utf8_, then size
   State start_;
   // Per distinct query character: a bitset of its positions, shifted up by k bits so that the
   // window for depth t starts at bit t. `words_` uint64 per character; the block at offset 0
@@ -149,47 +177,54 @@ inline uint32_t LevenshteinAutomaton::match_window(char32_t c, uint32_t depth) c
   return static_cast<uint32_t>(v) & ((2u << (2 * k_ + 1)) - 1);
 }
 
+namespace levenshtein_internal {
+// Lane e of a 64-bit word holds error level e; kLanes<K> has the low bit of lanes 0..K set.
 template <int K>
-inline LevenshteinAutomaton::State LevenshteinAutomaton::step_impl(State s, char32_t c) const {
-  // Coordinates: bit j of a window stands for query position depth - K + j. The new windows
-  // are computed in the old coordinates (bits 0..2K+2) and shifted down by one at the end.
-  constexpr uint32_t kWindow = (1u << (2 * K + 1)) - 1;
-  const uint32_t x = match_window(c, s.depth);
+inline constexpr uint64_t kLanes = K == 0   ? 0x1ull
+                                   : K == 1 ? 0x10001ull
+                                   : K == 2 ? 0x100010001ull
+                                            : 0x1000100010001ull;
+inline constexpr uint64_t kAllLanes = 0x0001000100010001ull;
+inline int lowest_lane(uint64_t v) { return __builtin_ctzll(v) >> 4; }  // REQUIRES: v != 0
+}  // namespace levenshtein_internal
+
+template <int K>
+inline LevenshteinAutomaton::State LevenshteinAutomaton::step_k(State s, char32_t c) const {
+  using levenshtein_internal::kLanes;
+  // Coordinates: bit j of a lane stands for query position depth - K + j. The new lanes are
+  // computed in the old coordinates (bits 0..2K+2, plus up to K deletion bits: under 16) and
+  // shifted down by one at the end. Lane e+1 gets level e's contribution by a 16-bit shift.
+  constexpr uint64_t kWindow = ((1ull << (2 * K + 1)) - 1) * kLanes<K>;
+  const uint64_t x = match_window(c, s.depth) * kLanes<K>;
   // Positions past the end of the query are never live: bit j is valid while j <= m - base.
   const int64_t last = static_cast<int64_t>(m_) - static_cast<int64_t>(s.depth) + K;
-  const uint32_t valid = last < 0 ? 0u : last >= 2 * K + 3 ? (1u << (2 * K + 3)) - 1
-                                                          : (2u << last) - 1;
+  const uint64_t valid_lane = last < 0 ? 0u : last >= 2 * K + 5 ? (1u << (2 * K + 6)) - 1
+                                                              : (2u << last) - 1;
+  const uint64_t valid = valid_lane * kLanes<K>;
+  const uint64_t below = s.live << 16;              // lane e: level e-1
+  uint64_t v = ((s.live & x) << 1)                  // match: i -> i+1
+               | below                              // insertion in the candidate: i stays
+               | (below << 1)                       // substitution: i -> i+1
+               | ((s.transpose & x) << 2);          // second half of a swap: i -> i+2
+  v &= valid;
+  // Deletions after this step: level e takes level e-1's new positions shifted by one, which
+  // chains (doubling: 1, then 2 more lanes covers up to 3 deletions).
+  if constexpr (K >= 1) v |= (v << 17) & valid;
+  if constexpr (K >= 2) v |= (v << 34) & valid;
   State n;
   n.depth = s.depth + 1;
-  uint32_t below = ((s.live[0] & x) << 1) & valid;  // level 0: matches only
-  n.live[0] = static_cast<uint8_t>((below >> 1) & kWindow);
-  for (int e = 1; e <= K; ++e) {
-    uint32_t v = ((s.live[e] & x) << 1)            // match: i -> i+1
-                 | s.live[e - 1]                   // insertion in the candidate: i stays
-                 | (uint32_t{s.live[e - 1]} << 1)  // substitution: i -> i+1
-                 | ((s.transpose[e] & x) << 2)     // second half of a swap: i -> i+2
-                 | (below << 1);                   // deletions after this step (closure)
-    v &= valid;
-    below = v;
-    n.live[e] = static_cast<uint8_t>((v >> 1) & kWindow);
-  }
-  if (transpositions_) {
-    // First half of a swap: live at level e-1 and query[i+1] == c; finishes on the next step
-    // if that character equals query[i].
-    for (int e = 1; e <= K; ++e) {
-      n.transpose[e] = static_cast<uint8_t>(((s.live[e - 1] & (x >> 1)) >> 1) & kWindow);
-    }
-  }
+  n.live = (v >> 1) & kWindow;
+  // First half of a swap: live at level e-1 and query[i+1] == c; it finishes on the next step
+  // if that character equals query[i].
+  n.transpose = transpositions_ ? ((below & (x >> 1)) >> 1) & kWindow : 0;
+  uint32_t best = s.best;
   if (first_char_rule_ && s.depth == 0 && c != first_) {
-    // Every path through this candidate pays one more edit: shift all levels up by one.
-    for (int e = K; e >= 1; --e) {
-      n.live[e] = n.live[e - 1];
-      n.transpose[e] = e >= 2 ? n.transpose[e - 1] : 0;
-    }
-    n.live[0] = 0;
-    s.best = static_cast<uint8_t>(s.best + 1 > K + 1 ? K + 1 : s.best + 1);
+    // Every path through this candidate pays one more edit: move each level up one lane.
+    n.live = (n.live << 16) & kWindow;
+    n.transpose = (n.transpose << 16) & kWindow;
+    best = best + 1 > K + 1 ? K + 1 : best + 1;
   }
-  n.best = s.best;
+  n.best = best;
   if (prefix_) {
     const uint8_t d = full_distance(n);
     if (d < n.best) n.best = d;
@@ -200,39 +235,57 @@ inline LevenshteinAutomaton::State LevenshteinAutomaton::step_impl(State s, char
 inline LevenshteinAutomaton::State LevenshteinAutomaton::step(State s, char32_t c) const {
   switch (k_) {
     case 0:
-      return step_impl<0>(s, c);
+      return step_k<0>(s, c);
     case 1:
-      return step_impl<1>(s, c);
+      return step_k<1>(s, c);
     case 2:
-      return step_impl<2>(s, c);
+      return step_k<2>(s, c);
     default:
-      return step_impl<3>(s, c);
+      return step_k<3>(s, c);
   }
 }
 
 inline uint8_t LevenshteinAutomaton::full_distance(const State& s) const {
-  // Query position m sits at bit m - depth + k of the window, if inside it.
+  // Query position m sits at bit m - depth + k of each lane, if inside the window.
   const int64_t bit = static_cast<int64_t>(m_) - static_cast<int64_t>(s.depth) + k_;
   if (bit < 0 || bit > 2 * k_) return static_cast<uint8_t>(k_ + 1);
-  for (uint8_t e = 0; e <= k_; ++e) {
-    if ((s.live[e] >> bit) & 1) return e;
-  }
-  return static_cast<uint8_t>(k_ + 1);
+  const uint64_t at_end = (s.live >> bit) & levenshtein_internal::kAllLanes;
+  return at_end ? static_cast<uint8_t>(levenshtein_internal::lowest_lane(at_end))
+                : static_cast<uint8_t>(k_ + 1);
 }
 
 inline uint8_t LevenshteinAutomaton::distance(State s) const {
-  uint8_t d = prefix_ ? s.best : full_distance(s);
+  uint8_t d = prefix_ ? static_cast<uint8_t>(s.best) : full_distance(s);
   // Before the first step the empty candidate is scored: its first character "differs".
   if (first_char_rule_ && s.depth == 0 && d <= k_) ++d;
   return d;
 }
 
 inline uint8_t LevenshteinAutomaton::lower_bound(State s) const {
-  uint8_t lb = prefix_ ? s.best : static_cast<uint8_t>(k_ + 1);
-  for (uint8_t e = 0; e < lb && e <= k_; ++e) {
-    if (s.live[e] != 0) return e;  // live sets are nested: live[e] is a subset of live[e+1]
+  // Live sets are nested (level e is a subset of level e+1): the lowest non-empty lane is the
+  // least number of edits any extension can end with.
+  const uint8_t lb = prefix_ ? static_cast<uint8_t>(s.best) : static_cast<uint8_t>(k_ + 1);
+  if (s.live == 0) return lb;
+  const auto lane = static_cast<uint8_t>(levenshtein_internal::lowest_lane(s.live));
+  return lane < lb ? lane : lb;
+}
+
+inline int LevenshteinAutomaton::forced_next(State s,
+                                             char32_t out[2 * kMaxEditDistance + 1]) const {
+  if (prefix_ && s.best <= k_) return -1;  // matched: every extension matches
+  const uint64_t lower_levels = (uint64_t{1} << (16 * k_)) - 1;
+  if (s.live & lower_levels) return -1;  // budget left: insertions and substitutions possible
+  // Level k can only advance by a match, and pending swaps only by their second character.
+  uint64_t w = s.live >> (16 * k_);
+  for (uint8_t e = 1; e <= k_; ++e) w |= s.transpose >> (16 * e);
+  w &= 0xFFFF;
+  int n = 0;
+  const int64_t base = static_cast<int64_t>(s.depth) - k_;
+  for (; w != 0; w &= w - 1) {
+    const int64_t p = base + __builtin_ctzll(w);
+    if (p >= 0 && p < static_cast<int64_t>(m_)) out[n++] = query_[static_cast<size_t>(p)];
   }
-  return lb;
+  return n;
 }
 
 inline LevenshteinAutomaton::ByteState LevenshteinAutomaton::step_byte(ByteState s,
