@@ -151,3 +151,51 @@ Command add_suggest_command(CLI::App& root) {
 }
 
 }  // namespace trove::cli
+
+namespace trove::cli {
+namespace {
+struct FuzzyArgs {
+  std::string data_dir;
+  std::string term;
+  int max_distance = -1;
+  bool prefix = false;
+  size_t limit = 20;
+  bool json = false;
+};
+
+int run_fuzzy(const FuzzyArgs& a) {
+  auto opened = open_all(a.data_dir, "fuzzy");
+  if (!opened.ok()) return fail("fuzzy", opened.status());
+  auto res = opened->index->fuzzy_terms(a.term, a.max_distance, a.prefix, a.limit);
+  if (!res.ok()) return fail("fuzzy", res.status());
+  if (a.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : *res) {
+      out.push_back({{"term", m.term}, {"distance", m.distance}, {"frequency", m.frequency}});
+    }
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  for (const auto& m : *res) {
+    std::printf("%d  %-24s %llu\n", m.distance, m.term.c_str(),
+                static_cast<unsigned long long>(m.frequency));
+  }
+  return kExitOk;
+}
+}  // namespace
+
+Command add_fuzzy_command(CLI::App& root) {
+  auto a = std::make_shared<FuzzyArgs>();
+  CLI::App* app = root.add_subcommand(
+      "fuzzy", "Vocabulary words within edit distance of a term (our Levenshtein automaton)");
+  app->add_option("--data-dir", a->data_dir, "Data directory")->required();
+  app->add_option("term", a->term, "The word, as typed")->required();
+  app->add_option("--max-distance", a->max_distance,
+                  "Edits allowed, 0..3; default: the typo budget for the word's length");
+  app->add_flag("--prefix", a->prefix, "Match words that some prefix of is within reach");
+  app->add_option("--limit", a->limit, "Words to return, 1..1000");
+  app->add_flag("--json", a->json, "Print a JSON array");
+  return {app, [a] { return run_fuzzy(*a); }};
+}
+
+}  // namespace trove::cli

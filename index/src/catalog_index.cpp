@@ -108,6 +108,28 @@ std::shared_ptr<const SynonymMap> CatalogIndex::Rep::synonyms_for(const State& s
   return synonyms;
 }
 
+// The vocabulary (free-text terms, document frequency summed over shards) and which refs
+// have documents, read from the shards.
+void CatalogIndex::Rep::load_vocabulary() {
+  Rep& r = *this;
+  absl::flat_hash_map<std::string, uint64_t> df;
+  r.docs.clear();
+  const unsigned n = r.opts.shards;
+  for (unsigned shard = 0; shard < n; ++shard) {
+    Xapian::WritableDatabase& db = *r.shards[shard];
+    for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+      const std::string& term = *t;
+      if (is_vocabulary_term(term)) df[term] += t.get_termfreq();
+    }
+    for (auto p = db.postlist_begin(""); p != db.postlist_end(""); ++p) {
+      r.set_has_doc(static_cast<ItemRef>((*p - 1) * n + shard), true);
+    }
+  }
+  fuzzy::TermFrequencies terms(df.begin(), df.end());
+  r.vocab = std::make_unique<fuzzy::LiveDictionary>(
+      std::make_shared<const fuzzy::TermDictionary>(std::move(terms)));
+}
+
 CatalogIndex::CatalogIndex(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 CatalogIndex::~CatalogIndex() {
   if (rep_->store != nullptr && rep_->listener != 0) rep_->store->remove_listener(rep_->listener);
@@ -219,9 +241,17 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
     uint64_t docs = 0;
     for (auto& db : r.shards) docs += db->get_doccount();
     r.doc_count.store(docs);
+    try {
+      r.load_vocabulary();
+    } catch (const Xapian::Error& e) {
+      rebuild = true;
+      why = "damaged (" + xapian_error(e) + ")";
+    }
   }
   if (rebuild) {
     r.shards.clear();
+    r.vocab = std::make_unique<fuzzy::LiveDictionary>();
+    r.docs.clear();
     std::error_code ec;
     fs::remove_all(r.dir, ec);
     fs::create_directories(r.dir, ec);
@@ -310,15 +340,31 @@ Status CatalogIndex::flush() {
     const unsigned n = r.opts.shards;
     std::vector<std::string> errors(n);
     std::vector<int64_t> added(n, 0);
+    // Vocabulary deltas (document frequencies of free-text terms), one map per shard thread.
+    std::vector<absl::flat_hash_map<std::string, int64_t>> vocab_deltas(n);
     auto write_shard = [&](unsigned shard) {
       try {
         Xapian::WritableDatabase& db = *r.shards[shard];
         const DocumentBuilder& builder = *r.builders[shard];
+        auto& deltas = vocab_deltas[shard];
+        auto count_terms = [&](Xapian::TermIterator t, Xapian::TermIterator end, int64_t sign) {
+          for (; t != end; ++t) {
+            const std::string& term = *t;
+            if (is_vocabulary_term(term)) deltas[term] += sign;
+          }
+        };
         for (const auto& [ref, item] : work) {
           if (ref % n != shard) continue;
           const Xapian::docid local = ref / n + 1;
+          if (r.has_doc(ref)) {
+            // Terms leave the vocabulary with the document version that had them.
+            Xapian::Document old = db.get_document(local);
+            count_terms(old.termlist_begin(), old.termlist_end(), -1);
+          }
           if (item) {
-            db.replace_document(local, builder.build(ref, *item));
+            Xapian::Document doc = builder.build(ref, *item);
+            count_terms(doc.termlist_begin(), doc.termlist_end(), +1);
+            db.replace_document(local, doc);
           } else {
             try {
               db.delete_document(local);
@@ -355,6 +401,14 @@ Status CatalogIndex::flush() {
         for (const auto& w : work) r.pending.insert(w.first);
         return Status::io_error("index write failed: " + e);
       }
+    }
+    for (const auto& [ref, item] : work) r.set_has_doc(ref, item.has_value());
+    for (auto& deltas : vocab_deltas) {
+      std::vector<std::pair<std::string, int64_t>> list(deltas.begin(), deltas.end());
+      r.vocab->add(list);
+    }
+    if (r.vocab->delta_size() > std::max<size_t>(50000, r.vocab->base()->size() / 4)) {
+      r.vocab->merge();
     }
     if (more) continue;
     uint64_t docs = 0;

@@ -16,6 +16,7 @@
 
 #include "document.h"
 #include "query.h"
+#include "trove/fuzzy/live_dictionary.h"
 #include "trove/index/catalog_index.h"
 
 namespace trove {
@@ -33,6 +34,19 @@ struct CatalogIndex::Rep {
 
   std::mutex pending_mu;  // guards pending (the Store listener adds under the state lock)
   absl::flat_hash_set<ItemRef> pending;
+
+  // The free-text vocabulary with document frequencies: what typo tolerance searches. Built
+  // from the shards at attach, kept current by flush (new and old versions of each document).
+  std::unique_ptr<fuzzy::LiveDictionary> vocab = std::make_unique<fuzzy::LiveDictionary>();
+  void load_vocabulary();  // from the shards (attach); throws Xapian::Error
+  // Which item refs have a document (so flush knows whose old terms to take back). Guarded by
+  // write_mu.
+  std::vector<bool> docs;
+  bool has_doc(ItemRef ref) const { return ref < docs.size() && docs[ref]; }
+  void set_has_doc(ItemRef ref, bool v) {
+    if (ref >= docs.size()) docs.resize(std::max<size_t>(ref + 1, docs.size() * 2));
+    docs[ref] = v;
+  }
 
   std::atomic<uint64_t> generation{0};  // bumped after each commit: readers reopen
   std::atomic<uint64_t> indexed_seq{0};
@@ -75,6 +89,11 @@ namespace index_internal {
 inline constexpr const char* kSeqKey = "trove.seq";
 inline constexpr const char* kConfigKey = "trove.config";
 inline constexpr const char* kDamagedFile = "DAMAGED";
+// Free-text terms (the vocabulary typo tolerance searches): Trove's prefixed terms start
+// with an ASCII capital, and folded words never do.
+inline bool is_vocabulary_term(const std::string& term) {
+  return !term.empty() && !(term[0] >= 'A' && term[0] <= 'Z');
+}
 inline Xapian::docid docid_of(ItemRef ref) { return static_cast<Xapian::docid>(ref) + 1; }
 inline ItemRef ref_of(Xapian::docid did) { return static_cast<ItemRef>(did - 1); }
 }  // namespace index_internal

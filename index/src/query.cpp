@@ -108,7 +108,8 @@ SynonymMap build_synonyms(const Analyzer& analyzer, const State& state) {
 }
 
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
-                         const std::string& word, std::vector<std::string>* terms) {
+                         const std::string& word, std::vector<std::string>* terms,
+                         const TypoContext* typos) {
   std::vector<Token> tokens;
   builder.analyzer().analyze(word, &tokens);
   std::vector<std::string> parts;
@@ -137,6 +138,19 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
     if (auto it = synonyms.find(term); it != synonyms.end()) {
       for (const auto& group : it->second) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
+      }
+    }
+    if (typos && typos->vocab) {
+      // Vocabulary words within the term's typo budget, weighted far below the exact form so
+      // that exact matches rank above one typo, and one typo above two.
+      const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, typos->budget);
+      if (opts.max_distance > 0) {
+        for (const auto& m : typos->vocab->search(term, opts, kMaxTypoVariants)) {
+          if (m.distance == 0 || m.term == term) continue;
+          alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(m.term),
+                            kTypoWeight[std::min<size_t>(m.distance, kTypoWeight.size() - 1)]);
+          if (typos->variants) typos->variants->emplace(m.term, TypoVariant{term, m.distance});
+        }
       }
     }
     return alts.size() == 1 ? alts[0] : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());

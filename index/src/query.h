@@ -3,11 +3,14 @@
 
 #include <xapian.h>
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "document.h"
+#include "trove/fuzzy/live_dictionary.h"
+#include "trove/fuzzy/typo_budget.h"
 #include "trove/data/status.h"
 #include "trove/index/catalog_index.h"
 
@@ -35,10 +38,25 @@ Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty);
 using SynonymMap = std::map<std::string, std::vector<std::vector<std::string>>>;
 SynonymMap build_synonyms(const Analyzer& analyzer, const State& state);
 
-// The query for one typed word: exact term OR its stem (scaled down) OR its synonyms; for a
-// compound ("t-light"): its parts together, or joined. Empty when the word has no terms.
+// Typo tolerance for word_query: vocabulary terms within the budget join the exact form.
+struct TypoVariant {
+  std::string typed;     // the query term it stands for
+  uint8_t distance = 0;  // edits
+};
+struct TypoContext {
+  const fuzzy::LiveDictionary* vocab = nullptr;
+  fuzzy::TypoBudget budget;
+  std::map<std::string, TypoVariant>* variants = nullptr;  // filled for explain
+};
+inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and most frequent
+inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};
+
+// The query for one typed word: exact term OR its stem (scaled down) OR its synonyms OR, with
+// `typos`, its typo variants (scaled far down); for a compound ("t-light"): its parts
+// together, or joined. Empty when the word has no terms.
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
-                         const std::string& word, std::vector<std::string>* terms);
+                         const std::string& word, std::vector<std::string>* terms,
+                         const TypoContext* typos = nullptr);
 Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& text);
 
 // A query matching every document. Never Xapian::Query::MatchAll: that is one static object

@@ -226,8 +226,14 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       Xapian::Database& db = r.reader();
       std::vector<Xapian::Query> words, must, exclude;
       std::vector<std::string> word_text;
+      std::map<std::string, TypoVariant> variants;
+      TypoContext typos{r.vocab.get(), {}, &variants};
       for (const auto& c : parsed->clauses) {
-        Xapian::Query q = c.kind == Clause::kWord || c.kind == Clause::kExcludeWord
+        // Typo variants for words to find, never for words to exclude.
+        Xapian::Query q = c.kind == Clause::kWord
+                              ? word_query(builder, *synonyms, c.text, nullptr,
+                                           req.typo_tolerance ? &typos : nullptr)
+                          : c.kind == Clause::kExcludeWord
                               ? word_query(builder, *synonyms, c.text, nullptr)
                               : phrase_query(builder, c.text);
         if (q.empty()) continue;
@@ -330,7 +336,19 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         absl::flat_hash_set<std::string> matched;
         for (auto t = enquire.get_matching_terms_begin(it); t != enquire.get_matching_terms_end(it); ++t) {
           matched.insert(*t);
-          if (req.explain) h.matched_terms.push_back(*t);
+          if (!req.explain) continue;
+          // "chocolate ~1 chocolat": a typo variant, its distance, and the word it stands for.
+          auto v = variants.find(*t);
+          if (v == variants.end()) {
+            h.matched_terms.push_back(*t);
+          } else {
+            std::string e = *t;
+            e += " ~";
+            e += std::to_string(v->second.distance);
+            e += " ";
+            e += v->second.typed;
+            h.matched_terms.push_back(std::move(e));
+          }
         }
         h.title_highlighted = highlight(builder, item->data.title, matched);
         out.hits.push_back(std::move(h));
@@ -532,5 +550,40 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   out.took_ms = ms_since(t0);
   return out;
 }
+
+Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, int max_distance,
+                                                         bool prefix, size_t limit) const {
+  const Rep& r = *rep_;
+  if (max_distance < -1 || max_distance > 3) {
+    return Status::invalid("expected 0..3 (or -1 for the typo budget), got " +
+                               std::to_string(max_distance),
+                           "max_distance");
+  }
+  if (limit < 1 || limit > 1000) return Status::invalid("expected 1..1000", "limit");
+  auto parsed = parse_query(text, false);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<Token> tokens;
+  r.query_builder().analyzer().analyze(text, &tokens);
+  std::string term;
+  for (const auto& t : tokens) {
+    if (!t.joined) {
+      term = t.text;
+      break;
+    }
+  }
+  if (term.empty()) return Status::invalid("no word in the text", "term");
+  fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, {}, prefix);
+  if (max_distance >= 0) {
+    opts.max_distance = static_cast<uint8_t>(max_distance);
+    opts.first_char_costs_double = false;
+  }
+  std::vector<FuzzyTerm> out;
+  for (const auto& m : r.vocab->search(term, opts, limit)) {
+    out.push_back({m.term, m.distance, m.frequency});
+  }
+  return out;
+}
+
+size_t CatalogIndex::vocabulary_size() const { return rep_->vocab->base()->size() + rep_->vocab->delta_size(); }
 
 }  // namespace trove

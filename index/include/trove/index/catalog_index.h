@@ -52,6 +52,10 @@ struct SearchRequest {
   size_t page = 1;  // 1-based
   size_t per_page = 10;
   bool explain = false;
+  // Words also match vocabulary words within a typo budget by length (none under 5
+  // characters, 1 up to 8, 2 beyond; a first-letter typo counts double; digits exact), ranked
+  // below exact matches, one typo above two.
+  bool typo_tolerance = true;
 };
 
 struct SearchHit {
@@ -62,7 +66,9 @@ struct SearchHit {
   std::optional<double> price;
   std::optional<bool> in_stock;
   double score = 0;
-  std::vector<std::string> matched_terms;  // with explain: which query terms matched
+  // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
+  // term, its edit distance, the word typed).
+  std::vector<std::string> matched_terms;
 };
 
 struct FacetValue {
@@ -97,6 +103,12 @@ struct SuggestResponse {
   double took_ms = 0;
 };
 
+struct FuzzyTerm {
+  std::string term;
+  int distance = 0;
+  uint64_t frequency = 0;  // documents containing the term
+};
+
 class CatalogIndex {
  public:
   static Result<std::unique_ptr<CatalogIndex>> open(const std::string& dir,
@@ -115,6 +127,13 @@ class CatalogIndex {
 
   Result<SearchResponse> search(const SearchRequest& req) const;
   Result<SuggestResponse> suggest(const SuggestRequest& req) const;
+
+  // Vocabulary words within `max_distance` edits of `text` (analyzed like a query word; -1:
+  // the typo budget for its length), sorted by distance then frequency. With `prefix`, words
+  // that some prefix of is within reach (search-as-you-type).
+  Result<std::vector<FuzzyTerm>> fuzzy_terms(std::string_view text, int max_distance, bool prefix,
+                                             size_t limit) const;
+  size_t vocabulary_size() const;
 
   uint64_t indexed_seq() const;   // journal seq the committed index reflects
   uint64_t document_count() const;
