@@ -405,6 +405,44 @@ std::vector<std::string> completions_of(Xapian::Database& db, const std::string&
   return out;
 }
 
+// Whole vocabulary words that the typed prefix reaches within its typo budget ("chocla" ->
+// chocolate), nearest and most frequent first; none for short prefixes.
+std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
+                                           const std::string& prefix) {
+  std::vector<std::string> out;
+  const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(prefix, {}, true);
+  if (opts.max_distance == 0) return out;
+  for (const auto& m : vocab.search(prefix, opts, 16)) {
+    if (m.distance > 0) out.push_back(m.term);
+  }
+  return out;
+}
+
+// Items whose title or brand has one of `words`, ranked by popularity, appended to `items`
+// (up to kPrefixKeep, no repeats).
+void add_items_with_words(Xapian::Database& db, const State& st,
+                          const std::vector<std::string>& words, std::vector<ItemRef>* items) {
+  if (words.empty() || items->size() >= kPrefixKeep) return;
+  std::vector<Xapian::Query> qs;
+  for (const auto& w : words) qs.emplace_back("T" + w);
+  Xapian::Enquire enquire(db);
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end()));
+  enquire.set_weighting_scheme(Xapian::BoolWeight());
+  enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+  Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
+  std::vector<std::pair<double, ItemRef>> found;
+  absl::flat_hash_set<ItemRef> seen(items->begin(), items->end());
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    const ItemRef ref = ref_of(*it);
+    if (st.item_at(ref) && !seen.contains(ref)) found.emplace_back(-popularity(st, ref), ref);
+  }
+  std::sort(found.begin(), found.end());
+  for (const auto& [neg, ref] : found) {
+    if (items->size() >= kPrefixKeep) break;
+    items->push_back(ref);
+  }
+}
+
 // Ranks the items under a lone prefix by popularity (then item order).
 std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
                                           const std::string& prefix) {
@@ -511,6 +549,17 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           auto fresh = std::make_shared<Rep::PrefixAnswer>();
           fresh->items = top_items_for_prefix(db, st, prefix);
           fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
+          // Typos in what was typed so far: after the exact prefix's items and completions.
+          const auto typo_words = prefix_typo_words(*r.vocab, prefix);
+          add_items_with_words(db, st, typo_words, &fresh->items);
+          for (const auto& w : typo_words) {
+            if (fresh->completions.size() >= kPrefixKeep / 10) break;
+            if (std::find(fresh->completions.begin(), fresh->completions.end(), w) ==
+                    fresh->completions.end() &&
+                db.term_exists("T" + w)) {
+              fresh->completions.push_back(w);
+            }
+          }
           fresh->generation = gen;
           fresh->computed = now;
           std::lock_guard lock(r.prefix_mu);
@@ -528,7 +577,12 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         std::vector<Xapian::Query> parts;
         for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
         if (!prefix.empty()) {
-          parts.push_back(prefix_query(prefix));
+          std::vector<Xapian::Query> alts{prefix_query(prefix)};
+          for (const auto& w : prefix_typo_words(*r.vocab, prefix)) {
+            alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
+                              kTypoWeight[1]);
+          }
+          parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
           completions = completions_of(db, prefix, req.completions);
         }
         Xapian::Enquire enquire(db);
