@@ -1,0 +1,191 @@
+// Typo tolerance wired into search and suggest: misspelled queries find the intended items,
+// exact matches outrank one typo and one typo outranks two, explain names the variant, and
+// the vocabulary follows catalog changes (new words findable after a flush, removed ones gone).
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trove/data/store.h"
+#include "trove/index/catalog_index.h"
+
+namespace {
+
+using namespace trove;
+
+struct Shop {
+  std::string dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<CatalogIndex> index;
+
+  Shop() {
+    char tmpl[] = "/tmp/trove_typo_test_XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    reopen();
+  }
+  ~Shop() {
+    index.reset();
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void reopen() {
+    index.reset();
+    store.reset();
+    StoreOptions so;
+    so.now_ms = [t = int64_t{1700000000000}]() mutable { return t += 1000; };
+    auto s = Store::open(dir + "/data", so);
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    auto i = CatalogIndex::open(dir + "/data/index");
+    REQUIRE(i.ok());
+    index = std::move(i).value();
+    REQUIRE(index->attach(*store).ok());
+  }
+  void upsert(const std::string& id, const std::string& title) {
+    Event e;
+    ItemUpsert u;
+    u.id = id;
+    u.title = title;
+    e.body = u;
+    REQUIRE(store->ingest({e}).ok());
+  }
+  void remove(const std::string& id) {
+    Event e;
+    e.body = ItemRemove{id};
+    REQUIRE(store->ingest({e}).ok());
+  }
+  std::vector<std::string> ids(const std::string& q, bool explain = false,
+                               std::vector<std::vector<std::string>>* matched = nullptr) {
+    REQUIRE(index->flush().ok());
+    SearchRequest req;
+    req.q = q;
+    req.explain = explain;
+    req.per_page = 20;
+    auto res = index->search(req);
+    REQUIRE(res.ok());
+    std::vector<std::string> out;
+    for (const auto& h : res->hits) {
+      out.push_back(h.id);
+      if (matched) matched->push_back(h.matched_terms);
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("misspelled queries find the intended items", "[index][typo]") {
+  Shop shop;
+  shop.upsert("nut", "Nutella hazelnut spread");
+  shop.upsert("choc", "Dark chocolate truffles");
+  shop.upsert("iph", "iPhone charger cable");
+  CHECK(shop.ids("nutela") == std::vector<std::string>{"nut"});          // deletion
+  CHECK(shop.ids("chocolate trufles") == std::vector<std::string>{"choc"});  // one word typed wrong
+  CHECK(shop.ids("chcoolate") == std::vector<std::string>{"choc"});      // transposition
+  CHECK(shop.ids("iphone chrager") == std::vector<std::string>{"iph"});  // transposition, 7 chars
+}
+
+TEST_CASE("exact matches outrank one typo, and one typo outranks two", "[index][typo]") {
+  Shop shop;
+  shop.upsert("two", "chocolate biscuits");   // "chocolade" -> chocolate: 1 edit
+  shop.upsert("exact", "chocolade biscuits"); // exact
+  shop.upsert("one", "chocolada biscuits");   // 1 edit
+  auto got = shop.ids("chocolade");
+  REQUIRE(got.size() == 3);
+  CHECK(got[0] == "exact");
+  // Both others are one edit away; now a word two edits away against one a single edit away.
+  Shop shop2;
+  shop2.upsert("d1", "caramelized nuts");   // "caramelizes" -> caramelized: 1 edit
+  shop2.upsert("d2", "caramelised nuts");   // caramelised: 2 edits (s->z... and d->s)
+  shop2.upsert("d0", "caramelizes nuts");
+  auto got2 = shop2.ids("caramelizes");
+  REQUIRE(got2.size() == 3);
+  CHECK(got2 == std::vector<std::string>{"d0", "d1", "d2"});
+}
+
+TEST_CASE("short words and numbers get no typo variants", "[index][typo]") {
+  Shop shop;
+  shop.upsert("tea", "green tea");
+  shop.upsert("tee", "golf tee");
+  shop.upsert("n1", "charger 2000 watts");
+  CHECK(shop.ids("tea") == std::vector<std::string>{"tea"});  // 3 letters: exact only
+  CHECK(shop.ids("2001").empty());                             // digits: exact only
+}
+
+TEST_CASE("explain names the typo variant, its distance and the word typed", "[index][typo]") {
+  Shop shop;
+  shop.upsert("nut", "Nutella hazelnut spread");
+  std::vector<std::vector<std::string>> matched;
+  REQUIRE(shop.ids("nutela", true, &matched) == std::vector<std::string>{"nut"});
+  REQUIRE(matched.size() == 1);
+  CHECK(std::find(matched[0].begin(), matched[0].end(), "nutella ~1 nutela") != matched[0].end());
+}
+
+TEST_CASE("typo tolerance can be turned off per search", "[index][typo]") {
+  Shop shop;
+  shop.upsert("nut", "Nutella hazelnut spread");
+  REQUIRE(shop.index->flush().ok());
+  SearchRequest req;
+  req.q = "nutela";
+  req.typo_tolerance = false;
+  auto res = shop.index->search(req);
+  REQUIRE(res.ok());
+  CHECK(res->hits.empty());
+}
+
+TEST_CASE("new words are findable with typos after a flush and removed ones are gone",
+          "[index][typo]") {
+  Shop shop;
+  shop.upsert("a", "ordinary kettle");
+  CHECK(shop.ids("zucchini").empty());
+  shop.upsert("z", "zucchini noodles");
+  CHECK(shop.ids("zuchini") == std::vector<std::string>{"z"});
+  auto before = shop.index->fuzzy_terms("zuchini", -1, false, 10);
+  REQUIRE(before.ok());
+  REQUIRE(before->size() == 1);
+  CHECK(before->at(0).term == "zucchini");
+  CHECK(before->at(0).distance == 1);
+  shop.remove("z");
+  REQUIRE(shop.index->flush().ok());
+  auto after = shop.index->fuzzy_terms("zuchini", -1, false, 10);
+  REQUIRE(after.ok());
+  CHECK(after->empty());
+  // The vocabulary is rebuilt from the shards on reopen, with the same answer.
+  shop.upsert("z2", "zucchini spaghetti");
+  shop.reopen();
+  auto reopened = shop.index->fuzzy_terms("zuchini", -1, false, 10);
+  REQUIRE(reopened.ok());
+  REQUIRE(reopened->size() == 1);
+  CHECK(reopened->at(0).frequency == 1);
+}
+
+TEST_CASE("suggest offers the intended items for a prefix typed with a typo", "[index][typo]") {
+  Shop shop;
+  shop.upsert("c1", "Chocolate bar");
+  shop.upsert("c2", "Milk chocolate");
+  shop.upsert("x", "Cheddar cheese");
+  REQUIRE(shop.index->flush().ok());
+  for (const std::string q : {"chocol", "chocla"}) {
+    SuggestRequest req;
+    req.q = q;
+    auto res = shop.index->suggest(req);
+    REQUIRE(res.ok());
+    std::vector<std::string> ids;
+    for (const auto& h : res->items) ids.push_back(h.id);
+    INFO(q);
+    CHECK(std::find(ids.begin(), ids.end(), "c1") != ids.end());
+    CHECK(std::find(ids.begin(), ids.end(), "c2") != ids.end());
+    CHECK(std::find(ids.begin(), ids.end(), "x") == ids.end());
+  }
+}
+
+TEST_CASE("fuzzy_terms refuses a bad distance and text without a word", "[index][typo]") {
+  Shop shop;
+  CHECK(shop.index->fuzzy_terms("abc", 4, false, 10).status().code() == StatusCode::kInvalidArgument);
+  CHECK(shop.index->fuzzy_terms("!!!", 1, false, 10).status().code() == StatusCode::kInvalidArgument);
+  CHECK(shop.index->fuzzy_terms("abc", 1, false, 0).status().code() == StatusCode::kInvalidArgument);
+}
