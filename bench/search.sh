@@ -65,6 +65,11 @@ echo
 echo "- input: $file ($(du -h "$file" | cut -f1))"
 echo "- machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); temp dir $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'))"
 echo "- build: $(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$build/CMakeCache.txt") ($build)"
+if git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
+  dirty=$(git -C "$src" status --porcelain -- data index fuzzy cli | awk '{ print $2 }' | cut -d/ -f1 | sort -u | tr '\n' ' ')
+  echo "- source: commit $(git -C "$src" rev-parse --short HEAD)${dirty:+ + uncommitted changes in: $dirty}"
+fi
+echo "- binaries: trove built $(date -u -r "$trove" +'%H:%M UTC'), search_bench $(date -u -r "$sb" +'%H:%M UTC')"
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- 1. import ----
