@@ -47,8 +47,11 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# Each prints our figures beside a baseline or peer measured in the same run (docs/BENCHMARKS.md).
 bench: deps build
 	$(BUILD)/bench/ingest_bench
+	$(BUILD)/bench/fuzzy_bench
+	./bench/search.sh $(BUILD)
 
 demo: deps build
 	./scripts/demo.sh $(BUILD)/cli/trove $(DEMO_DIR)
