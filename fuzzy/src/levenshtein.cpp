@@ -49,58 +49,61 @@ LevenshteinAutomaton::LevenshteinAutomaton(std::string_view query_utf8,
     bits_[(d + 1) * words_ + bit / 64] |= uint64_t{1} << (bit % 64);
   }
 
-  // Start: no candidate character read; position i is live at level e >= i (i deletions).
-  for (uint32_t e = 0; e <= k_; ++e) {
-    const uint32_t reach = std::min<uint32_t>(e, m_);
-    start_.live |= uint64_t{((2u << reach) - 1) << k_} << (16 * e);
+  lead_.assign(m_ + 3 * kMaxEditDistance + 20, 256);
+  for (uint32_t i = 0; i < m_; ++i) {
+    lead_[i + k_] = static_cast<uint8_t>(query_utf8_[offsets_[i]]);
   }
-  start_.best = prefix_ && m_ <= k_ ? m_ : k_ + 1u;
+
+  // Lanes 0..k of a word: bit 16e set for each.
+  uint64_t lanes = 0;
+  for (uint32_t e = 0; e <= k_; ++e) lanes |= uint64_t{1} << (16 * e);
+  // Positions past the end of the query are never live: at depth t, window bit j (old
+  // coordinates, see step_k) stands for position t - k + j, valid while j <= m - t + k.
+  valid_.resize(m_ + k_ + 1);
+  for (uint32_t t = 0; t <= m_ + k_; ++t) {
+    const uint32_t last = m_ + k_ - t;
+    const uint64_t lane = last >= 2u * k_ + 5 ? (1u << (2 * k_ + 6)) - 1 : (2u << last) - 1;
+    valid_[t] = lane * lanes;
+  }
+  // The head limit, by depth (old coordinates): positions < head_length, lanes above budget.
+  const uint32_t h = options.head_length;
+  head_budget_ = std::min(options.head_budget, k_);
+  head_limited_ = options.head_budget < k_ && h > 0 && !options.first_char_costs_double;
+  if (head_limited_) {
+    for (uint32_t e = head_budget_ + 1u; e <= k_; ++e) upper_lanes_ |= uint64_t{1} << (16 * e);
+    head_low_.resize(m_ + k_ + 1);
+    for (uint32_t t = 0; t < head_low_.size(); ++t) {
+      const int64_t before = static_cast<int64_t>(h) - t + k_;  // bits j < this
+      const uint64_t lane = before <= 0 ? 0 : before >= 16 ? 0xFFFF : (uint64_t{1} << before) - 1;
+      head_low_[t] = lane * upper_lanes_;
+    }
+  }
+
+  // Start: no candidate character read; position i is live at level e >= i (i deletions,
+  // added one level at a time so that the head limit applies to each step of the chain).
+  std::vector<std::vector<bool>> reach(k_ + 1u, std::vector<bool>(m_ + 1u, false));
+  for (uint32_t e = 0; e <= k_; ++e) {
+    for (uint32_t i = 0; i <= m_; ++i) {
+      reach[e][i] = i == 0 || (e > 0 && (reach[e - 1][i] || reach[e - 1][i - 1]));
+      if (head_limited_ && e > head_budget_ && i < h) reach[e][i] = reach[head_budget_][i];
+    }
+    for (uint32_t i = 0; i <= m_ && i <= k_; ++i) {
+      if (reach[e][i]) start_.live |= uint64_t{1} << (16 * e + i + k_);
+    }
+  }
+  start_.best = k_ + 1u;
+  if (prefix_) start_.best = full_distance(start_);  // the empty prefix
 }
 
-int LevenshteinAutomaton::exact_continuations(State s, Continuation out[kMaxContinuations]) const {
-  if (prefix_ && s.best <= k_) return -1;  // matched: every extension matches
+bool LevenshteinAutomaton::exact_tail(State s, std::string_view* rest) const {
+  if (prefix_ && s.best <= k_) return false;  // matched: every extension matches
   const uint64_t lower_levels = (uint64_t{1} << (16 * k_)) - 1;
-  if ((s.live & lower_levels) || (s.transpose & lower_levels)) return -1;
-  const std::string_view q(query_utf8_);
-  const int64_t base = static_cast<int64_t>(s.depth) - k_;
-  int n = 0;
-  for (uint64_t w = (s.live >> (16 * k_)) & 0xFFFF; w != 0; w &= w - 1) {
-    const auto p = static_cast<size_t>(base + __builtin_ctzll(w));
-    out[n++] = {std::string_view(), q.substr(offsets_[p])};
-  }
-  for (uint64_t w = (s.transpose >> (16 * k_)) & 0xFFFF; w != 0; w &= w - 1) {
-    // A pending swap at p implies query[p+1] exists (it was the character just read).
-    const auto p = static_cast<size_t>(base + __builtin_ctzll(w));
-    out[n++] = {q.substr(offsets_[p], offsets_[p + 1] - offsets_[p]), q.substr(offsets_[p + 2])};
-  }
-  // Drop duplicates, and in prefix mode strings that start with another one (their subtree is
-  // inside the other's). Full mode: the empty string is the candidate itself, already scored.
-  const auto joined_equal_or_extends = [](const Continuation& a, const Continuation& b,
-                                          bool allow_extension) {
-    // Does a == b, or (allow_extension) does a start with b?
-    const size_t la = a.head.size() + a.rest.size(), lb = b.head.size() + b.rest.size();
-    if (la < lb || (!allow_extension && la != lb)) return false;
-    for (size_t i = 0; i < lb; ++i) {
-      const char ca = i < a.head.size() ? a.head[i] : a.rest[i - a.head.size()];
-      const char cb = i < b.head.size() ? b.head[i] : b.rest[i - b.head.size()];
-      if (ca != cb) return false;
-    }
-    return true;
-  };
-  int kept = 0;
-  for (int i = 0; i < n; ++i) {
-    if (!prefix_ && out[i].head.empty() && out[i].rest.empty()) continue;
-    bool redundant = false;
-    for (int j = 0; j < n && !redundant; ++j) {
-      if (j == i) continue;
-      const bool covers = joined_equal_or_extends(out[i], out[j], prefix_);
-      // Of two equal strings keep the first; a strictly longer one is covered by its prefix.
-      const bool equal = covers && joined_equal_or_extends(out[j], out[i], false);
-      redundant = covers && (!equal || j < i);
-    }
-    if (!redundant) out[kept++] = out[i];
-  }
-  return kept;
+  if ((s.live & lower_levels) || s.transpose) return false;  // budget left, or a swap
+  const uint64_t w = s.live >> (16 * k_);
+  if (w == 0 || (w & (w - 1)) != 0) return false;  // not exactly one way left
+  const auto p = static_cast<size_t>(static_cast<int64_t>(s.depth) - k_ + __builtin_ctzll(w));
+  *rest = std::string_view(query_utf8_).substr(offsets_[p]);
+  return true;
 }
 
 uint8_t LevenshteinAutomaton::evaluate(std::string_view candidate_utf8) const {

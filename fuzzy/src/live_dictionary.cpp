@@ -93,12 +93,11 @@ std::vector<FuzzyMatch> LiveDictionary::search(std::string_view query,
   }
   // Each overridden term may push one base result out of the top `limit`: ask for that many
   // more so the combined top is exact.
-  return combine(base->search(a, widen(limit, overridden.size())), overridden,
+  return combine(base->search(query, options, widen(limit, overridden.size())), overridden,
                  std::move(delta_results), limit);
 }
 
-std::vector<FuzzyMatch> LiveDictionary::prefix_terms(std::string_view prefix,
-                                                     size_t limit) const {
+std::vector<FuzzyMatch> LiveDictionary::prefix_terms(std::string_view prefix, size_t limit) const {
   if (limit == 0) return {};
   std::shared_ptr<const TermDictionary> base;
   std::vector<std::string> overridden;

@@ -4,107 +4,52 @@
 #include <cassert>
 #include <limits>
 
+#include "byte_trie.h"
 #include "top_k.h"
+#include "trie_walk.h"
 #include "trove/fuzzy/utf8.h"
 
 namespace trove::fuzzy {
 namespace {
-
-// link word of a node: first child index (0 = no children; the root is node 0 and never a
-// child) and two flags.
-constexpr uint32_t kTerminal = 1u << 31;  // a term ends at this node
-constexpr uint32_t kLast = 1u << 30;      // last child of its parent
-constexpr uint32_t kChildMask = kLast - 1;
-constexpr uint32_t kMaxNodes = kChildMask;
 
 uint32_t saturate32(uint64_t v) {
   return v > std::numeric_limits<uint32_t>::max() ? std::numeric_limits<uint32_t>::max()
                                                   : static_cast<uint32_t>(v);
 }
 
-// The first byte of the UTF-8 encoding of cp (U+FFFD for what is not a scalar value).
-uint8_t first_utf8_byte(char32_t cp) {
-  if (cp < 0x80) return static_cast<uint8_t>(cp);
-  if (cp < 0x800) return static_cast<uint8_t>(0xC0 | (cp >> 6));
-  if (cp < 0x10000) return static_cast<uint8_t>(0xE0 | (cp >> 12));
-  return static_cast<uint8_t>(0xF0 | (cp >> 18));
+// Reverses the code points of a UTF-8 string (a valid one: the dictionary only holds those).
+std::string reverse_code_points(std::string_view s) {
+  std::u32string cps;
+  decode_utf8(s, &cps);
+  std::reverse(cps.begin(), cps.end());
+  return encode_utf8(cps);
 }
 
 }  // namespace
 
 struct TermDictionary::Rep {
-  std::vector<uint8_t> label;  // per node: the byte on the edge from its parent
-  std::vector<uint32_t> link;  // per node: first child | kTerminal | kLast
-  std::vector<uint32_t> rank;  // per node: rank of the first term of its subtree
-  std::vector<uint32_t> freq;  // per term rank
+  ByteTrie fwd;                      // the terms
+  ByteTrie rev;                      // the terms with their code points reversed
+  std::vector<uint32_t> rev_to_fwd;  // rank in `rev` -> rank in `fwd`
+  std::vector<uint32_t> freq;        // per (forward) rank
   size_t dropped = 0;
 
-  bool terminal(uint32_t node) const { return link[node] & kTerminal; }
-  bool last(uint32_t node) const { return link[node] & kLast; }
-  uint32_t first_child(uint32_t node) const { return link[node] & kChildMask; }
-  // One past the last rank in the subtree of child c, given its parent's end.
-  uint32_t rank_end(uint32_t c, uint32_t parent_end) const {
-    return last(c) ? parent_end : rank[c + 1];
-  }
-
-  // Finds the node reached by `bytes` from the root; false if there is none. *end receives the
-  // end of its rank range.
+  uint32_t term_count() const { return static_cast<uint32_t>(freq.size()); }
   bool descend(std::string_view bytes, uint32_t* node, uint32_t* end) const {
     *node = 0;
-    *end = static_cast<uint32_t>(freq.size());
-    return descend_from(bytes, node, end);
+    *end = term_count();
+    return fwd.descend_from(bytes, node, end);
   }
-  // The same from *node (whose rank range ends at *end); both are updated.
-  bool descend_from(std::string_view bytes, uint32_t* node, uint32_t* end) const;
-  std::string term_at(uint32_t r) const;
-  std::vector<FuzzyMatch> materialize(TopK& top) const;
+  std::vector<FuzzyMatch> materialize(TopK& top) const {
+    std::vector<FuzzyMatch> out;
+    for (const TopK::Candidate& c : top.take_sorted()) {
+      out.push_back(FuzzyMatch{fwd.term_at(c.rank), c.distance, c.frequency});
+    }
+    return out;
+  }
 };
 
-bool TermDictionary::Rep::descend_from(std::string_view bytes, uint32_t* node,
-                                       uint32_t* end) const {
-  uint32_t n = *node;
-  uint32_t e = *end;
-  for (char ch : bytes) {
-    const auto b = static_cast<uint8_t>(ch);
-    uint32_t c = first_child(n);
-    if (c == 0) return false;
-    // Children are sorted by label: stop at the first one not below b.
-    while (label[c] < b && !last(c)) ++c;
-    if (label[c] != b) return false;
-    e = rank_end(c, e);
-    n = c;
-  }
-  *node = n;
-  *end = e;
-  return true;
-}
-
-std::string TermDictionary::Rep::term_at(uint32_t r) const {
-  std::string out;
-  uint32_t n = 0;
-  while (!(terminal(n) && rank[n] == r)) {
-    uint32_t c = first_child(n);
-    assert(c != 0);
-    while (!last(c) && rank[c + 1] <= r) ++c;
-    out.push_back(static_cast<char>(label[c]));
-    n = c;
-  }
-  return out;
-}
-
-std::vector<FuzzyMatch> TermDictionary::Rep::materialize(TopK& top) const {
-  std::vector<FuzzyMatch> out;
-  for (const TopK::Candidate& c : top.take_sorted()) {
-    out.push_back(FuzzyMatch{term_at(c.rank), c.distance, c.frequency});
-  }
-  return out;
-}
-
-TermDictionary::TermDictionary() : rep_(std::make_unique<Rep>()) {
-  rep_->label.push_back(0);
-  rep_->link.push_back(0);
-  rep_->rank.push_back(0);
-}
+TermDictionary::TermDictionary() : rep_(std::make_unique<Rep>()) {}
 
 TermDictionary::TermDictionary(TermFrequencies terms) : rep_(std::make_unique<Rep>()) {
   Rep& r = *rep_;
@@ -132,219 +77,145 @@ TermDictionary::TermDictionary(TermFrequencies terms) : rep_(std::make_unique<Re
     i = j;
   }
   terms.resize(out);
-  // REQUIRES: fewer than 2^32 terms (ranks are 32-bit).
-  assert(terms.size() < std::numeric_limits<uint32_t>::max());
+  // REQUIRES: fewer than 2^27 terms (ranks are 27-bit).
+  assert(terms.size() < ByteTrie::kMaxTerms);
 
   r.freq.reserve(terms.size());
-  for (const auto& t : terms) r.freq.push_back(saturate32(t.second));
-
-  // Nodes: the root, then each node's children as one contiguous block, blocks emitted in
-  // depth-first order so a walk down one branch reads nearby memory.
-  r.label.push_back(0);
-  r.link.push_back(0);
-  r.rank.push_back(0);
-  struct Task {
-    uint32_t node, lo, hi, depth;
-  };
-  std::vector<Task> stack{{0, 0, static_cast<uint32_t>(terms.size()), 0}};
-  std::vector<Task> children;
-  while (!stack.empty()) {
-    const Task t = stack.back();
-    stack.pop_back();
-    uint32_t lo = t.lo;
-    // Terms in [lo, hi) share the node's prefix; sorted, so the one equal to it comes first.
-    if (lo < t.hi && terms[lo].first.size() == t.depth) {
-      r.link[t.node] |= kTerminal;
-      ++lo;
-    }
-    if (lo == t.hi) continue;
-    const auto first = static_cast<uint32_t>(r.label.size());
-    children.clear();
-    for (uint32_t i = lo; i < t.hi;) {
-      const char b = terms[i].first[t.depth];
-      uint32_t j = i + 1;
-      while (j < t.hi && terms[j].first[t.depth] == b) ++j;
-      const auto id = static_cast<uint32_t>(r.label.size());
-      // REQUIRES: fewer than 2^30 trie nodes.
-      assert(id < kMaxNodes);
-      r.label.push_back(static_cast<uint8_t>(b));
-      r.link.push_back(0);
-      r.rank.push_back(i);
-      children.push_back({id, i, j, t.depth + 1});
-      i = j;
-    }
-    r.link.back() |= kLast;
-    r.link[t.node] |= first;
-    stack.insert(stack.end(), children.rbegin(), children.rend());
+  std::vector<std::string_view> views;
+  views.reserve(terms.size());
+  for (const auto& t : terms) {
+    r.freq.push_back(saturate32(t.second));
+    views.push_back(t.first);
   }
-  r.label.shrink_to_fit();
-  r.link.shrink_to_fit();
-  r.rank.shrink_to_fit();
+  r.fwd = ByteTrie::build(views);
+  // The reversed terms, sorted, remembering where each came from.
+  std::vector<std::pair<std::string, uint32_t>> reversed;
+  reversed.reserve(terms.size());
+  for (uint32_t i = 0; i < terms.size(); ++i) {
+    reversed.emplace_back(reverse_code_points(terms[i].first), i);
+  }
+  std::sort(reversed.begin(), reversed.end());
+  views.clear();
+  r.rev_to_fwd.reserve(reversed.size());
+  for (const auto& [text, rank] : reversed) {
+    views.push_back(text);
+    r.rev_to_fwd.push_back(rank);
+  }
+  r.rev = ByteTrie::build(views);
 }
 
 TermDictionary::~TermDictionary() = default;
 TermDictionary::TermDictionary(TermDictionary&&) noexcept = default;
 TermDictionary& TermDictionary::operator=(TermDictionary&&) noexcept = default;
 
-std::vector<FuzzyMatch> TermDictionary::search(std::string_view query,
-                                               const LevenshteinOptions& options,
-                                               size_t limit) const {
-  return search(LevenshteinAutomaton(query, options), limit);
-}
-
 namespace {
 
-// The depth-first walk of the trie with the automaton, k fixed at compile time so the step
-// inlines into the loop.
-template <int K, typename Rep>
-void walk(const Rep& r, const LevenshteinAutomaton& a, TopK& top) {
-  using State = LevenshteinAutomaton::State;
-  struct Frame {
-    uint32_t node;
-    uint32_t rank_end;
-    State state;
-    char32_t partial;  // an incomplete multi-byte code point (see ByteState)
-    uint32_t pending;
-  };
-  std::vector<Frame> stack;
-  stack.reserve(256);
-  stack.push_back({0, static_cast<uint32_t>(r.freq.size()), a.start(), 0, 0});
-  while (!stack.empty()) {
-    const Frame f = stack.back();
-    stack.pop_back();
-    const uint32_t node = f.node;
-    if (f.pending == 0) {
-      // Early exits: a full top-k cannot be improved by a subtree whose best possible
-      // distance is worse than its worst entry; in prefix mode a sink state matches the
-      // whole subtree at one distance, which is a contiguous rank range.
-      if (top.full() && a.lower_bound(f.state) > top.worst_distance()) continue;
-      if (a.is_sink(f.state)) {
-        top.offer_range(r.rank[node], f.rank_end, a.distance(f.state));
-        continue;
-      }
-      if (r.terminal(node)) {
-        const uint8_t d = a.distance(f.state);
-        if (d <= K) top.offer(d, r.rank[node]);
-      }
-      // Budget spent: look the few possible continuations up instead of walking.
-      LevenshteinAutomaton::Continuation tails[LevenshteinAutomaton::kMaxContinuations];
-      const int n_tails = a.exact_continuations(f.state, tails);
-      if (n_tails >= 0) {
-        for (int i = 0; i < n_tails; ++i) {
-          uint32_t n = node, end = f.rank_end;
-          if (!r.descend_from(tails[i].head, &n, &end) ||
-              !r.descend_from(tails[i].rest, &n, &end)) {
-            continue;
-          }
-          if (a.options().prefix) {
-            top.offer_range(r.rank[n], end, K);
-          } else if (r.terminal(n)) {
-            top.offer(K, r.rank[n]);
-          }
-        }
-        continue;
-      }
-    }
-    uint32_t c = r.first_child(node);
-    if (c == 0) continue;
-    // With the budget spent only a few first bytes can continue: test labels against a
-    // 256-bit set instead of stepping every child.
-    uint64_t allowed[4] = {~0ull, ~0ull, ~0ull, ~0ull};
-    if (f.pending == 0) {
-      char32_t forced[2 * kMaxEditDistance + 1];
-      const int n = a.forced_next(f.state, forced);
-      if (n == 0) continue;
-      if (n > 0) {
-        allowed[0] = allowed[1] = allowed[2] = allowed[3] = 0;
-        for (int i = 0; i < n; ++i) {
-          const uint8_t lead = first_utf8_byte(forced[i]);
-          allowed[lead >> 6] |= uint64_t{1} << (lead & 63);
-        }
-      }
-    }
-    for (;; ++c) {
-      const uint8_t b = r.label[c];
-      if (!((allowed[b >> 6] >> (b & 63)) & 1)) {
-        // Skipped: cannot start any of the forced code points.
-      } else if (f.pending == 0 && b < 0x80) {
-        const State s = a.step_k<K>(f.state, b);
-        if (a.can_match(s)) stack.push_back({c, r.rank_end(c, f.rank_end), s, 0, 0});
-      } else if (f.pending == 0) {  // lead byte: wait for the rest of the code point
-        const int n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-        stack.push_back({c, r.rank_end(c, f.rank_end), f.state,
-                         static_cast<char32_t>(b & (0x7F >> n)), static_cast<uint32_t>(n - 1)});
-      } else {
-        const char32_t cp = (f.partial << 6) | (b & 0x3F);
-        if (f.pending > 1) {
-          stack.push_back({c, r.rank_end(c, f.rank_end), f.state, cp, f.pending - 1});
-        } else {
-          const State s = a.step_k<K>(f.state, cp);
-          if (a.can_match(s)) stack.push_back({c, r.rank_end(c, f.rank_end), s, 0, 0});
-        }
-      }
-      if (r.last(c)) break;
-    }
+// Collects every match, translating ranks of the reversed trie to forward ranks.
+struct Collector {
+  const uint32_t* to_forward;  // null for the forward trie
+  std::vector<std::pair<uint32_t, uint8_t>>* out;
+
+  bool full() const { return false; }
+  uint8_t worst_distance() const { return kMaxEditDistance + 1; }
+  void offer(uint8_t d, uint32_t rank) {
+    out->emplace_back(to_forward ? to_forward[rank] : rank, d);
   }
-}
+  void offer_range(uint32_t lo, uint32_t hi, uint8_t d) {
+    for (uint32_t r = lo; r < hi; ++r) offer(d, r);
+  }
+};
+
+// Queries shorter than this (by k) are searched in one walk: with little to split, two walks
+// cost more than one (measured on the misspelling lists against wamerican-large).
+constexpr size_t kMinSplitLength[kMaxEditDistance + 1] = {0, 4, 6, 7};
 
 }  // namespace
 
-std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a,
+std::vector<FuzzyMatch> TermDictionary::search(std::string_view query,
+                                               const LevenshteinOptions& options,
                                                size_t limit) const {
   const Rep& r = *rep_;
   if (limit == 0 || r.freq.empty()) return {};
+  std::u32string q;
+  decode_utf8(query, &q);
+  const uint8_t k = std::min(options.max_distance, kMaxEditDistance);
+  const bool limited = options.head_budget < k && options.head_length > 0;
+  if (options.prefix || options.first_char_costs_double || limited || k == 0 ||
+      q.size() < kMinSplitLength[k]) {
+    return search(LevenshteinAutomaton(query, options), limit);
+  }
+  // Full mode: split the query at h (the forward-backward method of Mihov and Schulz). An
+  // alignment within k either has at most a = k/2 edits that reach a query position before
+  // h: walk the trie with that limit (near the root, where a walk is most expensive, it
+  // behaves like a search at distance a); or it has more, and then at most k - a - 1 edits
+  // that leave a position after h (positions only grow along an alignment, so no edit is
+  // both): walk the reversed trie with the reversed query under that limit, which is exact
+  // for k = 2 near its root. Both walks report true distances of the alignments they allow,
+  // so the least distance found for a term is its distance.
+  const auto h = static_cast<uint32_t>((q.size() + 1) / 2);
+  const auto a = static_cast<uint8_t>(k / 2);
+  LevenshteinOptions forward = options;
+  forward.head_length = h;
+  forward.head_budget = a;
+  LevenshteinOptions backward = options;
+  backward.head_length = static_cast<uint32_t>(q.size()) - h;
+  backward.head_budget = static_cast<uint8_t>(k - a - 1);
+  std::u32string rq(q.rbegin(), q.rend());
+  std::vector<std::pair<uint32_t, uint8_t>> found;
+  Collector fwd_sink{nullptr, &found};
+  walk_trie_any_k(r.fwd, r.term_count(), LevenshteinAutomaton(query, forward), fwd_sink);
+  Collector rev_sink{r.rev_to_fwd.data(), &found};
+  walk_trie_any_k(r.rev, r.term_count(), LevenshteinAutomaton(encode_utf8(rq), backward), rev_sink);
+  std::sort(found.begin(), found.end());  // by rank, then distance: keep the first per rank
   TopK top(limit, r.freq.data());
-  switch (a.max_distance()) {
-    case 0:
-      walk<0>(r, a, top);
-      break;
-    case 1:
-      walk<1>(r, a, top);
-      break;
-    case 2:
-      walk<2>(r, a, top);
-      break;
-    default:
-      walk<3>(r, a, top);
-      break;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (i == 0 || found[i].first != found[i - 1].first) top.offer(found[i].second, found[i].first);
   }
   return r.materialize(top);
 }
 
-std::vector<FuzzyMatch> TermDictionary::prefix_terms(std::string_view prefix,
-                                                     size_t limit) const {
+std::vector<FuzzyMatch> TermDictionary::search(const LevenshteinAutomaton& a, size_t limit) const {
+  const Rep& r = *rep_;
+  if (limit == 0 || r.freq.empty()) return {};
+  TopK top(limit, r.freq.data());
+  walk_trie_any_k(r.fwd, r.term_count(), a, top);
+  return r.materialize(top);
+}
+
+std::vector<FuzzyMatch> TermDictionary::prefix_terms(std::string_view prefix, size_t limit) const {
   const Rep& r = *rep_;
   uint32_t node, end;
   if (limit == 0 || r.freq.empty() || !r.descend(prefix, &node, &end)) return {};
   TopK top(limit, r.freq.data());
-  top.offer_range(r.rank[node], end, 0);
+  top.offer_range(r.fwd.rank(node), end, 0);
   return r.materialize(top);
 }
 
 bool TermDictionary::contains(std::string_view term) const {
   uint32_t node, end;
-  return !term.empty() && rep_->descend(term, &node, &end) && rep_->terminal(node);
+  return !term.empty() && rep_->descend(term, &node, &end) && rep_->fwd.terminal(node);
 }
 
 uint64_t TermDictionary::frequency(std::string_view term) const {
   uint32_t node, end;
-  if (term.empty() || !rep_->descend(term, &node, &end) || !rep_->terminal(node)) return 0;
-  return rep_->freq[rep_->rank[node]];
+  if (term.empty() || !rep_->descend(term, &node, &end) || !rep_->fwd.terminal(node)) return 0;
+  return rep_->freq[rep_->fwd.rank(node)];
 }
 
 size_t TermDictionary::size() const { return rep_->freq.size(); }
-size_t TermDictionary::node_count() const { return rep_->label.size(); }
+size_t TermDictionary::node_count() const {
+  return rep_->fwd.node_count() + rep_->rev.node_count();
+}
 size_t TermDictionary::dropped_terms() const { return rep_->dropped; }
 
 size_t TermDictionary::memory_bytes() const {
   const Rep& r = *rep_;
-  return sizeof(*this) + sizeof(Rep) + r.label.capacity() * sizeof(uint8_t) +
-         r.link.capacity() * sizeof(uint32_t) + r.rank.capacity() * sizeof(uint32_t) +
-         r.freq.capacity() * sizeof(uint32_t);
+  return sizeof(*this) + sizeof(Rep) + r.fwd.memory_bytes() + r.rev.memory_bytes() +
+         (r.rev_to_fwd.capacity() + r.freq.capacity()) * sizeof(uint32_t);
 }
 
 void TermDictionary::for_each(const std::function<void(std::string_view, uint64_t)>& fn) const {
-  const Rep& r = *rep_;
+  const ByteTrie& t = rep_->fwd;
   std::string path;
   struct Item {
     uint32_t node, depth;
@@ -355,13 +226,13 @@ void TermDictionary::for_each(const std::function<void(std::string_view, uint64_
     stack.pop_back();
     if (it.depth > 0) {
       path.resize(it.depth - 1);
-      path.push_back(static_cast<char>(r.label[it.node]));
+      path.push_back(static_cast<char>(t.label(it.node)));
     }
-    if (r.terminal(it.node)) fn(path, r.freq[r.rank[it.node]]);
-    const uint32_t first = r.first_child(it.node);
+    if (t.terminal(it.node)) fn(path, rep_->freq[t.rank(it.node)]);
+    const uint32_t first = t.first_child(it.node);
     if (first == 0) continue;
     uint32_t last = first;
-    while (!r.last(last)) ++last;
+    while (!t.last(last)) ++last;
     for (uint32_t c = last + 1; c-- > first;) stack.push_back({c, it.depth + 1});
   }
 }

@@ -33,8 +33,13 @@ struct OracleResult {
   int prefix;
 };
 
+// With a head limit (LevenshteinOptions::head_length / head_budget): alignments may not
+// pass through a cell D[i][j] with i < head_length at a cost above head_budget; such cells
+// are unreachable (a large value), which the minimum per cell handles exactly since costs
+// only grow along an alignment.
 inline OracleResult oracle_distance(const std::u32string& q, const std::u32string& t,
-                                    bool transpositions) {
+                                    bool transpositions, size_t head_length = 0,
+                                    int head_budget = 1000) {
   const size_t m = q.size(), n = t.size();
   std::vector<std::vector<int>> d(m + 1, std::vector<int>(n + 1, 0));
   for (size_t i = 0; i <= m; ++i) d[i][0] = static_cast<int>(i);
@@ -47,6 +52,28 @@ inline OracleResult oracle_distance(const std::u32string& q, const std::u32strin
         best = std::min(best, d[i - 2][j - 2] + 1);
       }
       d[i][j] = best;
+    }
+  }
+  if (head_length > 0) {
+    // Recompute row by row with the limit applied to every cell as it is produced.
+    constexpr int kUnreachable = 1000000;
+    for (size_t i = 0; i <= m; ++i) {
+      for (size_t j = 0; j <= n; ++j) {
+        int best;
+        if (i == 0 && j == 0) {
+          best = 0;
+        } else {
+          best = kUnreachable;
+          if (i > 0) best = std::min(best, d[i - 1][j] + 1);
+          if (j > 0) best = std::min(best, d[i][j - 1] + 1);
+          if (i > 0 && j > 0) best = std::min(best, d[i - 1][j - 1] + (q[i - 1] != t[j - 1]));
+          if (transpositions && i > 1 && j > 1 && q[i - 1] == t[j - 2] && q[i - 2] == t[j - 1]) {
+            best = std::min(best, d[i - 2][j - 2] + 1);
+          }
+        }
+        if (i < head_length && best > head_budget) best = kUnreachable;
+        d[i][j] = best;
+      }
     }
   }
   int prefix = d[m][0];
@@ -106,8 +133,8 @@ class ListOracle {
   }
 
  private:
-  void fill_column(const std::u32string& q, const std::u32string& t, size_t j,
-                   bool transpositions, int* d) const {
+  void fill_column(const std::u32string& q, const std::u32string& t, size_t j, bool transpositions,
+                   int* d) const {
     const size_t m = q.size();
     auto at = [&](size_t i, size_t jj) -> int& { return d[jj * (m + 1) + i]; };
     at(0, j) = static_cast<int>(j);

@@ -1,10 +1,10 @@
 // LevenshteinAutomaton unit tests and a property test against the plain DP oracle.
-#include <catch2/catch.hpp>
+#include "trove/fuzzy/levenshtein.h"
 
+#include <catch2/catch.hpp>
 #include <random>
 
 #include "fuzzy_oracle.h"
-#include "trove/fuzzy/levenshtein.h"
 #include "trove/fuzzy/utf8.h"
 
 using trove::fuzzy::LevenshteinAutomaton;
@@ -102,10 +102,10 @@ TEST_CASE("a multi-byte code point is one edit", "[fuzzy]") {
   CHECK(dist("creme", "crème", o) == 1);
   CHECK(dist("crème", "creme", o) == 1);
   CHECK(dist("brulee", "brûlée", o) == 2);
-  CHECK(dist("cake", "cake😀", o) == 1);    // 4-byte emoji inserted
-  CHECK(dist("c😀ke", "cake", o) == 1);     // substituted
-  CHECK(dist("巧克力", "巧克", o) == 1);     // CJK deletion
-  CHECK(dist("巧克力", "克巧力", o) == 1);   // CJK transposition
+  CHECK(dist("cake", "cake😀", o) == 1);     // 4-byte emoji inserted
+  CHECK(dist("c😀ke", "cake", o) == 1);      // substituted
+  CHECK(dist("巧克力", "巧克", o) == 1);    // CJK deletion
+  CHECK(dist("巧克力", "克巧力", o) == 1);  // CJK transposition
   CHECK(dist("шоколад", "шоколат", o) == 1);
   CHECK(dist("σοκολάτα", "σοκολατα", o) == 1);
   CHECK(trove::fuzzy::count_code_points("😀é") == 2);
@@ -128,7 +128,7 @@ TEST_CASE("byte stepping over UTF-8 equals code point stepping", "[fuzzy]") {
 TEST_CASE("a typo on the first character counts double", "[fuzzy]") {
   const LevenshteinOptions k1{.max_distance = 1, .first_char_costs_double = true};
   const LevenshteinOptions k2{.max_distance = 2, .first_char_costs_double = true};
-  CHECK(dist("chocolat", "xhocolat", k1) == 2);   // excluded at k = 1
+  CHECK(dist("chocolat", "xhocolat", k1) == 2);  // excluded at k = 1
   CHECK(dist("chocolat", "xhocolat", k2) == 2);
   CHECK(dist("chocolat", "hocolat", k2) == 2);    // first character deleted
   CHECK(dist("chocolat", "hcocolat", k2) == 2);   // first two swapped
@@ -151,20 +151,28 @@ TEST_CASE("automaton agrees with the oracle on random short strings", "[fuzzy]")
     return s;
   };
   int failures = 0;
-  for (int iter = 0; iter < 3000 && failures < 5; ++iter) {
+  for (int iter = 0; iter < 6000 && failures < 5; ++iter) {
     const std::u32string q = random_string(7);
     // Half the candidates are near the query, half are random.
-    const std::u32string t = iter % 2 ? random_string(9)
-                                      : fuzzy_test::random_edits(q, iter % 4, rng);
+    const std::u32string t =
+        iter % 2 ? random_string(9) : fuzzy_test::random_edits(q, iter % 4, rng);
     const std::string q8 = trove::fuzzy::encode_utf8(q), t8 = trove::fuzzy::encode_utf8(t);
+    // Every other iteration also limits the edits before a random point of the query.
+    const bool limited = iter % 4 >= 2;
+    const auto head_length = static_cast<uint32_t>(rng() % (q.size() + 1));
+    const auto head_pick = static_cast<uint8_t>(rng() % trove::fuzzy::kMaxEditDistance);
     for (uint8_t k = 0; k <= trove::fuzzy::kMaxEditDistance; ++k) {
+      const uint8_t head_budget = limited ? static_cast<uint8_t>(head_pick % (k + 1)) : 3;
       for (bool tr : {false, true}) {
         for (bool prefix : {false, true}) {
           for (bool rule : {false, true}) {
-            const LevenshteinOptions o{k, tr, prefix, rule};
+            const LevenshteinOptions o{k, tr, prefix, rule, limited ? head_length : 0, head_budget};
             const LevenshteinAutomaton a(q8, o);
+            // (The head limit is ignored together with the first-character rule.)
             auto want = [&](const std::u32string& cand) {
-              const auto r = fuzzy_test::oracle_distance(q, cand, tr);
+              const auto r = limited && !rule ? fuzzy_test::oracle_distance(
+                                                    q, cand, tr, head_length, head_budget)
+                                              : fuzzy_test::oracle_distance(q, cand, tr);
               int d = (prefix ? r.prefix : r.full) +
                       (rule ? fuzzy_test::first_char_penalty(q, cand) : 0);
               return static_cast<uint8_t>(std::min(d, k + 1));
@@ -179,12 +187,45 @@ TEST_CASE("automaton agrees with the oracle on random short strings", "[fuzzy]")
               const bool ok = a.distance(s) == w && a.lower_bound(s) <= w &&
                               (!dead || w == k + 1) && (!a.is_sink(s) || want(t) == w);
               if (!a.can_match(s)) dead = true;
+              // Without a head limit a pending swap is always a live position too.
+              if (!limited && (s.transpose & ~s.live) != 0) {
+                ++failures;
+                FAIL_CHECK("pending swap not live: q=" << q8 << " t=" << t8 << " at " << j);
+              }
+              // The walk's early exits never drop a candidate that matches.
+              const uint8_t whole = want(t);
+              if (whole <= k) {
+                const bool need_ok = t.size() - j >= a.min_remaining(s);
+                uint64_t allowed[4];
+                bool forced_ok = true;
+                if (j < t.size() && a.forced_lead_bytes(s, allowed)) {
+                  std::string next;
+                  trove::fuzzy::append_utf8(t[j], &next);
+                  const auto lead = static_cast<uint8_t>(next[0]);
+                  forced_ok = (allowed[lead >> 6] >> (lead & 63)) & 1;
+                }
+                bool tail_ok = true;
+                std::string_view rest;
+                if (a.exact_tail(s, &rest)) {
+                  const std::string cont(rest);
+                  const std::string after = trove::fuzzy::encode_utf8(t.substr(j));
+                  tail_ok = whole == k && (prefix ? after.starts_with(cont) : after == cont);
+                }
+                if (!need_ok || !forced_ok || !tail_ok) {
+                  ++failures;
+                  FAIL_CHECK("early exit lost q="
+                             << q8 << " t=" << t8 << " at " << j << " k=" << int{k} << " tr=" << tr
+                             << " prefix=" << prefix << " rule=" << rule << " need=" << need_ok
+                             << " forced=" << forced_ok << " tail=" << tail_ok);
+                }
+              }
               if (!ok) {
                 ++failures;
                 FAIL_CHECK("q=" << q8 << " t=" << t8 << " prefix of " << j << " k=" << int{k}
+                                << " head " << o.head_length << "/" << int{o.head_budget}
                                 << " tr=" << tr << " prefix=" << prefix << " rule=" << rule
-                                << ": distance " << int{a.distance(s)} << " want "
-                                << int{w} << " lower_bound " << int{a.lower_bound(s)});
+                                << ": distance " << int{a.distance(s)} << " want " << int{w}
+                                << " lower_bound " << int{a.lower_bound(s)});
               }
             }
             CHECK(a.evaluate(t8) == want(t));

@@ -1,13 +1,12 @@
 // LiveDictionary: delta visibility, merge equivalence, concurrent search during merge.
-#include <catch2/catch.hpp>
+#include "trove/fuzzy/live_dictionary.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <limits>
 #include <map>
 #include <random>
 #include <thread>
-
-#include "trove/fuzzy/live_dictionary.h"
 
 using trove::fuzzy::FuzzyMatch;
 using trove::fuzzy::LevenshteinOptions;

@@ -1,11 +1,11 @@
 // Exhaustive agreement of TermDictionary::search (automaton x trie) with the brute-force
 // oracle of fuzzy_oracle.h, over every word of wamerican-large, for k = 1 and 2, with and
-// without transpositions, full and prefix mode, with and without the first-character rule.
+// without transpositions, full and prefix mode, with and without the first-character rule;
+// k = 3 (OSA, full and prefix) on every fifth query.
 //
 // Query counts: TROVE_FUZZY_ORACLE_QUERIES (default 1000 per test case; "all" takes every
 // misspelling). Each query is checked in all 16 configurations against one oracle run.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -86,16 +86,21 @@ bool ranked_before(const FuzzyMatch& a, const FuzzyMatch& b) {
 }
 
 // Checks one query in all 16 configurations; returns the number of disagreements.
+// With `with_k3`, also k = 3 (OSA, full and prefix), which the issue allows "where it stays
+// fast": checked on a subset of the queries.
 int check_query(const Fixture& fx, fuzzy_test::ListOracle& oracle, const std::string& query,
-                size_t* compared) {
+                bool with_k3, size_t* compared) {
   std::u32string q;
   trove::fuzzy::decode_utf8(query, &q);
   const auto& rows = oracle.run(q);
   int failures = 0;
-  for (uint8_t k : {1, 2}) {
+  for (uint8_t k : {1, 2, 3}) {
+    if (k == 3 && !with_k3) continue;
     for (bool transpositions : {false, true}) {
+      if (k == 3 && !transpositions) continue;
       for (bool prefix : {false, true}) {
         for (bool rule : {false, true}) {
+          if (k == 3 && rule) continue;
           const LevenshteinOptions o{.max_distance = k,
                                      .transpositions = transpositions,
                                      .prefix = prefix,
@@ -113,8 +118,8 @@ int check_query(const Fixture& fx, fuzzy_test::ListOracle& oracle, const std::st
           *compared += expected.size();
           if (actual != expected) {
             ++failures;
-            FAIL_CHECK(describe(query, o) << "\n  expected " << show(expected)
-                                          << "\n  actual   " << show(actual));
+            FAIL_CHECK(describe(query, o)
+                       << "\n  expected " << show(expected) << "\n  actual   " << show(actual));
             continue;
           }
           // The top 10 are the first 10 of the full ranking.
@@ -138,16 +143,15 @@ void run_queries(const std::vector<std::string>& queries) {
   int failures = 0;
   size_t compared = 0;  // (term, distance) pairs the oracle accepted, over all configurations
   const auto t0 = std::chrono::steady_clock::now();
-  for (const auto& q : queries) {
-    failures += check_query(fx, oracle, q, &compared);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    failures += check_query(fx, oracle, queries[i], i % 5 == 0, &compared);
     if (failures >= 8) {
       FAIL("stopping after 8 disagreements");
     }
   }
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WARN(queries.size() << " queries x 16 configurations, " << compared
-                       << " matches compared, in " << s << " s");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  WARN(queries.size() << " queries x 16 configurations (+2 at k=3 for every fifth), " << compared
+                      << " matches compared, in " << s << " s");
   CHECK(failures == 0);
   CHECK(compared > queries.size());  // the comparison was not vacuous
 }
@@ -168,8 +172,8 @@ TEST_CASE("the wamerican-large term set has 130,792 words once lower-cased", "[f
   }());
   CHECK(dict.size() == words.size());
   CHECK(dict.dropped_terms() == 0);
-  // Far below a symmetric-delete index's ~617 bytes per word.
-  CHECK(static_cast<double>(dict.memory_bytes()) / static_cast<double>(dict.size()) < 40.0);
+  // Two tries (terms and reversed terms): far below a symmetric-delete index's ~617 bytes.
+  CHECK(static_cast<double>(dict.memory_bytes()) / static_cast<double>(dict.size()) < 64.0);
 }
 
 TEST_CASE("trie search agrees with a brute-force oracle on random edits of dictionary words",
@@ -190,8 +194,7 @@ TEST_CASE("trie search agrees with a brute-force oracle on random edits of dicti
   run_queries(queries);
 }
 
-TEST_CASE("trie search agrees with a brute-force oracle on real misspellings",
-          "[fuzzy][slow]") {
+TEST_CASE("trie search agrees with a brute-force oracle on real misspellings", "[fuzzy][slow]") {
   const Fixture& fx = *fixture();
   if (fx.words.empty()) {
     WARN(fuzzy_test::kDictionaryPath << " is absent (apt-get install wamerican-large)");

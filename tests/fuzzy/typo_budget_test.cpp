@@ -1,8 +1,9 @@
 // TypoBudget: typos allowed by term length, digits-only terms, and the options it yields.
+#include "trove/fuzzy/typo_budget.h"
+
 #include <catch2/catch.hpp>
 
 #include "trove/fuzzy/term_dictionary.h"
-#include "trove/fuzzy/typo_budget.h"
 
 using trove::fuzzy::allowed_typos;
 using trove::fuzzy::TypoBudget;
@@ -19,9 +20,9 @@ TEST_CASE("typo budget allows none under 5 code points, 1 up to 8 and 2 beyond",
 }
 
 TEST_CASE("typo budget counts code points, not bytes", "[fuzzy]") {
-  CHECK(allowed_typos("café") == 0);      // 4 code points, 5 bytes
-  CHECK(allowed_typos("crème") == 1);     // 5
-  CHECK(allowed_typos("brûlées") == 1);   // 7 code points, 9 bytes
+  CHECK(allowed_typos("café") == 0);        // 4 code points, 5 bytes
+  CHECK(allowed_typos("crème") == 1);       // 5
+  CHECK(allowed_typos("brûlées") == 1);     // 7 code points, 9 bytes
   CHECK(allowed_typos("巧克力蛋糕") == 1);  // 5 code points, 15 bytes
 }
 
@@ -40,8 +41,7 @@ TEST_CASE("typo budget thresholds are configurable", "[fuzzy]") {
   CHECK(allowed_typos("chocolate", strict) == 0);
 }
 
-TEST_CASE("typo options carry the budget and the first-character rule into a search",
-          "[fuzzy]") {
+TEST_CASE("typo options carry the budget and the first-character rule into a search", "[fuzzy]") {
   const auto o = trove::fuzzy::typo_options("chocolat");
   CHECK(o.max_distance == 1);
   CHECK(o.transpositions);

@@ -11,16 +11,16 @@
 //   // {chocolate, 1, 812}, {chocolat, 1, 95}, {choco, 1, 40}
 //   auto s = dict.prefix_terms("choc", 2);   // {chocolate, 0, 812}, {chocolat, 0, 95}
 //
-// Layout (see docs/FUZZY.md): per trie node one label byte, one 32-bit word holding the index
-// of its first child and two flags (terminal, last sibling), and one 32-bit lexicographic rank
-// (the rank of the first term in its subtree; a subtree is a contiguous rank range, and a
-// terminal node's term is the first of its range). Children of a node are contiguous, blocks
-// are laid out in depth-first order, and frequencies live in one array indexed by rank. About
-// 2.4 nodes per English word: 26 bytes per term for wamerican-large, against roughly 617 for a
-// symmetric-delete (SymSpell) index.
+// Layout (see docs/FUZZY.md): a trie node is one 64-bit word (label byte, terminal and
+// last-sibling flags, first child, and the rank of the first term below it: a subtree is a
+// contiguous rank range) plus a height byte; children of a node are contiguous, and
+// frequencies live in one array indexed by rank. A second trie holds the terms with their code
+// points reversed, so that a full-mode search at k >= 1 can be split in two cheap walks (the
+// forward-backward method: see search()). wamerican-large: 130,792 words, 57 bytes per term
+// for both tries, against roughly 617 for a symmetric-delete (SymSpell) index.
 //
 // Results are sorted by distance, then frequency (descending), then term (bytewise).
-// Frequencies are kept as 32-bit values and saturate at 2^32 - 1.
+// Frequencies are kept as 32-bit values and saturate at 2^32 - 1. At most 2^27 terms.
 //
 // Thread-safety: immutable after construction; const methods are safe from any thread.
 // Ownership: the dictionary owns its arrays; results are copies.
@@ -61,10 +61,12 @@ class TermDictionary {
   TermDictionary& operator=(const TermDictionary&) = delete;
 
   // Terms within options.max_distance of `query`, best `limit` by (distance, frequency desc,
-  // term). limit = SIZE_MAX returns every match.
+  // term). limit = SIZE_MAX returns every match. Full mode without the first-character rule
+  // runs two walks (terms limited on the first half of the query, reversed terms on the
+  // second); prefix mode and the rule run one.
   std::vector<FuzzyMatch> search(std::string_view query, const LevenshteinOptions& options,
                                  size_t limit) const;
-  // The same walk driven by a caller's automaton (built once, reused across dictionaries).
+  // One walk of the terms driven by a caller's automaton (built once, reused).
   std::vector<FuzzyMatch> search(const LevenshteinAutomaton& automaton, size_t limit) const;
 
   // The `limit` most frequent terms starting with `prefix` (bytes), distance 0, ties by term.
@@ -74,7 +76,7 @@ class TermDictionary {
   uint64_t frequency(std::string_view term) const;  // 0 when absent
 
   size_t size() const;           // distinct terms
-  size_t node_count() const;     // trie nodes, root included
+  size_t node_count() const;     // trie nodes of both tries, roots included
   size_t memory_bytes() const;   // heap bytes held, all arrays included
   size_t dropped_terms() const;  // input terms rejected by the constructor
 
