@@ -52,11 +52,19 @@ step "time travel: the state after the first $HALF of $LAST_SEQ events"
 step "full replay from the journal alone (no snapshot) reaches the live digest"
 "$TROVE" replay --data-dir "$DATA_DIR" --no-snapshots | grep -E '^(digest|last seq|replayed|seconds)'
 
+step "search with typos (\"creme brulle\"), with facets"
+"$TROVE" search --data-dir "$DATA_DIR" "creme brulle" --facets brand,price --per-page 5
+
+step "search-as-you-type: \"choc\""
+"$TROVE" suggest --data-dir "$DATA_DIR" "choc"
+
 cat <<MSG
 
 The demo data is in $DEMO_DIR (events: $EVENTS, data directory: $DATA_DIR).
 Try: $TROVE replay --data-dir $DATA_DIR --until 2023-11-15T12:00:00Z
      $TROVE schema --type PurchaseComplete
+     $TROVE search --data-dir $DATA_DIR '"wireless charger" -cable' --sort price_asc --explain
+     $TROVE fuzzy --data-dir $DATA_DIR chocolat --max-distance 2
 Later issues make \`make demo\` serve the HTTP API (search, recommendations, web console)
 on top of this data directory.
 MSG
