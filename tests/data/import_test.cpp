@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
+#include "test_util.h"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,25 +30,7 @@ using trove::Item;
 using trove::State;
 using trove::Store;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trove_import_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = trove::test::TempDir;
 
 struct Run {
   int exit_code = -1;

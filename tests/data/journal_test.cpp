@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include "test_util.h"
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -37,26 +38,7 @@ using trove::StatusCode;
 
 constexpr size_t kHeader = 26;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trove_journal_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = trove::test::TempDir;
 
 struct OwnedRecord {
   uint64_t seq = 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include "test_util.h"
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,25 +27,7 @@ using trove::Event;
 using trove::EventType;
 namespace retail = trove::retail;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trove_retail_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = trove::test::TempDir;
 
 std::vector<Event> convert(const std::string& csv, retail::RetailStats* stats,
                            const retail::RetailOptions& opts = {}) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include "test_util.h"
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,25 +28,7 @@ namespace fs = std::filesystem;
 using trove::Analyzer;
 using trove::Token;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trove_analyzer_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = trove::test::TempDir;
 
 const Analyzer& analyzer() {
   static const Analyzer a;

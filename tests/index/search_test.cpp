@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include "test_util.h"
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -26,25 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace trove;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trove_search_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = trove::test::TempDir;
 
 Event ev(EventBody body) {
   Event e;
