@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "trove/data/snapshot.h"
 #include "trove/data/store.h"
 

@@ -8,7 +8,6 @@
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "trove/data/events.h"
 #include "trove/data/state.h"
 #include "trove/data/store.h"

@@ -1,5 +1,6 @@
 // Journal tests: CRC32C against published vectors, the on-disk layout decoded by hand, and
 // recovery driven by damaging real segment files (cut at every byte, flip every bit).
+#include "test_util.h"
 #include "trove/data/journal.h"
 
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <csignal>
 #include <cstring>
 #include <filesystem>

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "retail_events.h"
 #include "trove/data/events.h"
 #include "trove/data/state.h"

@@ -1,6 +1,7 @@
 // Analyzer tests: the examples its header promises, the scripts it must not damage, hostile
 // input, and an independent oracle (Python's unicodedata, which nobody here wrote) for the
 // folding of real product-name words from Open Food Facts.
+#include "test_util.h"
 #include "trove/index/analyzer.h"
 
 #include <stdlib.h>
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <cctype>
 #include <filesystem>
 #include <functional>
@@ -15,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "trove/data/generator.h"
 #include "trove/data/store.h"
 #include "trove/index/catalog_index.h"

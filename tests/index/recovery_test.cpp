@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_util.h"
 #include "trove/data/events.h"
 #include "trove/data/store.h"
 #include "trove/index/analyzer.h"

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include "test_util.h"
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -17,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_util.h"
 #include "query.h"  // index/src: white-box
 #include "trove/data/store.h"
 #include "trove/index/analyzer.h"
