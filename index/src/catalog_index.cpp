@@ -169,7 +169,19 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
     if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
       r.synonyms_version.fetch_add(1);
     }
-    if (!is_catalog(e.type())) return;
+    if (!is_catalog(e.type())) {
+      // Behaviour moves popularity: keep the block maxima an upper bound.
+      auto raise = [&](const std::string& id) {
+        if (auto ref = s.item_ref(id)) r.raise_popularity(*ref, popularity(s, *ref));
+      };
+      std::visit([&](const auto& b) {
+        if constexpr (requires { b.item_id.size(); }) raise(b.item_id);
+        if constexpr (requires { b.lines; }) {
+          for (const auto& line : b.lines) raise(line.item_id);
+        }
+      }, e.body);
+      return;
+    }
     std::visit([&](const auto& b) {
       if constexpr (requires { b.id; }) {
         if (auto ref = s.item_ref(b.id)) {
@@ -228,6 +240,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
   store.read([&](const State& s) {
     state_seq = s.last_seq();
     state_items = s.item_count();
+    for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
+      if (const double p = popularity(s, ref); p > 0) r.raise_popularity(ref, p);
+    }
   });
   // A new index over a catalog that has items: the index was deleted (or never built).
   if (rebuild && why == "new index" && state_items > 0) why = "missing";

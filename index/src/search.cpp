@@ -26,13 +26,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double popularity(const State& s, ItemRef ref) {
-  const ItemCounters* c = s.item_counters(ref);
-  if (!c) return 0;
-  return 5.0 * static_cast<double>(c->purchases) + 2.0 * static_cast<double>(c->cart_adds) +
-         2.0 * static_cast<double>(c->clicks) + static_cast<double>(c->views);
-}
-
 // Sort keys computed from the live State (popularity changes with every event, so it is not
 // stored in the index).
 class StateKey : public Xapian::KeyMaker {
@@ -443,9 +436,13 @@ void add_items_with_words(Xapian::Database& db, const State& st,
   }
 }
 
-// Ranks the items under a lone prefix by popularity (then item order).
+// Ranks the items under a lone prefix by popularity (then item order). `block_max` bounds the
+// popularity of each block of kPopularityBlock refs: once kPrefixKeep items are held,
+// the scan skips every block that cannot beat the weakest of them, and stops when no later
+// block can.
 std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
-                                          const std::string& prefix) {
+                                          const std::string& prefix,
+                                          const std::vector<double>& block_max) {
   using Scored = std::pair<double, ItemRef>;  // min-heap on (popularity, -ref)
   auto worse = [](const Scored& a, const Scored& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
@@ -465,11 +462,27 @@ std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
     }
   };
   if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
+    // Postings come in ref order, so an item of a block no better than the weakest held one
+    // (ties go to the lower ref, already held) cannot enter.
+    constexpr ItemRef kBlock = kPopularityBlock;
+    auto bound = [&](size_t block) { return block < block_max.size() ? block_max[block] : 0.0; };
+    const size_t blocks = block_max.size();
     size_t scanned = 0;
     const std::string term = "P" + prefix;
-    for (auto p = db.postlist_begin(term); p != db.postlist_end(term) && scanned < kPrefixScanCap;
-         ++p, ++scanned) {
+    auto p = db.postlist_begin(term);
+    const auto end = db.postlist_end(term);
+    while (p != end && scanned < kPrefixScanCap) {
+      const ItemRef ref = ref_of(*p);
+      if (heap.size() == kPrefixKeep && bound(ref / kBlock) <= heap.front().first) {
+        size_t next = ref / kBlock + 1;
+        while (next < blocks && block_max[next] <= heap.front().first) ++next;
+        if (next >= blocks) break;
+        p.skip_to(docid_of(static_cast<ItemRef>(next * kBlock)));
+        continue;
+      }
       offer(*p);
+      ++p;
+      ++scanned;
     }
   } else {
     // Weightless, in docid order: Xapian stops after the first kLongPrefixSample matches.
@@ -547,7 +560,12 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         if (!answer) {
           auto fresh = std::make_shared<Rep::PrefixAnswer>();
-          fresh->items = top_items_for_prefix(db, st, prefix);
+          std::vector<double> block_max;
+          {
+            std::lock_guard lock(r.popularity_mu);
+            block_max = r.popularity_block_max;
+          }
+          fresh->items = top_items_for_prefix(db, st, prefix, block_max);
           fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
           // Typos in what was typed so far: after the exact prefix's items and completions.
           const auto typo_words = prefix_typo_words(*r.vocab, prefix);

@@ -535,6 +535,58 @@ TEST_CASE("suggest ranks more popular items first among equal matches", "[index]
   CHECK(res.items[2].id == "a");
 }
 
+TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, then item order",
+          "[index]") {
+  // 5,000 items span several popularity blocks; the popular ones sit in different blocks, some
+  // late, so a scan that skipped a block wrongly would miss them.
+  Shop shop;
+  std::vector<Event> items;
+  for (int i = 0; i < 5000; ++i) items.push_back(ev(item(cat("i", i), cat("Cheese ", i))));
+  shop.add(std::move(items));
+  std::vector<Event> behaviour;
+  auto views = [&](int i, int n) {
+    for (int k = 0; k < n; ++k) behaviour.push_back(ev(DetailItemView{visitor("v"), cat("i", i)}));
+  };
+  views(4999, 3);
+  views(2100, 2);
+  views(3001, 2);
+  views(3000, 2);
+  views(50, 1);
+  PurchaseComplete order;
+  order.user = visitor("w");
+  order.order_id = "o1";
+  order.lines.push_back({"i4500", 1, 2.0});  // 5 points: the most popular
+  behaviour.push_back(ev(order));
+  shop.add(std::move(behaviour));
+
+  std::vector<std::string> expected = {"i4500", "i4999", "i2100", "i3000", "i3001", "i50"};
+  for (int i = 0; expected.size() < 20; ++i) {
+    if (i != 50) expected.push_back(cat("i", i));
+  }
+  auto ranked = [](const SuggestResponse& res) {
+    std::vector<std::string> out;
+    for (const auto& h : res.items) out.push_back(h.id);
+    return out;
+  };
+  CHECK(ranked(shop.suggest("c", 20)) == expected);
+  CHECK(ranked(shop.suggest("ch", 20)) == expected);
+
+  // A later view raises a late item above all; an index opened afresh over the same store
+  // (its bounds computed at attach, its cache empty) ranks the same.
+  std::vector<Event> more;
+  for (int k = 0; k < 9; ++k) more.push_back(ev(DetailItemView{visitor("v"), "i4321"}));
+  shop.add(std::move(more));
+  expected.insert(expected.begin(), "i4321");
+  expected.pop_back();
+  CHECK(ranked(shop.suggest("che", 20)) == expected);
+  shop.index.reset();
+  auto reopened = CatalogIndex::open(shop.tmp.path() + "/data/index", {});
+  REQUIRE(reopened.ok());
+  shop.index = std::move(reopened).value();
+  REQUIRE(shop.index->attach(*shop.store).ok());
+  CHECK(ranked(shop.suggest("c", 20)) == expected);
+}
+
 TEST_CASE("an item with a 256-character brand and long words is indexed and searchable",
           "[index]") {
   Shop shop;
