@@ -55,6 +55,7 @@ struct ImportOptions {
   std::string delimiter = ",";
   std::string errors_file;
   std::string progress = "auto";
+  std::string language;  // stemming language of the index ("" = as built, else English)
   size_t batch = 8192;
   bool strict = false;
   bool truncate = false;
@@ -383,7 +384,9 @@ int run_import(const ImportOptions& o) {
   // The search index follows the store on a thread of its own: the importer journals and
   // applies, the indexer writes whatever the listener marked, in chunks, until the end.
   std::vector<std::string> index_warnings;
-  auto index = open_index(*store.value(), &index_warnings);
+  IndexOptions index_opts;
+  index_opts.language = o.language;
+  auto index = open_index(*store.value(), &index_warnings, index_opts);
   print_warnings(kName, index_warnings);
   if (!index.ok()) return fail(kName, index.status());
   std::atomic<bool> importing{true};
@@ -451,6 +454,9 @@ Command add_import_command(CLI::App& root) {
   app->add_option("--batch", o->batch, "Rows per journal batch (one fsync each)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 16));
+  app->add_option("--language", o->language,
+                  "Stemming language of the search index (english, french, ..., none); changing "
+                  "it rebuilds the index. Default: as built, English for a new index");
   app->add_option("--progress", o->progress,
                   "auto: a bar on a terminal, a line every 10 s otherwise; bar; lines; off")
       ->capture_default_str()

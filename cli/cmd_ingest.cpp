@@ -38,6 +38,7 @@ struct IngestOptions {
   std::string input;
   std::string errors_file;
   size_t batch = 4096;
+  std::string language;  // stemming language of the index ("" = as built, else English)
   bool strict = false;
   bool ack = false;
 };
@@ -179,7 +180,9 @@ int run_ingest(const IngestOptions& o) {
 
   // The catalog index follows the store: catalog events mark items, one flush at the end.
   std::vector<std::string> index_warnings;
-  auto index = open_index(*store.value(), &index_warnings);
+  IndexOptions index_opts;
+  index_opts.language = o.language;
+  auto index = open_index(*store.value(), &index_warnings, index_opts);
   print_warnings(kName, index_warnings);
   if (!index.ok()) return fail(kName, index.status());
 
@@ -254,6 +257,9 @@ Command add_ingest_command(CLI::App& root) {
   app->add_flag("--strict", o->strict, "Stop at the first bad line (the lines before it are kept)");
   app->add_option("--errors-file", o->errors_file,
                   "Also write the `line N: ...` rejections to this file");
+  app->add_option("--language", o->language,
+                  "Stemming language of the search index (english, french, ..., none); changing "
+                  "it rebuilds the index. Default: as built, English for a new index");
   app->add_flag("--ack", o->ack,
                 "Print `ack <seq>` on stdout for each event once it is durable "
                 "(flushed after each batch)");

@@ -4,8 +4,9 @@
 
 namespace trove::cli {
 
-Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings) {
-  auto index = CatalogIndex::open((std::filesystem::path(store.data_dir()) / "index").string());
+Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings,
+                                                 const IndexOptions& opts) {
+  auto index = CatalogIndex::open((std::filesystem::path(store.data_dir()) / "index").string(), opts);
   if (!index.ok()) return index.status();
   TROVE_RETURN_IF_ERROR(index.value()->attach(store, warnings));
   return std::move(index).value();

@@ -13,7 +13,8 @@
 namespace trove::cli {
 
 // Opens DATA_DIR/index, attaches it to `store` (catching up or rebuilding) and flushes.
-Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings);
+Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings,
+                                                 const IndexOptions& opts = {});
 
 nlohmann::json search_response_json(const SearchResponse& res, bool explain);
 nlohmann::json suggest_response_json(const SuggestResponse& res);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -135,8 +136,25 @@ CatalogIndex::~CatalogIndex() {
   if (rep_->store != nullptr && rep_->listener != 0) rep_->store->remove_listener(rep_->listener);
 }
 
+namespace {
+// The language an existing index was built with ("" when there is none or it cannot be read).
+std::string language_on_disk(const std::string& dir) {
+  try {
+    Xapian::Database db((fs::path(dir) / "shard-0").string());
+    const std::string config = db.get_metadata(kConfigKey);
+    const auto at = config.find(" language=");
+    if (at == std::string::npos) return "";
+    return config.substr(at + std::strlen(" language="));
+  } catch (const Xapian::Error&) {
+    return "";
+  }
+}
+}  // namespace
+
 Result<std::unique_ptr<CatalogIndex>> CatalogIndex::open(const std::string& dir,
-                                                         const IndexOptions& opts) {
+                                                         IndexOptions opts) {
+  if (opts.language.empty()) opts.language = language_on_disk(dir);
+  if (opts.language.empty()) opts.language = "english";
   if (opts.shards < 1 || opts.shards > 64) {
     return Status::invalid("expected 1..64 shards, got " + std::to_string(opts.shards), "shards");
   }

@@ -260,6 +260,47 @@ TEST_CASE("search ranks exact word forms above stemmed ones", "[index]") {
   CHECK(shoe[0] == "run");
 }
 
+TEST_CASE("search stems in the index's language, which a reopen without one keeps", "[index]") {
+  // French stems "gâteaux" and "gateau" alike; English does not. Typos are off so that only
+  // stemming can join them.
+  auto finds_gateau = [](Shop& shop) {
+    SearchRequest req;
+    req.q = "gateau";
+    req.typo_tolerance = false;
+    return shop.search(req).total == 1;
+  };
+  IndexOptions french;
+  french.language = "french";
+  Shop shop(french);
+  shop.add(item("g", "Gâteaux aux amandes"));
+  CHECK(finds_gateau(shop));
+
+  auto reopen = [&](const IndexOptions& opts, std::vector<std::string>* warnings) {
+    shop.index.reset();
+    auto i = CatalogIndex::open(shop.tmp.path() + "/data/index", opts);
+    REQUIRE(i.ok());
+    shop.index = std::move(i).value();
+    REQUIRE(shop.index->attach(*shop.store, warnings).ok());
+  };
+  std::vector<std::string> warnings;
+  reopen({}, &warnings);
+  CHECK(warnings.empty());
+  CHECK(finds_gateau(shop));
+
+  IndexOptions english;
+  english.language = "english";
+  reopen(english, &warnings);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("language=french") != std::string::npos);
+  CHECK_FALSE(finds_gateau(shop));
+
+  IndexOptions klingon;
+  klingon.language = "klingon";
+  auto bad = CatalogIndex::open(shop.tmp.path() + "/data/index", klingon);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().to_string().find("language") != std::string::npos);
+}
+
 TEST_CASE("search folds diacritics both ways", "[index]") {
   Shop shop;
   shop.add(item("accented", "Crème Brûlée"));

@@ -37,7 +37,10 @@ namespace trove {
 
 struct IndexOptions {
   unsigned shards = 2;                 // one writer thread per shard when building
-  std::string language = "english";   // Snowball stemmer for stemmed forms ("none": off)
+  // Snowball stemmer for stemmed forms: "english", "french", ... ("none": off). Empty: the
+  // language the index on disk was built with, English for a new one. A different language
+  // than the one on disk rebuilds the index.
+  std::string language;
 };
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
@@ -112,7 +115,7 @@ struct FuzzyTerm {
 class CatalogIndex {
  public:
   static Result<std::unique_ptr<CatalogIndex>> open(const std::string& dir,
-                                                    const IndexOptions& opts = {});
+                                                    IndexOptions opts = {});
   ~CatalogIndex();
   CatalogIndex(const CatalogIndex&) = delete;
   CatalogIndex& operator=(const CatalogIndex&) = delete;

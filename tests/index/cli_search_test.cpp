@@ -1,0 +1,120 @@
+// End-to-end tests of the search commands of the real binary (TROVE_CLI_PATH): `trove import
+// --language`, then `trove search`, `trove suggest` and `trove fuzzy` over the data directory
+// it wrote, their JSON answers, and their exit codes on bad input.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "test_util.h"
+
+namespace {
+
+using TempDir = trove::test::TempDir;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// `trove <args>` (args are trusted test text, already quoted where needed).
+Run run_trove(const TempDir& tmp, const std::string& args) {
+  const std::string out = tmp.sub("stdout.txt");
+  const std::string err = tmp.sub("stderr.txt");
+  const std::string cmd = std::string(TROVE_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), read_text(out), read_text(err)};
+}
+
+nlohmann::json json_of(const Run& r) {
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+// A French catalog imported with --language french into tmp/d.
+void import_french_shop(const TempDir& tmp) {
+  std::ofstream(tmp.sub("p.csv")) << "id,title,brand,price\n"
+                                     "g1,Gâteaux aux amandes,Maison,3.5\n"
+                                     "c1,Chocolat noir,Maison,2\n"
+                                     "c2,Chocolat au lait,Lindt,2.5\n";
+  const Run r = run_trove(tmp, "import --data-dir " + tmp.sub("d") + " --format csv --language french " +
+                               tmp.sub("p.csv"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("trove import --language stems the index in that language; search keeps it", "[cli]") {
+  TempDir tmp;
+  import_french_shop(tmp);
+  // "gateau" reaches "gâteaux" through the French stem (Zgateau), not only as a typo.
+  auto res = json_of(run_trove(tmp, "search --data-dir " + tmp.sub("d") + " gateau --json --explain"));
+  REQUIRE(res["total"] == 1);
+  CHECK(res["hits"][0]["id"] == "g1");
+  const auto& matched = res["hits"][0]["matched_terms"];
+  CHECK(std::find(matched.begin(), matched.end(), "Zgateau") != matched.end());
+  CHECK(res["hits"][0]["title_highlighted"] == "<em>Gâteaux</em> aux amandes");
+}
+
+TEST_CASE("trove search filters, sorts and answers in text or JSON", "[cli]") {
+  TempDir tmp;
+  import_french_shop(tmp);
+  const std::string d = " --data-dir " + tmp.sub("d");
+  auto res = json_of(run_trove(tmp, "search" + d + " chocolat --json --sort price_desc"));
+  REQUIRE(res["hits"].size() == 2);
+  CHECK(res["hits"][0]["id"] == "c2");
+  CHECK(res["hits"][1]["id"] == "c1");
+  res = json_of(run_trove(tmp, "search" + d + " chocolat --json --filter brand=lindt --facets brand"));
+  REQUIRE(res["hits"].size() == 1);
+  CHECK(res["hits"][0]["id"] == "c2");
+  REQUIRE(res["facets"]["brand"].size() == 1);
+  CHECK(res["facets"]["brand"][0]["count"] == 1);
+
+  const Run text = run_trove(tmp, "search" + d + " chocolat");
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("2 matches") != std::string::npos);
+
+  // Bad input: a clear message naming the field, exit status 2, nothing on stdout.
+  const Run empty = run_trove(tmp, "search" + d + " ''");
+  CHECK(empty.exit_code == 2);
+  CHECK(empty.err.find("q:") != std::string::npos);
+  const Run filter = run_trove(tmp, "search" + d + " chocolat --filter colour=red");
+  CHECK(filter.exit_code == 2);
+  CHECK(filter.err.find("filters") != std::string::npos);
+  CHECK(filter.out.empty());
+}
+
+TEST_CASE("trove suggest completes the last word and trove fuzzy lists distances", "[cli]") {
+  TempDir tmp;
+  import_french_shop(tmp);
+  const std::string d = " --data-dir " + tmp.sub("d");
+  auto sug = json_of(run_trove(tmp, "suggest" + d + " cho --json"));
+  CHECK(sug["items"].size() == 2);
+  REQUIRE(sug["completions"].size() == 1);
+  CHECK(sug["completions"][0] == "chocolat");
+
+  auto fz = json_of(run_trove(tmp, "fuzzy" + d + " chocolta --json"));
+  REQUIRE(fz.size() == 1);
+  CHECK(fz[0]["term"] == "chocolat");
+  CHECK(fz[0]["distance"] == 1);
+  fz = json_of(run_trove(tmp, "fuzzy" + d + " choc --prefix --max-distance 0 --json"));
+  REQUIRE(fz.size() == 1);
+  CHECK(fz[0]["term"] == "chocolat");
+  CHECK(run_trove(tmp, "fuzzy" + d + " chocolat --max-distance 7").exit_code == 2);
+}
