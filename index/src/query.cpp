@@ -16,13 +16,13 @@ bool parse_double(std::string_view s, double* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
 }
 
+}  // namespace
+
 Xapian::Query and_of(const std::vector<std::string>& terms) {
   std::vector<Xapian::Query> qs;
   for (const auto& t : terms) qs.emplace_back(t);
   return qs.size() == 1 ? qs[0] : Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
 }
-
-}  // namespace
 
 Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty) {
   if (q.size() > kMaxQueryBytes) {
@@ -73,34 +73,36 @@ Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty) {
   return out;
 }
 
+std::vector<std::string> terms_of(const Analyzer& analyzer, std::string_view text) {
+  std::vector<Token> tokens;
+  analyzer.analyze(text, &tokens);
+  std::vector<std::string> out;
+  for (auto& t : tokens) {
+    if (!t.joined && t.text.size() <= kMaxTermBytes) out.push_back(std::move(t.text));
+  }
+  return out;
+}
+
 SynonymMap build_synonyms(const Analyzer& analyzer, const State& state) {
   SynonymMap map;
-  auto terms_of = [&](const std::string& text) {
-    std::vector<Token> tokens;
-    analyzer.analyze(text, &tokens);
-    std::vector<std::string> out;
-    for (auto& t : tokens) {
-      if (!t.joined) out.push_back(std::move(t.text));
+  auto add = [&](const std::vector<std::string>& input, const std::vector<std::string>& alt) {
+    if (input.empty() || alt.empty() || alt == input) return;
+    if (input.size() == 1) {
+      map.words[input[0]].push_back(alt);
+    } else {
+      map.phrases[input].push_back(alt);
+      map.longest_phrase = std::max(map.longest_phrase, input.size());
     }
-    return out;
   };
   for (const auto& [id, syn] : state.synonyms()) {
     std::vector<std::vector<std::string>> groups;
-    for (const auto& s : syn.synonyms) groups.push_back(terms_of(s));
+    for (const auto& s : syn.synonyms) groups.push_back(terms_of(analyzer, s));
     if (syn.input) {
-      auto in = terms_of(*syn.input);
-      if (in.size() != 1) continue;  // multi-word inputs are not matched (see docs/SEARCH.md)
-      for (const auto& g : groups) {
-        if (!g.empty()) map[in[0]].push_back(g);
-      }
+      const auto in = terms_of(analyzer, *syn.input);
+      for (const auto& g : groups) add(in, g);
     } else {
-      for (size_t i = 0; i < groups.size(); ++i) {
-        if (groups[i].size() != 1) continue;
-        for (size_t j = 0; j < groups.size(); ++j) {
-          if (i != j && !groups[j].empty() && groups[j] != groups[i]) {
-            map[groups[i][0]].push_back(groups[j]);
-          }
-        }
+      for (const auto& from : groups) {
+        for (const auto& to : groups) add(from, to);
       }
     }
   }
@@ -135,7 +137,7 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(stem), kStemWeight);
       }
     }
-    if (auto it = synonyms.find(term); it != synonyms.end()) {
+    if (auto it = synonyms.words.find(term); it != synonyms.words.end()) {
       for (const auto& group : it->second) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
       }

@@ -34,9 +34,16 @@ struct ParsedQuery {
 };
 Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty);
 
-// Folded single-word term -> alternative term groups (each group: terms that must all match).
-using SynonymMap = std::map<std::string, std::vector<std::vector<std::string>>>;
+// Synonyms as folded terms. An alternative is a group of terms that must all match.
+struct SynonymMap {
+  using Alternatives = std::vector<std::vector<std::string>>;
+  std::map<std::string, Alternatives> words;                 // one-word input -> alternatives
+  std::map<std::vector<std::string>, Alternatives> phrases;  // several words typed in a row
+  size_t longest_phrase = 0;                                 // words in the longest phrase key
+};
 SynonymMap build_synonyms(const Analyzer& analyzer, const State& state);
+// The folded terms of a typed word or synonym text (compound parts, not their joined form).
+std::vector<std::string> terms_of(const Analyzer& analyzer, std::string_view text);
 
 // Typo tolerance for word_query: vocabulary terms within the budget join the exact form.
 struct TypoVariant {
@@ -58,6 +65,8 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
                          const std::string& word, std::vector<std::string>* terms,
                          const TypoContext* typos = nullptr);
 Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& text);
+// All the terms of a group (AND), as a synonym alternative matches.
+Xapian::Query and_of(const std::vector<std::string>& terms);
 
 // A query matching every document. Never Xapian::Query::MatchAll: that is one static object
 // whose reference count (not atomic in Xapian 1.4) every copy updates, so searches copying it

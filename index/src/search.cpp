@@ -193,6 +193,51 @@ Xapian::Query and_all(const std::vector<Xapian::Query>& qs) {
 
 }  // namespace
 
+namespace {
+// Words typed in a row that spell a multi-word synonym input ("tee shirt") become one unit:
+// all of them, or one of the input's alternatives (scaled as synonyms are). The unit is kept
+// or dropped whole when the query is relaxed. Longest inputs win, left to right.
+void merge_synonym_phrases(const Analyzer& analyzer, const SynonymMap& synonyms,
+                           std::vector<Xapian::Query>* words, std::vector<std::string>* text) {
+  if (synonyms.phrases.empty() || words->size() < 2) return;
+  std::vector<std::vector<std::string>> terms;
+  for (const auto& t : *text) terms.push_back(terms_of(analyzer, t));
+  std::vector<Xapian::Query> out_words;
+  std::vector<std::string> out_text;
+  for (size_t i = 0; i < words->size();) {
+    size_t matched = 0;
+    const SynonymMap::Alternatives* alts = nullptr;
+    for (size_t n = std::min(synonyms.longest_phrase, words->size() - i); n >= 2 && !alts; --n) {
+      std::vector<std::string> key;
+      for (size_t k = i; k < i + n; ++k) key.insert(key.end(), terms[k].begin(), terms[k].end());
+      if (auto it = synonyms.phrases.find(key); it != synonyms.phrases.end()) {
+        alts = &it->second;
+        matched = n;
+      }
+    }
+    if (!alts) {
+      out_words.push_back((*words)[i]);
+      out_text.push_back((*text)[i]);
+      ++i;
+      continue;
+    }
+    std::vector<Xapian::Query> typed;
+    for (size_t k = i; k < i + matched; ++k) typed.push_back((*words)[k]);
+    std::vector<Xapian::Query> either{and_all(typed)};
+    for (const auto& group : *alts) {
+      either.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
+    }
+    out_words.emplace_back(Xapian::Query::OP_OR, either.begin(), either.end());
+    std::string joined = (*text)[i];
+    for (size_t k = i + 1; k < i + matched; ++k) joined += " " + (*text)[k];
+    out_text.push_back(std::move(joined));
+    i += matched;
+  }
+  *words = std::move(out_words);
+  *text = std::move(out_text);
+}
+}  // namespace
+
 Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   const auto t0 = std::chrono::steady_clock::now();
   const Rep& r = *rep_;
@@ -239,6 +284,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
           exclude.push_back(q);
         }
       }
+      merge_synonym_phrases(builder.analyzer(), *synonyms, &words, &word_text);
       if (words.empty() && must.empty() && !parsed->match_all) {
         return;  // only punctuation or exclusions: nothing can match, and that is an answer
       }

@@ -369,6 +369,35 @@ TEST_CASE("search applies one-way synonyms from the input only", "[index]") {
   CHECK(shop.id_set("tealight") == Ids{"tea", "tl"});
 }
 
+TEST_CASE("search matches multi-word synonym inputs typed in a row", "[index]") {
+  Shop shop;
+  shop.add(item("tshirt", "Cotton T-shirt"));
+  shop.add(item("white", "White cotton t-shirt"));
+  shop.add(item("tee", "Tee shirt dress"));
+  shop.add(item("golf", "Golf tee"));
+  shop.add(item("tv", "Television 55 inch"));
+  shop.add(item("monitor", "Flat screen monitor"));
+  // One-way: "tee shirt" also finds t-shirts; "t-shirt" does not find tee shirts.
+  shop.add(SynonymsUpsert{"ts", std::string("Tee Shirt"), {"t-shirt"}});
+  CHECK(shop.id_set("tee shirt") == Ids{"tee", "tshirt", "white"});
+  CHECK(shop.ids("tee shirt")[0] == "tee");  // the words as typed rank above the synonym
+  CHECK(shop.id_set("t-shirt") == Ids{"tshirt", "white"});
+  CHECK(shop.id_set("tee") == Ids{"tee", "golf"});
+  CHECK(shop.id_set("white tee shirt") == Ids{"white"});
+  CHECK(shop.id_set("shirt tee") == Ids{"tee"});  // not in a row as the input: no synonym
+  // The unit is dropped or kept whole when relaxing.
+  auto relaxed = shop.search("tee shirt zzzz");
+  CHECK(relaxed.dropped_terms == std::vector<std::string>{"zzzz"});
+  CHECK(relaxed.total == 3);
+  // Multi-way with a multi-word member: every member finds the others.
+  shop.add(SynonymsUpsert{"tv", std::nullopt, {"TV", "television", "flat screen"}});
+  CHECK(shop.id_set("flat screen") == Ids{"tv", "monitor"});
+  CHECK(shop.id_set("tv") == Ids{"tv", "monitor"});
+  CHECK(shop.id_set("flat screen 55") == Ids{"tv"});
+  shop.add(SynonymsRemove{"tv"});
+  CHECK(shop.id_set("flat screen") == Ids{"monitor"});
+}
+
 TEST_CASE("search reflects ItemPatch and ItemRemove after flush", "[index]") {
   Shop shop;
   ItemUpsert a = item("a", "Copper kettle");
