@@ -43,6 +43,12 @@ class ByteTrie {
   uint32_t rank_end(uint32_t c, uint32_t parent_end) const {
     return last(c) ? parent_end : rank(c + 1);
   }
+  // A hint that the children of n (and their heights) will be read soon.
+  void prefetch_children(uint32_t n) const {
+    const uint32_t c = first_child(n);
+    __builtin_prefetch(node_.data() + c);
+    __builtin_prefetch(height_.data() + c);
+  }
   const uint64_t* node_data() const { return node_.data(); }
 
   // Follows `bytes` from *node (whose rank range ends at *end); false if the path leaves the

@@ -12,50 +12,59 @@
 // can start a forced character are stepped (forced_lead_bytes).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "byte_trie.h"
 #include "trove/fuzzy/levenshtein.h"
+#include "trove/fuzzy/levenshtein_dfa.h"
 
 namespace trove::fuzzy {
 
-// k fixed at compile time so the automaton's step inlines into the loop.
+// K is the automaton's k, fixed at compile time for the height test.
 // REQUIRES: K == a.max_distance(); term_count = the number of terms in `t`.
 template <int K, typename Sink>
 void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomaton& a, Sink& sink) {
-  using State = LevenshteinAutomaton::State;
+  using StateId = LevenshteinDfa::StateId;
   struct Frame {
     uint32_t node;
     uint32_t rank_end;
-    State state;
-    char32_t partial;  // an incomplete multi-byte code point (see ByteState)
-    uint32_t pending;  // its continuation bytes still expected
+    StateId state;
+    // An incomplete multi-byte code point (see ByteState): its bits so far << 2 | the
+    // continuation bytes still expected (0: none, the state is up to date).
+    uint32_t partial;
   };
-  const auto m = static_cast<uint32_t>(a.query_length());
+  static constexpr uint64_t kAnyByte[4] = {~0ull, ~0ull, ~0ull, ~0ull};
   const bool prefix = a.options().prefix;
-  // One stack per thread, reused: a walk allocates nothing.
+  // One DFA and one stack per thread, reused: a walk allocates only when it outgrows them.
+  thread_local LevenshteinDfa dfa;
+  dfa.reset(a);
   thread_local std::vector<Frame> stack;
   stack.clear();
-  stack.push_back({0, term_count, a.start(), 0, 0});
+  stack.push_back({0, term_count, dfa.start(), 0});
   while (!stack.empty()) {
     const Frame f = stack.back();
     stack.pop_back();
     const uint32_t node = f.node;
-    if (f.pending == 0) {
-      if (sink.full() && a.lower_bound(f.state) > sink.worst_distance()) continue;
-      if (a.is_sink(f.state)) {
-        sink.offer_range(t.rank(node), f.rank_end, a.distance(f.state));
+    const StateId sid = f.state;
+    const uint32_t pending = f.partial & 3;
+    const uint64_t* allowed = kAnyByte;
+    int highest = 255;  // labels are sorted: none past the highest allowed byte can pass
+    if (pending == 0) {
+      if (sink.full() && dfa.lower_bound(sid) > sink.worst_distance()) continue;
+      if (dfa.is_sink(sid)) {
+        sink.offer_range(t.rank(node), f.rank_end, dfa.distance(sid));
         continue;
       }
       if (t.terminal(node)) {
-        const uint8_t d = a.distance(f.state);
+        const uint8_t d = dfa.distance(sid);
         if (d <= K) sink.offer(d, t.rank(node));
       }
       // Budget spent on a single path: look the rest up instead of walking it.
       std::string_view rest;
-      if (a.exact_tail(f.state, &rest)) {
+      if (dfa.exact_tail(sid, &rest)) {
         uint32_t n = node, end = f.rank_end;
         if (!rest.empty() && t.descend_from(rest, &n, &end)) {
           if (prefix) {
@@ -66,44 +75,44 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
         }
         continue;
       }
+      // With the budget spent only a few first bytes can continue: test labels against a
+      // 256-bit set instead of stepping every child.
+      if (const uint64_t* forced = dfa.forced_lead_bytes(sid, &highest)) {
+        if (highest < 0) continue;
+        allowed = forced;
+      }
     }
     uint32_t c = t.first_child(node);
     if (c == 0) continue;
-    // With the budget spent only a few first bytes can continue: test labels against a
-    // 256-bit set instead of stepping every child.
-    uint64_t allowed[4] = {~0ull, ~0ull, ~0ull, ~0ull};
-    unsigned highest = 255;  // labels are sorted: none past the highest allowed byte can pass
-    if (f.pending == 0 && a.forced_lead_bytes(f.state, allowed)) {
-      int word = 3;
-      while (word >= 0 && allowed[word] == 0) --word;
-      if (word < 0) continue;
-      highest = static_cast<unsigned>(64 * word + 63 - __builtin_clzll(allowed[word]));
-    }
     for (;; ++c) {
       const uint8_t b = t.label(c);
       if (b > highest) break;
       if (!((allowed[b >> 6] >> (b & 63)) & 1)) {
         // Skipped: cannot start any of the forced code points.
-      } else if (f.pending == 0 && b < 0x80) {
-        const State s = a.step_k<K>(f.state, b);
+      } else if (pending == 0 && b < 0x80) {
+        const StateId n = dfa.step_class(sid, dfa.char_class(b));
         // Also skipped when every term below ends before a match is possible (the need is
-        // at most m - depth + k, so tall subtrees skip the computation).
-        const uint32_t h = t.height(c);
-        const bool tall_enough = h == 255 || h + s.depth >= m + K || h >= a.min_remaining_k<K>(s);
-        if (a.can_match(s) && tall_enough) {
-          stack.push_back({c, t.rank_end(c, f.rank_end), s, 0, 0});
+        // at most m - depth + k, so tall subtrees skip the look-up).
+        if (n != LevenshteinDfa::kDead) {
+          // The heights are a separate array: read one only when the node word cannot tell.
+          const uint32_t need = dfa.min_remaining(n);
+          if (need <= 1 ? need == 0 || t.first_child(c) != 0
+                        : t.height(c) >= std::min(need, 255u)) {
+            t.prefetch_children(c);
+            stack.push_back({c, t.rank_end(c, f.rank_end), n, 0});
+          }
         }
-      } else if (f.pending == 0) {  // lead byte: wait for the rest of the code point
-        const int n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-        stack.push_back({c, t.rank_end(c, f.rank_end), f.state,
-                         static_cast<char32_t>(b & (0x7F >> n)), static_cast<uint32_t>(n - 1)});
+      } else if (pending == 0) {  // lead byte: wait for the rest of the code point
+        const uint32_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+        stack.push_back(
+            {c, t.rank_end(c, f.rank_end), sid, (uint32_t{b} & (0x7Fu >> n)) << 2 | (n - 1)});
       } else {
-        const char32_t cp = (f.partial << 6) | (b & 0x3F);
-        if (f.pending > 1) {
-          stack.push_back({c, t.rank_end(c, f.rank_end), f.state, cp, f.pending - 1});
+        const uint32_t cp = (f.partial >> 2) << 6 | (b & 0x3F);
+        if (pending > 1) {
+          stack.push_back({c, t.rank_end(c, f.rank_end), sid, cp << 2 | (pending - 1)});
         } else {
-          const State s = a.step_k<K>(f.state, cp);
-          if (a.can_match(s)) stack.push_back({c, t.rank_end(c, f.rank_end), s, 0, 0});
+          const StateId n = dfa.step(sid, cp);
+          if (n != LevenshteinDfa::kDead) stack.push_back({c, t.rank_end(c, f.rank_end), n, 0});
         }
       }
       if (t.last(c)) break;

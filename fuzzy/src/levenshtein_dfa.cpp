@@ -1,0 +1,135 @@
+#include "trove/fuzzy/levenshtein_dfa.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "trove/fuzzy/utf8.h"
+
+namespace trove::fuzzy {
+namespace {
+
+uint64_t hash_state(const LevenshteinAutomaton::State& s) {
+  uint64_t h = s.live * 0x9E3779B97F4A7C15ull;
+  h ^= (s.transpose + (uint64_t{s.depth} << 32 | s.best)) * 0xC2B2AE3D27D4EB4Full;
+  return h ^ (h >> 29);
+}
+
+bool same(const LevenshteinAutomaton::State& a, const LevenshteinAutomaton::State& b) {
+  return a.live == b.live && a.transpose == b.transpose && a.depth == b.depth && a.best == b.best;
+}
+
+}  // namespace
+
+void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
+  automaton_ = &automaton;
+  k_ = automaton.max_distance();
+  // Classes: the distinct query code points (ASCII first, then the rest), then "other".
+  std::u32string q;
+  decode_utf8(automaton.query_utf8(), &q);
+  std::sort(q.begin(), q.end());
+  q.erase(std::unique(q.begin(), q.end()), q.end());
+  representative_.clear();
+  non_ascii_.clear();
+  std::fill(std::begin(ascii_class_), std::end(ascii_class_), uint16_t{0});
+  for (char32_t c : q) {
+    if (c < 128) {
+      ascii_class_[c] = static_cast<uint16_t>(representative_.size());
+      representative_.push_back(c);
+    }
+  }
+  first_non_ascii_class_ = static_cast<uint32_t>(representative_.size());
+  for (char32_t c : q) {
+    if (c >= 128) {
+      non_ascii_.push_back(c);
+      representative_.push_back(c);
+    }
+  }
+  other_class_ = static_cast<uint32_t>(representative_.size());
+  for (char32_t c = 0; c < 128; ++c) {
+    if (!std::binary_search(q.begin(), q.end(), c))
+      ascii_class_[c] = static_cast<uint16_t>(other_class_);
+  }
+  char32_t other = 0;  // a code point absent from the query (q is sorted)
+  for (char32_t c : q) {
+    if (c != other) break;
+    ++other;
+  }
+  representative_.push_back(other);
+  classes_ = other_class_ + 1;
+
+  info_.clear();
+  trans_.clear();
+  forced_.clear();
+  filled_ = 0;
+  // Start with a small table; it doubles at half load.
+  table_.assign(64, 0);
+  // Id 0: the dead state (no transition out of it is ever taken).
+  Info dead;
+  dead.state.best = k_ + 1u;
+  dead.distance = dead.lower_bound = static_cast<uint8_t>(k_ + 1);
+  dead.min_remaining = UINT32_MAX;
+  info_.push_back(dead);
+  trans_.resize(classes_, kDead);
+  start_ = intern(automaton.start());
+  assert(start_ != kDead);
+}
+
+LevenshteinDfa::StateId LevenshteinDfa::fill(StateId s, uint32_t cls) {
+  // REQUIRES: s != kDead (the walk never steps a dead state).
+  assert(s != kDead && cls < classes_);
+  const LevenshteinAutomaton::State next = automaton_->step(info_[s].state, representative_[cls]);
+  const StateId n = automaton_->can_match(next) ? intern(next) : kDead;
+  trans_[s * classes_ + cls] = n;
+  ++filled_;
+  return n;
+}
+
+void LevenshteinDfa::grow_table() {
+  std::vector<StateId> old(table_.size() * 2, 0);
+  old.swap(table_);
+  const size_t mask = table_.size() - 1;
+  for (StateId id : old) {
+    if (id == 0) continue;
+    size_t i = hash_state(info_[id - 1].state) & mask;
+    while (table_[i] != 0) i = (i + 1) & mask;
+    table_[i] = id;
+  }
+}
+
+LevenshteinDfa::StateId LevenshteinDfa::intern(const LevenshteinAutomaton::State& st) {
+  const size_t mask = table_.size() - 1;
+  size_t i = hash_state(st) & mask;
+  for (; table_[i] != 0; i = (i + 1) & mask) {
+    if (same(info_[table_[i] - 1].state, st)) return table_[i] - 1;
+  }
+  const auto id = static_cast<StateId>(info_.size());
+  table_[i] = id + 1;
+  const LevenshteinAutomaton& a = *automaton_;
+  Info info;
+  info.state = st;
+  info.distance = a.distance(st);
+  info.lower_bound = a.lower_bound(st);
+  info.sink = a.is_sink(st);
+  info.min_remaining = a.min_remaining(st);
+  uint64_t allowed[4];
+  if (a.forced_lead_bytes(st, allowed)) {
+    info.forced = static_cast<int32_t>(forced_.size() / 4);
+    forced_.insert(forced_.end(), allowed, allowed + 4);
+    for (int w = 3; w >= 0; --w) {
+      if (allowed[w] != 0) {
+        info.highest = static_cast<int16_t>(64 * w + 63 - __builtin_clzll(allowed[w]));
+        break;
+      }
+    }
+  }
+  std::string_view rest;
+  if (a.exact_tail(st, &rest)) {
+    info.tail = static_cast<int32_t>(a.query_utf8().size() - rest.size());
+  }
+  info_.push_back(info);
+  trans_.resize(trans_.size() + classes_, kUnknown);
+  if (2 * info_.size() > table_.size()) grow_table();
+  return id;
+}
+
+}  // namespace trove::fuzzy
