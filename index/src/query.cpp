@@ -189,9 +189,9 @@ Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<s
     }
     size_t op_pos = f.find_first_of("=<>");
     if (op_pos == std::string::npos || op_pos == 0) {
-      return Status::invalid("expected field=value (or price>=x, price<=x, price=lo..hi), got \"" +
-                                 f + "\"",
-                             path);
+      return Status::invalid(
+          "expected field=value (or price>=x, price<x, price=lo..hi, ...), got \"" + f + "\"",
+          path);
     }
     const std::string field = f.substr(0, op_pos);
     std::string op(1, f[op_pos]);
@@ -208,6 +208,12 @@ Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<s
         ok = parse_double(value, &lo);
       } else if (op == "<=") {
         ok = parse_double(value, &hi);
+      } else if (op == ">") {  // strict: the next double up, as sortable_serialise orders them
+        ok = parse_double(value, &lo);
+        lo = std::nextafter(lo, HUGE_VAL);
+      } else if (op == "<") {
+        ok = parse_double(value, &hi);
+        hi = std::nextafter(hi, -HUGE_VAL);
       } else if (op == "=") {
         const size_t dots = value.find("..");
         if (dots == std::string::npos) {
@@ -221,9 +227,10 @@ Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<s
         ok = false;
       }
       if (!ok || lo > hi) {
-        return Status::invalid("expected price=lo..hi, price>=x or price<=x with numbers, got \"" +
-                                   f + "\"",
-                               path);
+        return Status::invalid(
+            "expected price=lo..hi, price>=x, price>x, price<=x or price<x with numbers, got \"" +
+                f + "\"",
+            path);
       }
       if (std::isinf(lo)) {
         all.emplace_back(Xapian::Query::OP_VALUE_LE, kSlotPrice, Xapian::sortable_serialise(hi));

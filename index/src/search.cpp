@@ -45,18 +45,21 @@ class StateKey : public Xapian::KeyMaker {
   Kind k_;
 };
 
-// Counts facet values over every match, reading the items from the State by docid.
+// Counts facet values over every match, reading the items from the State by docid. Brands
+// and category paths are counted as the filters match them, folded ("Nestlé", "NESTLE" and
+// "nestle" are one value), and shown in their most frequent spelling, so that filtering on a
+// value finds exactly its count.
 class FacetSpy : public Xapian::MatchSpy {
  public:
-  FacetSpy(const State& s, bool brand, bool category, bool price)
-      : s_(s), brand_(brand), category_(category), price_(price) {}
+  FacetSpy(const State& s, const Analyzer& analyzer, bool brand, bool category, bool price)
+      : s_(s), analyzer_(analyzer), brand_(brand), category_(category), price_(price) {}
   void operator()(const Xapian::Document& doc, double) override {
     const Item* item = s_.item_at(ref_of_document(doc));
     if (!item) return;
     const ItemUpsert& d = item->data;
-    if (brand_ && d.brand) ++brands_[*d.brand];
+    if (brand_ && d.brand) count(brands_, brand_term(analyzer_, *d.brand), *d.brand);
     if (category_ && d.categories) {
-      std::set<std::string> seen;  // an item counts once per path prefix
+      std::map<std::string, std::string> seen;  // folded -> spelling: once per item and prefix
       for (const auto& path : *d.categories) {
         std::string prefix;
         size_t start = 0;
@@ -68,12 +71,12 @@ class FacetSpy : public Xapian::MatchSpy {
           while (!level.empty() && level.back() == ' ') level.pop_back();
           if (!level.empty()) {
             prefix += prefix.empty() ? level : " > " + level;
-            seen.insert(prefix);
+            seen.emplace(folded_path(prefix), prefix);
           }
           start = end + 1;
         }
       }
-      for (const auto& p : seen) ++categories_[p];
+      for (const auto& [key, spelling] : seen) count(categories_, key, spelling);
     }
     if (price_ && d.price) {
       size_t b = 0;
@@ -82,9 +85,18 @@ class FacetSpy : public Xapian::MatchSpy {
     }
   }
   std::vector<Facet> facets(const std::vector<std::string>& order) const {
-    auto top = [](const absl::flat_hash_map<std::string, uint64_t>& m) {
+    auto top = [](const absl::flat_hash_map<std::string, Folded>& m) {
       std::vector<FacetValue> v;
-      for (const auto& [k, n] : m) v.push_back({k, n});
+      for (const auto& [key, f] : m) {
+        const std::pair<const std::string, uint64_t>* best = nullptr;
+        for (const auto& sp : f.spellings) {
+          if (!best || sp.second > best->second ||
+              (sp.second == best->second && sp.first < best->first)) {
+            best = &sp;
+          }
+        }
+        v.push_back({best->first, f.count});
+      }
       std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
         return a.count != b.count ? a.count > b.count : a.value < b.value;
       });
@@ -110,10 +122,28 @@ class FacetSpy : public Xapian::MatchSpy {
   }
 
  private:
+  struct Folded {
+    uint64_t count = 0;
+    absl::flat_hash_map<std::string, uint64_t> spellings;
+  };
+  static void count(absl::flat_hash_map<std::string, Folded>& m, const std::string& key,
+                    const std::string& spelling) {
+    Folded& f = m[key];
+    ++f.count;
+    ++f.spellings[spelling];
+  }
+  // Folding costs an ICU pass; a facet sees few distinct paths, so each is folded once.
+  const std::string& folded_path(const std::string& path) {
+    auto it = path_keys_.find(path);
+    if (it == path_keys_.end()) it = path_keys_.emplace(path, fold_path(analyzer_, path)).first;
+    return it->second;
+  }
   static std::string fmt_edge(double v) { return std::to_string(static_cast<int64_t>(v)); }
   const State& s_;
+  const Analyzer& analyzer_;
   bool brand_, category_, price_;
-  absl::flat_hash_map<std::string, uint64_t> brands_, categories_;
+  absl::flat_hash_map<std::string, Folded> brands_, categories_;
+  absl::flat_hash_map<std::string, std::string> path_keys_;
   std::array<uint64_t, kPriceEdges.size()> prices_{};
 };
 
@@ -357,7 +387,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         auto has = [&](const char* f) {
           return std::find(req.facets.begin(), req.facets.end(), f) != req.facets.end();
         };
-        spy = std::make_unique<FacetSpy>(st, has("brand"), has("category"), has("price"));
+        spy = std::make_unique<FacetSpy>(st, builder.analyzer(), has("brand"), has("category"),
+                                         has("price"));
         enquire.add_matchspy(spy.get());
       }
       // Facets need every match; otherwise counting the first 1,000 makes small totals exact.

@@ -17,6 +17,7 @@
 #include "test_util.h"
 #include "trove/data/generator.h"
 #include "trove/data/store.h"
+#include "trove/index/analyzer.h"
 #include "trove/index/catalog_index.h"
 
 namespace {
@@ -123,7 +124,7 @@ void fill(Shop& shop) {
   extra.push_back(ev(b));
   ItemUpsert c = item("edge-10", "Teapot at an edge price");
   c.price = 10;
-  c.brand = "MAISON DORÉE";  // same brand, other spelling: a separate facet value
+  c.brand = "MAISON DORÉE";  // same brand, other spelling: counted with "Maison Dorée"
   c.categories = std::vector<std::string>{"  Kitchen  >  Coffee & Tea  "};
   extra.push_back(ev(c));
   ItemUpsert d = item("edge-50", "Teapot at the other edge");
@@ -171,10 +172,19 @@ std::string price_bucket(double p) {
   return label;
 }
 
-// Facets as the response orders them: by count, then value; at most 20 values.
+// Facets as the response orders them: spellings that fold alike ("Maison Dorée", "MAISON
+// DORÉE") counted as one value shown in its most frequent spelling (ties: the smaller); by
+// count, then value; at most 20 values.
 std::vector<FacetValue> ranked(const std::map<std::string, uint64_t>& counts) {
+  const Analyzer analyzer;
+  std::map<std::string, std::pair<uint64_t, FacetValue>> folded;  // key -> (total, spelling)
+  for (const auto& [spelling, n] : counts) {
+    auto& [total, shown] = folded[analyzer.fold(spelling)];
+    total += n;
+    if (n > shown.count || (n == shown.count && spelling < shown.value)) shown = {spelling, n};
+  }
   std::vector<FacetValue> v;
-  for (const auto& [k, n] : counts) v.push_back({k, n});
+  for (const auto& [key, f] : folded) v.push_back({f.second.value, f.first});
   std::sort(v.begin(), v.end(), [](const FacetValue& a, const FacetValue& b) {
     return a.count != b.count ? a.count > b.count : a.value < b.value;
   });
@@ -241,11 +251,31 @@ void check_against_state(Shop& shop, const std::string& q, const std::vector<std
   }
   INFO("price facet: " << show(res.facets[0].values) << "| expected " << show(price_expected));
   CHECK(same(res.facets[0].values, price_expected));
+  // A bucket "lo..hi" holds lo <= price < hi: exactly what price>=lo and price<hi select.
+  for (const auto& v : res.facets[0].values) {
+    const size_t dots = v.value.find("..");
+    SearchRequest bucket = req;
+    bucket.facets.clear();
+    bucket.filters.push_back("price>=" + v.value.substr(0, dots));
+    if (dots + 2 < v.value.size()) bucket.filters.push_back("price<" + v.value.substr(dots + 2));
+    INFO("bucket " << v.value);
+    CHECK(shop.search(bucket).total == v.count);
+  }
   INFO("brand facet: " << show(res.facets[1].values) << "| expected " << show(ranked(brands)));
   CHECK(same(res.facets[1].values, ranked(brands)));
   INFO("category facet: " << show(res.facets[2].values) << "| expected "
                           << show(ranked(categories)));
   CHECK(same(res.facets[2].values, ranked(categories)));
+  // Filtering on a facet value finds exactly its count.
+  for (size_t f = 1; f <= 2; ++f) {
+    for (const auto& v : res.facets[f].values) {
+      SearchRequest narrowed = req;
+      narrowed.facets.clear();
+      narrowed.filters.push_back(res.facets[f].field + "=" + v.value);
+      INFO("facet value " << narrowed.filters.back());
+      CHECK(shop.search(narrowed).total == v.count);
+    }
+  }
 }
 
 bool has_category_prefix(const Item& it, const std::string& prefix) {
@@ -320,6 +350,13 @@ TEST_CASE("filters select exactly the items brute force selects, with exact face
   check_against_state(shop, "*", {"price=..20"}, price_in(-1, 20));
   check_against_state(shop, "*", {"price=140.5.."}, price_in(140.5, 1e18));
   check_against_state(shop, "*", {"price=50"}, price_in(50, 50));
+  // Strict bounds, as the price facet's buckets need (lo <= price < hi).
+  check_against_state(shop, "*", {"price>=10", "price<50"}, [](const Item& it) {
+    return it.data.price && *it.data.price >= 10 && *it.data.price < 50;
+  });
+  check_against_state(shop, "*", {"price>50"}, [](const Item& it) {
+    return it.data.price && *it.data.price > 50;
+  });
 
   // Stock: absent means in stock.
   check_against_state(shop, "*", {"in_stock=true"},
