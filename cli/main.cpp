@@ -1,5 +1,5 @@
 // `trove`: one binary, one subcommand per job (ingest, replay, snapshot, stats, schema,
-// generate). This file only builds the command tree, parses, and dispatches; each subcommand
+// generate, import, search, suggest, fuzzy, serve). This file only builds the command tree, parses, and dispatches; each subcommand
 // is in its own cmd_<name>.cpp.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +15,7 @@ Command add_import_command(CLI::App& root);   // cmd_import.cpp
 Command add_search_command(CLI::App& root);   // cmd_search.cpp
 Command add_suggest_command(CLI::App& root);  // cmd_search.cpp
 Command add_fuzzy_command(CLI::App& root);    // cmd_search.cpp
+Command add_serve_command(CLI::App& root);    // cmd_serve.cpp
 }  // namespace trove::cli
 
 int main(int argc, char** argv) {
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
       add_ingest_command(app), add_replay_command(app), add_snapshot_command(app),
       add_stats_command(app),  add_schema_command(app), add_generate_command(app),
       add_import_command(app), add_search_command(app), add_suggest_command(app),
-      add_fuzzy_command(app),
+      add_fuzzy_command(app),  add_serve_command(app),
   };
 
   try {

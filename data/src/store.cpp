@@ -106,13 +106,26 @@ struct Store::Rep {
   Status poisoned;  // sticky write failure
 
   std::mutex snapshot_mu;  // one snapshot at a time
+  StoreStats stats;
 
   // Runs as the leader for `batch`, without queue_mu held.
   void commit(std::vector<Writer*>& batch);
 };
 
+namespace {
+template <size_t N, size_t M>
+void observe(const std::array<uint64_t, N>& bounds, std::array<std::atomic<uint64_t>, M>& buckets,
+             uint64_t value) {
+  static_assert(M == N + 1);
+  size_t i = 0;
+  while (i < N && value > bounds[i]) ++i;
+  buckets[i].fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 void Store::Rep::commit(std::vector<Writer*>& batch) {
   if (!poisoned.ok()) {
+    stats.failed_commits.fetch_add(1, std::memory_order_relaxed);
     for (Writer* w : batch) w->result = Result<std::vector<Ack>>(poisoned);
     return;
   }
@@ -152,8 +165,25 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     records.push_back(RecordView{journal->last_seq() + 1 + i, *to_apply[i]->timestamp_ms,
                                  static_cast<uint16_t>(to_apply[i]->type()), payloads[i]});
   }
+  uint64_t dups = 0;
+  for (const auto& [w, a] : acks) {
+    for (const Ack& k : a) dups += k.duplicate ? 1 : 0;
+  }
+  stats.duplicates.fetch_add(dups, std::memory_order_relaxed);
+  const auto append_t0 = std::chrono::steady_clock::now();
   Status st = records.empty() ? Status() : journal->append(records);
+  if (!records.empty() && st.ok()) {
+    const auto micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - append_t0)
+                                                  .count());
+    observe(StoreStats::kCommitMicrosBounds, stats.commit_micros_buckets, micros);
+    stats.commit_micros_sum.fetch_add(micros, std::memory_order_relaxed);
+    observe(StoreStats::kBatchEventsBounds, stats.batch_events_buckets, records.size());
+    stats.batch_events_sum.fetch_add(records.size(), std::memory_order_relaxed);
+    stats.commits.fetch_add(1, std::memory_order_relaxed);
+  }
   if (!st.ok()) {
+    stats.failed_commits.fetch_add(1, std::memory_order_relaxed);
     poisoned = Status::io_error("journal unwritable (" + st.message() +
                                 "); writes refused until restart");
     for (Writer* w : batch) w->result = Result<std::vector<Ack>>(st);
@@ -308,6 +338,7 @@ uint64_t Store::last_seq() const {
   return rep_->state.last_seq();
 }
 uint64_t Store::journal_bytes() const { return rep_->journal->bytes(); }
+const StoreStats& Store::stats() const { return rep_->stats; }
 const std::string& Store::data_dir() const { return rep_->data_dir; }
 
 Result<State> replay(const std::string& data_dir, const ReplayOptions& opts,

@@ -15,6 +15,8 @@
 // reads go on. Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,6 +52,26 @@ struct Ack {
   bool duplicate = false;  // event_id seen before: seq is the original one
 };
 
+// Cumulative figures about writes, for monitoring (the server's /metrics). Histograms keep a
+// count per bucket (not cumulative): bucket i counts values <= its bound and above the one
+// before; the last bucket counts the rest. Relaxed atomics: a reader may see a commit's
+// bucket before its sum, never a torn value.
+struct StoreStats {
+  // Journal append + fsync of one group-commit batch, in microseconds.
+  static constexpr std::array<uint64_t, 12> kCommitMicrosBounds = {
+      100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+  // Events journaled by one group commit.
+  static constexpr std::array<uint64_t, 9> kBatchEventsBounds = {1,    4,    16,    64,   256,
+                                                                 1024, 4096, 16384, 65536};
+  std::array<std::atomic<uint64_t>, kCommitMicrosBounds.size() + 1> commit_micros_buckets{};
+  std::atomic<uint64_t> commit_micros_sum{0};
+  std::array<std::atomic<uint64_t>, kBatchEventsBounds.size() + 1> batch_events_buckets{};
+  std::atomic<uint64_t> batch_events_sum{0};
+  std::atomic<uint64_t> commits{0};           // batches that reached the journal
+  std::atomic<uint64_t> duplicates{0};        // events acknowledged by an earlier event_id
+  std::atomic<uint64_t> failed_commits{0};    // batches refused (write error or poisoned)
+};
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> open(const std::string& data_dir, StoreOptions opts = {},
@@ -83,6 +105,7 @@ class Store {
 
   uint64_t last_seq() const;
   uint64_t journal_bytes() const;
+  const StoreStats& stats() const;
   const std::string& data_dir() const;
 
  private:

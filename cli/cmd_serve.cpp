@@ -1,0 +1,215 @@
+// `trove serve`: the HTTP API over a data directory (http/, docs/HTTP.md).
+//
+// Order of events: listen at once (/healthz answers, /readyz says 503), open the store
+// (snapshot + journal tail) and the index (catch-up), then report ready. SIGTERM or SIGINT:
+// stop accepting, let the requests already received finish, flush the index, write a
+// snapshot, exit 0. Every journaled event was fsynced before it was acknowledged, so the
+// journal has nothing left to flush.
+#include <signal.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common.h"
+#include "index_util.h"
+#include "trove/http/server.h"
+
+namespace trove::cli {
+namespace {
+
+struct ServeArgs {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:7700";
+  std::string keys_file;
+  std::string log_file;
+  std::string error_log;
+  bool allow_no_auth = false;
+  int index_flush_ms = 250;
+  http::Limits limits;
+};
+
+// Waits for SIGTERM or SIGINT on a thread of its own (the signals are blocked everywhere
+// else, so no handler runs inside a library call).
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      std::lock_guard lock(mu_);
+      signal_ = sig;
+      cv_.notify_all();
+    });
+  }
+  ~SignalWaiter() {
+    if (signal_ == 0) ::kill(::getpid(), SIGTERM);  // wakes the waiter (still blocked here)
+    thread_.join();
+  }
+  int wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return signal_ != 0; });
+    return signal_;
+  }
+  bool received() {
+    std::lock_guard lock(mu_);
+    return signal_ != 0;
+  }
+
+ private:
+  sigset_t set_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int signal_ = 0;
+};
+
+Result<std::pair<std::string, int>> parse_listen(const std::string& s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::invalid("expected HOST:PORT, e.g. 127.0.0.1:7700", "--listen");
+  }
+  std::string host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return Status::invalid("the port must be 0..65535", "--listen");
+  return std::make_pair(host, port);
+}
+
+int run_serve(const ServeArgs& a) {
+  constexpr std::string_view kName = "serve";
+  if (!a.error_log.empty()) {
+    try {
+      auto logger = spdlog::basic_logger_mt("trove-errors", a.error_log);
+      logger->set_level(spdlog::default_logger()->level());
+      logger->flush_on(spdlog::level::info);
+      spdlog::set_default_logger(logger);
+    } catch (const std::exception&) {
+      return fail(kName, Status::io_error("cannot open --error-log " + a.error_log));
+    }
+  }
+  auto listen = parse_listen(a.listen);
+  if (!listen.ok()) return fail(kName, listen.status());
+  SignalWaiter signals;  // before any thread starts, so every thread inherits the mask
+
+  http::ServerOptions opts;
+  opts.host = listen->first;
+  opts.port = listen->second;
+  opts.keys_file = a.keys_file;
+  opts.allow_no_auth = a.allow_no_auth;
+  opts.request_log = a.log_file;
+  opts.index_flush_ms = a.index_flush_ms;
+  opts.limits = a.limits;
+  auto server = http::Server::start(opts);
+  if (!server.ok()) return fail(kName, server.status());
+
+  OpenReport report;
+  auto store = Store::open(a.data_dir, {}, &report);
+  for (const auto& w : report.warnings) spdlog::warn("store: {}", w);
+  if (!store.ok()) {
+    (void)server.value()->shutdown();
+    return fail(kName, store.status());
+  }
+  spdlog::info("store open: seq {} (snapshot {}, {} journal records replayed, {:.2f} s)",
+               store.value()->last_seq(), report.snapshot_seq, report.replayed, report.seconds);
+  std::vector<std::string> warnings;
+  auto index = open_index(*store.value(), &warnings);
+  for (const auto& w : warnings) spdlog::warn("index: {}", w);
+  if (!index.ok()) {
+    (void)server.value()->shutdown();
+    return fail(kName, index.status());
+  }
+  if (!signals.received()) server.value()->attach(*store.value(), *index.value());
+
+  const int sig = signals.wait();
+  spdlog::info("{}: stopping (in-flight requests finish, then index flush and snapshot)",
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
+  int rc = kExitOk;
+  if (Status st = server.value()->shutdown(); !st.ok()) {
+    spdlog::error("index flush at shutdown failed: {}", st.to_string());
+    rc = kExitFatal;
+  }
+  auto snap = store.value()->snapshot();
+  if (!snap.ok()) {
+    spdlog::error("snapshot at shutdown failed: {}", snap.status().to_string());
+    rc = kExitFatal;
+  } else {
+    spdlog::info("snapshot written at seq {}: {}", snap->seq, snap->path);
+  }
+  index.value().reset();
+  spdlog::default_logger()->flush();
+  return rc;
+}
+
+}  // namespace
+
+Command add_serve_command(CLI::App& root) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* app = root.add_subcommand(
+      "serve",
+      "Serve the HTTP API (docs/HTTP.md). SIGTERM/SIGINT: finish in-flight requests, "
+      "snapshot, exit 0.\nRequest log: one JSON line per request (stdout, or --log-file); "
+      "errors and start-up messages: stderr (or --error-log), at --log-level.");
+  app->add_option("--data-dir", a->data_dir, "Data directory (created if missing)")->required();
+  app->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  app->add_option("--keys-file", a->keys_file,
+                  "API keys, one `<id> <scope> <key>` per line (scope: admin, write, search); "
+                  "keys are never accepted on the command line");
+  app->add_flag("--allow-no-auth", a->allow_no_auth,
+                "Serve a non-loopback address without API keys");
+  app->add_option("--log-file", a->log_file, "Request log file (default stdout; off: none)");
+  app->add_option("--error-log", a->error_log, "Error and start-up log file (default stderr)");
+  app->add_option("--index-flush-ms", a->index_flush_ms,
+                  "How often the index is flushed after ingests")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
+  http::Limits& l = a->limits;
+  auto group = app->add_option_group("limits", "Request limits (safe defaults)");
+  group->add_option("--max-body-bytes", l.max_body_bytes, "Body of /v1/events and admin routes")
+      ->capture_default_str();
+  group->add_option("--max-bulk-bytes", l.max_bulk_bytes, "Body of /v1/events/bulk")
+      ->capture_default_str();
+  group->add_option("--max-uri-bytes", l.max_uri_bytes, "Request target")->capture_default_str();
+  group->add_option("--max-query-bytes", l.max_query_bytes, "Query string")->capture_default_str();
+  group->add_option("--max-header-line-bytes", l.max_header_line_bytes, "One header line")
+      ->capture_default_str();
+  group->add_option("--max-header-bytes", l.max_header_bytes, "Request line + headers")
+      ->capture_default_str();
+  group->add_option("--max-headers", l.max_headers, "Header count")->capture_default_str();
+  group->add_option("--read-timeout-ms", l.read_timeout_ms, "A read without progress")
+      ->capture_default_str();
+  group->add_option("--write-timeout-ms", l.write_timeout_ms, "A write without progress")
+      ->capture_default_str();
+  group->add_option("--head-timeout-ms", l.head_timeout_ms, "The whole request head")
+      ->capture_default_str();
+  group->add_option("--body-timeout-ms", l.body_timeout_ms, "The whole body")
+      ->capture_default_str();
+  group->add_option("--keep-alive-ms", l.keep_alive_timeout_ms, "An idle kept-alive connection")
+      ->capture_default_str();
+  group->add_option("--max-connections", l.max_connections, "Open connections")
+      ->capture_default_str();
+  group->add_option("--threads", l.threads, "Worker threads (0: 4 per core, at least 8)")
+      ->capture_default_str();
+  group->add_option("--rate-limit", l.rate_per_second, "Requests/s per key (0: off)")
+      ->capture_default_str();
+  group->add_option("--rate-burst", l.rate_burst, "Token bucket size per key")
+      ->capture_default_str();
+  return {app, [a] { return run_serve(*a); }};
+}
+
+}  // namespace trove::cli

@@ -1,0 +1,111 @@
+// Server: Trove's HTTP API v1 (`trove serve`), over a Store and its CatalogIndex.
+//
+//   ServerOptions opts;
+//   opts.port = 7700;
+//   opts.keys_file = "/etc/trove/keys";                // "<id> <scope> <key>" per line
+//   auto server = Server::start(opts);                  // listening; /healthz answers
+//   ... open the Store and the CatalogIndex (snapshot + tail, index catch-up) ...
+//   server.value()->attach(*store, *index);             // /readyz says ready
+//   ... wait for SIGTERM ...
+//   server.value()->shutdown();                         // in-flight requests finish
+//   store->snapshot();
+//
+// Requests that need data answer 503 until attach(). Event requests are answered once their
+// events are durable (Store::ingest returns after the group commit's fsync). Errors are JSON
+// `{"error": {"code", "message", "path"}}`; docs/HTTP.md lists the routes, statuses, limits,
+// metrics and log formats.
+//
+// Every connection first waits, without a worker thread, in an epoll loop until its request
+// head is complete and within the limits (slow or oversized heads never reach a worker nor
+// httplib's unbounded line reader); body bytes are counted as they arrive and chunked bodies
+// are refused except on the bulk route.
+//
+// Thread-safety: start() and shutdown() from one controlling thread; attach() once, from any
+// thread. The Store and the CatalogIndex must outlive shutdown().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trove/data/status.h"
+#include "trove/data/store.h"
+#include "trove/index/catalog_index.h"
+
+namespace trove::http {
+
+// Every limit has a safe default; all are settable from `trove serve`.
+struct Limits {
+  size_t max_body_bytes = 1u << 20;      // POST /v1/events, /v1/admin/*
+  size_t max_bulk_bytes = 256u << 20;    // POST /v1/events/bulk (streamed, parsed per line)
+  size_t max_uri_bytes = 8192;           // the request target, path + query
+  size_t max_query_bytes = 4096;         // the query string alone
+  size_t max_header_line_bytes = 8192;   // any one line of the head
+  size_t max_header_bytes = 32u << 10;   // request line + headers
+  size_t max_headers = 64;
+  int read_timeout_ms = 5000;            // a read that makes no progress
+  int write_timeout_ms = 5000;           // a write that makes no progress
+  int head_timeout_ms = 10000;           // the whole request head, from its first byte
+  int body_timeout_ms = 120000;          // the whole body
+  int keep_alive_timeout_ms = 5000;      // an idle kept-alive connection
+  size_t max_requests_per_connection = 1000;
+  size_t max_connections = 4096;         // open at once; more are answered 503 and closed
+  size_t threads = 0;                    // worker threads; 0: 4 per core, at least 8
+  double rate_per_second = 1000;         // per API key (per client address without keys); 0: off
+  double rate_burst = 2000;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 7700;  // 0: any free port (see Server::port())
+  // "<id> <scope> <key>" lines (scope: admin, write or search). Empty: no authentication,
+  // which start() accepts only on a loopback address unless allow_no_auth is set.
+  std::string keys_file;
+  bool allow_no_auth = false;
+  // One JSON line per request. Empty: standard output; "off": none.
+  std::string request_log;
+  // How often the index is flushed (its documents rewritten and committed) after ingests.
+  int index_flush_ms = 250;
+  Limits limits;
+};
+
+// A route the server answers, as the OpenAPI document lists it.
+struct RouteInfo {
+  std::string method;  // "GET"
+  std::string path;    // OpenAPI template: "/v1/items/{id}"
+  std::string scope;   // "search", "write", "admin", or "" for no key
+};
+
+class Server {
+ public:
+  // Reads the keys, binds and starts serving. Fails on a bad keys file, a port in use, or
+  // no keys on a non-loopback address without allow_no_auth.
+  static Result<std::unique_ptr<Server>> start(ServerOptions opts);
+  ~Server();  // shutdown()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const;  // the bound port
+
+  // Serves these from now on and reports ready. REQUIRES: called once.
+  void attach(Store& store, CatalogIndex& index);
+
+  // Stops accepting, lets the requests already received finish (new ones on open
+  // connections are not read), stops the flush timer, flushes the index and the request
+  // log. Idempotent. Returns the first error of the final flush.
+  Status shutdown();
+
+  // Every route, in documentation order (the recommendation routes arrive with their issue).
+  static std::vector<RouteInfo> routes();
+  // The OpenAPI 3.1 document: the routes above and the event schemas of data/.
+  static std::string openapi_json();
+
+ private:
+  struct Rep;
+  explicit Server(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace trove::http

@@ -1,0 +1,161 @@
+// The connection layer between the socket and httplib: Trove's guards against what Debian's
+// cpp-httplib 0.11.4 does not bound (CVE-2025-46728: chunked bodies beyond the payload limit;
+// CVE-2025-53628: header lines of any length), and against slow clients.
+//
+// GuardedServer derives from httplib::Server and takes over each accepted socket:
+//  1. the socket waits in an epoll loop (no worker thread) until its request head is complete;
+//     the head is checked as it arrives: line length, total size, header count, URI and query
+//     length, and a deadline for the whole head. A violation is answered (414, 431, 408) from
+//     here, and httplib never reads that head.
+//  2. a complete head goes to a worker of our pool, which runs httplib's process_request() on
+//     a GuardedStream: reads are served from the bytes already received, body bytes are
+//     counted against the route's limit as they arrive, every read and write has a timeout
+//     and the whole body a deadline.
+//  3. between requests a kept-alive connection goes back to the epoll loop, so idle
+//     connections hold no thread either.
+//
+// Thread-safety: start()/stop() from one thread; the rest runs on the pool and the loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <httplib.h>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "trove/http/server.h"
+
+namespace trove::http {
+
+using Clock = std::chrono::steady_clock;
+
+enum class HeadVerdict { kIncomplete, kComplete, kUriTooLong, kHeadersTooLarge, kBadRequest };
+
+// A connection between requests: its socket and the bytes read but not yet consumed.
+struct Conn {
+  int fd = -1;
+  std::string in;
+  size_t off = 0;  // in[off..] is unconsumed
+  Clock::time_point deadline;
+  bool partial = false;  // some bytes of a head have arrived
+  uint64_t requests = 0;
+  // Set by the epoll loop when the head broke a limit (kIncomplete: its deadline passed);
+  // the worker answers it.
+  std::optional<HeadVerdict> rejected;
+  std::string remote_ip;
+  int remote_port = 0;
+  std::string local_ip;
+  int local_port = 0;
+  size_t unconsumed() const { return in.size() - off; }
+};
+
+// Checks the head at the start of `bytes` (leading blank lines allowed). On kComplete,
+// *head_len is its length including the blank line.
+HeadVerdict check_head(std::string_view bytes, const Limits& limits, size_t* head_len);
+
+// Per request, what the guards saw; read by the handlers, the error handler and the logger
+// through current_request() (one request at a time per worker thread).
+struct RequestGuard {
+  Clock::time_point start;
+  size_t body_limit = 0;        // decoded body bytes the route accepts
+  size_t raw_body_bytes = 0;    // body bytes as received, chunk framing included
+  size_t bytes_in = 0;
+  size_t bytes_out = 0;
+  bool body_too_large = false;  // the raw body passed its cap: the read failed
+  bool timed_out = false;       // a read or the body deadline timed out
+  bool close_after = false;     // do not read another request on this connection
+  // Set by the application layer, for its logs and metrics.
+  int route = -1;
+  std::string request_id;
+  std::string key_id;
+};
+
+class GuardedStream final : public httplib::Stream {
+ public:
+  GuardedStream(Conn& conn, const Limits& limits, RequestGuard& guard, size_t head_len);
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  socket_t socket() const override { return conn_.fd; }
+
+ private:
+  bool fill(int timeout_ms);  // reads more into conn_.in; false on EOF, error or timeout
+
+  Conn& conn_;
+  const Limits& limits_;
+  RequestGuard& guard_;
+  size_t head_left_;
+  Clock::time_point body_deadline_;
+};
+
+// Raw answers written outside httplib (guards, overload): a JSON error and Connection: close.
+void write_raw_error(int fd, int status, std::string_view code, std::string_view message,
+                     int timeout_ms, size_t* bytes_out = nullptr);
+
+class GuardedServer : public httplib::Server {
+ public:
+  // Called for every request answered outside httplib (route "-"), for logs and metrics.
+  using RawLogger = std::function<void(const Conn&, int status, std::string_view method,
+                                       size_t bytes_in, size_t bytes_out)>;
+  GuardedServer(const Limits& limits, RawLogger raw_logger);
+  ~GuardedServer() override;
+
+  // Binds, raises the listen backlog, starts the loop, the workers and the accept thread.
+  Status start(const std::string& host, int port);
+  int port() const { return port_; }
+  // Stops accepting, closes waiting connections, lets dispatched requests finish, joins.
+  void stop_all();
+  bool stopping() const { return stopping_.load(); }
+  size_t open_connections() const { return open_.load(); }
+  uint64_t refused_connections() const { return refused_.load(); }
+
+  // The current request's guard on this worker thread (nullptr outside a request).
+  static RequestGuard* current();
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+  void loop();                      // the epoll thread
+  void worker();                    // a pool thread
+  void serve(std::unique_ptr<Conn> c);
+  void park(std::unique_ptr<Conn> c);  // back to the epoll loop
+  void dispatch(std::unique_ptr<Conn> c);
+  void close_conn(std::unique_ptr<Conn> c);
+  void answer_violation(std::unique_ptr<Conn> c, HeadVerdict v);
+
+  Limits limits_;
+  RawLogger raw_logger_;
+  int port_ = 0;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+  std::atomic<uint64_t> refused_{0};
+
+  std::mutex park_mu_;  // incoming parked connections, handed to the loop
+  std::vector<std::unique_ptr<Conn>> to_park_;
+
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::unique_ptr<Conn>> work_;
+  size_t busy_ = 0;
+  bool workers_exit_ = false;
+
+  std::thread loop_thread_;
+  std::thread accept_thread_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace trove::http

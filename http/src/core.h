@@ -1,0 +1,93 @@
+// What the request handlers share: the attached Store and index, keys, limits, metrics, and
+// the helpers that shape answers. Internal to trove_http.
+//
+// Thread-safety: everything here is read by many workers at once; the Store and the index
+// pointers are set once by attach() (release) and read with acquire.
+#pragma once
+
+#include <httplib.h>
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "conn.h"
+#include "keys.h"
+#include "metrics.h"
+#include "routes.h"
+#include "trove/data/status.h"
+#include "trove/http/server.h"
+
+namespace trove::http {
+
+struct Core {
+  ServerOptions opts;
+  std::optional<ApiKeys> keys;  // nullopt: no authentication
+  std::unique_ptr<RateLimiter> limiter;
+  Metrics metrics;
+  std::shared_ptr<spdlog::logger> request_log;  // null: off
+  std::atomic<Store*> store{nullptr};
+  std::atomic<CatalogIndex*> index{nullptr};
+  std::atomic<bool> ready{false};
+  const GuardedServer* transport = nullptr;  // connection figures for /metrics
+  Clock::time_point started = Clock::now();
+
+  Store& the_store() const { return *store.load(std::memory_order_acquire); }
+  CatalogIndex& the_index() const { return *index.load(std::memory_order_acquire); }
+};
+
+// ---- answers --------------------------------------------------------------------------------
+
+// Sets a JSON error body: {"error": {"code", "message", "path"?}}.
+void send_error(httplib::Response& res, int status, std::string_view code,
+                std::string_view message, std::string_view path = {});
+// Maps a library Status to its HTTP answer; internal failures get a generic message (the
+// details go to the error log with the request id).
+void send_status(httplib::Response& res, const Status& st);
+void send_json(httplib::Response& res, const nlohmann::json& body, int status = 200);
+std::string_view reason_phrase(int status);
+// Marks the connection to close after this answer (its body was not, or not all, read).
+void close_after(httplib::Response& res);
+
+// ---- query parameters -------------------------------------------------------------------------
+
+// Strict query parameters: unknown names and repeated single-valued ones are refused with
+// the parameter as the path (`query.page`), like unknown fields in events.
+class Query {
+ public:
+  Query(const httplib::Request& req) : req_(req) {}  // NOLINT: implicit by design
+  Status only(std::initializer_list<std::string_view> allowed) const;
+  Result<std::optional<std::string>> text(const std::string& name, size_t max_len = 1024) const;
+  std::vector<std::string> all(const std::string& name) const;
+  Result<int64_t> integer(const std::string& name, int64_t def, int64_t lo, int64_t hi) const;
+  Result<bool> boolean(const std::string& name, bool def) const;
+
+ private:
+  const httplib::Request& req_;
+};
+
+// ---- handlers (handlers_events.cpp, handlers_read.cpp) ----------------------------------------
+
+void handle_events(Core& core, const httplib::Request& req, httplib::Response& res,
+                   const httplib::ContentReader& reader);
+void handle_events_bulk(Core& core, const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader);
+void handle_admin_snapshot(Core& core, const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader);
+void handle_search(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_item(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_schemas(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_schema(Core& core, const httplib::Request& req, httplib::Response& res);
+void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& res);
+
+// The OpenAPI 3.1 document (openapi.cpp).
+std::string build_openapi_json();
+
+}  // namespace trove::http

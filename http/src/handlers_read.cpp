@@ -1,0 +1,190 @@
+// The read side: search, suggest, fuzzy, items, schemas, metrics.
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "core.h"
+#include "trove/data/snapshot.h"
+#include "trove/http/json_shapes.h"
+
+namespace trove::http {
+namespace {
+
+#define TROVE_ASSIGN_OR_ANSWER(lhs, expr) \
+  auto lhs##_r = (expr);                  \
+  if (!lhs##_r.ok()) return send_status(res, lhs##_r.status()); \
+  auto lhs = std::move(lhs##_r).value()
+
+#define TROVE_ANSWER_IF_ERROR(expr)               \
+  do {                                            \
+    ::trove::Status st_ = (expr);                 \
+    if (!st_.ok()) return send_status(res, st_);  \
+  } while (0)
+
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      size_t end = v.find(',', pos);
+      if (end == std::string::npos) end = v.size();
+      if (end > pos) out.push_back(v.substr(pos, end - pos));
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void handle_search(Core& core, const httplib::Request& req, httplib::Response& res) {
+  const Query q(req);
+  // `user` is accepted for the re-ranking by affinity that arrives with the recommend module.
+  TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
+                                "typos", "user"}));
+  TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
+  if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
+  TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 32));
+  TROVE_ASSIGN_OR_ANSWER(page, q.integer("page", 1, 1, 1000));
+  TROVE_ASSIGN_OR_ANSWER(per_page, q.integer("per_page", 10, 1, 100));
+  TROVE_ASSIGN_OR_ANSWER(explain, q.boolean("explain", false));
+  TROVE_ASSIGN_OR_ANSWER(typos, q.boolean("typos", true));
+  TROVE_ASSIGN_OR_ANSWER(user, q.text("user", 256));
+  (void)user;
+  SearchRequest sr;
+  sr.q = *text;
+  sr.filters = q.all("filter");
+  sr.facets = split_commas(q.all("facets"));
+  for (const auto& f : sr.facets) {
+    if (f != "brand" && f != "category" && f != "price") {
+      return send_error(res, 400, "invalid_argument", "expected brand, category or price",
+                        "query.facets");
+    }
+  }
+  if (sort) {
+    auto order = sort_order_from_name(*sort);
+    if (!order) {
+      return send_error(res, 400, "invalid_argument",
+                        "expected relevance, price_asc, price_desc, popularity or newest",
+                        "query.sort");
+    }
+    sr.sort = *order;
+  }
+  sr.page = static_cast<size_t>(page);
+  sr.per_page = static_cast<size_t>(per_page);
+  sr.explain = explain;
+  sr.typo_tolerance = typos;
+  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().search(sr));
+  send_json(res, search_response_json(found, explain));
+}
+
+void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res) {
+  const Query q(req);
+  TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "items", "completions"}));
+  TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
+  if (!text) return send_error(res, 400, "invalid_argument", "required: the text typed so far", "query.q");
+  TROVE_ASSIGN_OR_ANSWER(items, q.integer("items", 5, 0, 50));
+  TROVE_ASSIGN_OR_ANSWER(completions, q.integer("completions", 5, 0, 50));
+  SuggestRequest sr;
+  sr.q = *text;
+  sr.filters = q.all("filter");
+  sr.items = static_cast<size_t>(items);
+  sr.completions = static_cast<size_t>(completions);
+  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr));
+  send_json(res, suggest_response_json(found));
+}
+
+void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res) {
+  const Query q(req);
+  TROVE_ANSWER_IF_ERROR(q.only({"term", "max_distance", "prefix", "limit"}));
+  TROVE_ASSIGN_OR_ANSWER(term, q.text("term", 256));
+  if (!term || term->empty()) return send_error(res, 400, "invalid_argument", "required: the word, as typed", "query.term");
+  TROVE_ASSIGN_OR_ANSWER(max_distance, q.integer("max_distance", -1, -1, 3));
+  TROVE_ASSIGN_OR_ANSWER(prefix, q.boolean("prefix", false));
+  TROVE_ASSIGN_OR_ANSWER(limit, q.integer("limit", 20, 1, 1000));
+  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().fuzzy_terms(*term, static_cast<int>(max_distance),
+                                                           prefix, static_cast<size_t>(limit)));
+  send_json(res, {{"terms", fuzzy_terms_json(found)}});
+}
+
+void handle_item(Core& core, const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  nlohmann::json out;
+  bool found = false;
+  core.the_store().read([&](const State& s) {
+    const Item* item = s.item(id);
+    if (item == nullptr) return;
+    found = true;
+    Event e;
+    e.body = item->data;
+    out = nlohmann::json::parse(serialize_event(e));
+    out.erase("type");
+    out["created_seq"] = item->created_seq;
+    out["updated_seq"] = item->updated_seq;
+    if (auto ref = s.item_ref(id)) {
+      if (const ItemCounters* c = s.item_counters(*ref)) {
+        out["counters"] = {{"views", c->views},         {"impressions", c->impressions},
+                           {"clicks", c->clicks},       {"cart_adds", c->cart_adds},
+                           {"purchases", c->purchases}, {"orders", c->orders},
+                           {"revenue", c->revenue},     {"rating_count", c->rating_count},
+                           {"rating_sum", c->rating_sum}};
+      }
+    }
+  });
+  if (!found) return send_error(res, 404, "not_found", "no item with this id", "id");
+  send_json(res, out);
+}
+
+void handle_schemas(Core&, const httplib::Request& req, httplib::Response& res) {
+  TROVE_ANSWER_IF_ERROR(Query(req).only({}));
+  res.set_content(event_schema_index_json(), "application/json");
+}
+
+void handle_schema(Core&, const httplib::Request& req, httplib::Response& res) {
+  TROVE_ANSWER_IF_ERROR(Query(req).only({}));
+  const auto type = event_type_from_name(std::string(req.matches[1]));
+  if (!type) return send_error(res, 404, "not_found", "no event type of this name", "type");
+  res.set_content(event_schema_json(*type), "application/schema+json");
+}
+
+void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& res) {
+  TROVE_ANSWER_IF_ERROR(Query(req).only({}));
+  Gauges g;
+  g.ready = core.ready.load();
+  g.uptime_seconds = std::chrono::duration<double>(Clock::now() - core.started).count();
+  if (core.transport) {
+    g.open_connections = core.transport->open_connections();
+    g.refused_connections = core.transport->refused_connections();
+  }
+  const StoreStats* stats = nullptr;
+  if (g.ready) {
+    Store& store = core.the_store();
+    CatalogIndex& index = core.the_index();
+    store.read([&](const State& s) {
+      g.items = s.item_count();
+      g.accounts = s.account_count();
+      g.profiles = s.profile_count();
+      g.last_seq = s.last_seq();
+    });
+    g.journal_bytes = store.journal_bytes();
+    g.index_documents = index.document_count();
+    g.indexed_seq = index.indexed_seq();
+    g.vocabulary_terms = index.vocabulary_size();
+    stats = &store.stats();
+    const auto snaps =
+        list_snapshots((std::filesystem::path(store.data_dir()) / "snapshots").string());
+    if (!snaps.empty()) {
+      struct stat st {};
+      if (::stat(snaps.back().path.c_str(), &st) == 0) {
+        const double now = std::chrono::duration<double>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+        g.snapshot_age_seconds = std::max(0.0, now - static_cast<double>(st.st_mtime));
+        g.snapshot_seq = snaps.back().seq;
+      }
+    }
+  }
+  res.set_content(core.metrics.render(g, stats), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace trove::http

@@ -1,0 +1,253 @@
+// The OpenAPI 3.1 document, generated from the route table (routes.h) and the event schemas
+// of data/ (event_schema_json: the same field tables that drive the parser), so it cannot
+// drift from what the server serves and accepts. OpenAPI 3.1 schemas are JSON Schema 2020-12,
+// the dialect the event schemas are written in.
+#include "core.h"
+#include "trove/http/json_shapes.h"
+
+namespace trove::http {
+namespace {
+
+using nlohmann::json;
+
+json ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std::string(name)}}; }
+
+json param(std::string_view name, std::string_view in, std::string_view description,
+           json schema, bool required = false) {
+  json p = {{"name", name}, {"in", in}, {"description", description}, {"schema", schema}};
+  if (required || in == "path") p["required"] = true;
+  return p;
+}
+
+json integer(int64_t lo, int64_t hi, int64_t def) {
+  return {{"type", "integer"}, {"minimum", lo}, {"maximum", hi}, {"default", def}};
+}
+json boolean(bool def) { return {{"type", "boolean"}, {"default", def}}; }
+json text(size_t max) { return {{"type", "string"}, {"maxLength", max}}; }
+
+json json_response(std::string_view description, json schema) {
+  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+}
+json error_response(std::string_view description) {
+  return json_response(description, ref("Error"));
+}
+
+json parameters(RouteId id) {
+  const json filter = param("filter", "query",
+                            "brand=X, category=A > B (path prefix), price=10..50, price>=10, "
+                            "price<=50, in_stock=true, attributes.color=red; repeatable, all must hold",
+                            {{"type", "array"}, {"items", text(1024)}});
+  switch (id) {
+    case RouteId::kSearch: {
+      json sorts = json::array();
+      for (auto s : kSortOrderNames) sorts.push_back(s);
+      return json::array(
+          {param("q", "query", "words, \"phrases\", -exclusions; * for all", text(1024), true),
+           filter,
+           param("facets", "query", "comma-separated: brand, category, price",
+                 text(1024)),
+           param("sort", "query", "result order", {{"type", "string"}, {"enum", sorts}}),
+           param("page", "query", "1-based page", integer(1, 1000, 1)),
+           param("per_page", "query", "hits per page", integer(1, 100, 10)),
+           param("explain", "query", "show the matched terms and the query", boolean(false)),
+           param("typos", "query", "match words within the typo budget", boolean(true)),
+           param("user", "query",
+                 "the user the results are for (re-ranking by affinity arrives with the "
+                 "recommendation module; accepted and not used yet)",
+                 text(256))});
+    }
+    case RouteId::kSuggest:
+      return json::array(
+          {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),
+           filter, param("items", "query", "items to return", integer(0, 50, 5)),
+           param("completions", "query", "query completions to return", integer(0, 50, 5))});
+    case RouteId::kFuzzy:
+      return json::array(
+          {param("term", "query", "the word, as typed", text(256), true),
+           param("max_distance", "query", "edits allowed; -1: the typo budget of its length",
+                 integer(-1, 3, -1)),
+           param("prefix", "query", "match words that some prefix of is within reach",
+                 boolean(false)),
+           param("limit", "query", "words to return", integer(1, 1000, 20))});
+    case RouteId::kItem:
+      return json::array({param("id", "path", "the item id", text(256))});
+    case RouteId::kSchema: {
+      json names = json::array();
+      for (EventType t : all_event_types()) names.push_back(event_type_name(t));
+      return json::array(
+          {param("type", "path", "an event type", {{"type", "string"}, {"enum", names}})});
+    }
+    default:
+      return json::array();
+  }
+}
+
+json request_body(RouteId id) {
+  switch (id) {
+    case RouteId::kEvents:
+      return {{"required", true},
+              {"description", "One event, or an array of events (all accepted or none)"},
+              {"content",
+               {{"application/json",
+                 {{"schema",
+                   {{"oneOf", json::array({ref("Event"), {{"type", "array"},
+                                                          {"minItems", 1},
+                                                          {"items", ref("Event")}}})}}}}}}}};
+    case RouteId::kEventsBulk:
+      return {{"required", true},
+              {"description", "NDJSON: one event per line (each an Event); blank lines skipped"},
+              {"content", {{"application/x-ndjson", {{"schema", {{"type", "string"}}}}}}}};
+    default:
+      return nullptr;
+  }
+}
+
+json ok_response(RouteId id) {
+  const json object = {{"type", "object"}};
+  switch (id) {
+    case RouteId::kEvents:
+      return json_response("Durable: every event is journaled and fsynced",
+                           {{"oneOf", json::array({ref("Ack"), {{"type", "object"},
+                                                                {"required", {"acks"}},
+                                                                {"properties",
+                                                                 {{"acks", {{"type", "array"},
+                                                                            {"items", ref("Ack")}}}}}}})}});
+    case RouteId::kEventsBulk:
+      return json_response("Per line: accepted lines are durable, rejected ones listed",
+                           ref("BulkResult"));
+    case RouteId::kMetrics:
+      return {{"description", "Prometheus text format 0.0.4"},
+              {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
+    case RouteId::kSchema:
+      return {{"description", "A JSON Schema (draft 2020-12)"},
+              {"content", {{"application/schema+json", {{"schema", object}}}}}};
+    default:
+      return json_response("OK", object);
+  }
+}
+
+json components() {
+  json schemas = json::object();
+  json one_of = json::array();
+  json mapping = json::object();
+  for (EventType t : all_event_types()) {
+    json s = json::parse(event_schema_json(t));
+    s.erase("$schema");
+    s.erase("$id");
+    const std::string name(event_type_name(t));
+    schemas[name] = s;
+    one_of.push_back(ref(name));
+    mapping[name] = "#/components/schemas/" + name;
+  }
+  schemas["Event"] = {{"oneOf", one_of},
+                      {"discriminator", {{"propertyName", "type"}, {"mapping", mapping}}}};
+  schemas["Error"] = {
+      {"type", "object"},
+      {"required", {"error"}},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"required", {"code", "message"}},
+          {"properties",
+           {{"code", {{"type", "string"}}},
+            {"message", {{"type", "string"}}},
+            {"path", {{"type", "string"},
+                      {"description", "the field, parameter or line the error is about"}}}}}}}}}};
+  schemas["Ack"] = {{"type", "object"},
+                    {"required", {"seq", "duplicate"}},
+                    {"properties",
+                     {{"seq", {{"type", "integer"}, {"minimum", 1}}},
+                      {"duplicate", {{"type", "boolean"},
+                                     {"description", "the event_id was seen before: seq is the "
+                                                     "original event's, nothing applied again"}}}}}};
+  schemas["BulkResult"] = {
+      {"type", "object"},
+      {"required", {"lines", "accepted", "duplicates", "rejected", "errors"}},
+      {"properties",
+       {{"lines", {{"type", "integer"}}},
+        {"accepted", {{"type", "integer"}}},
+        {"duplicates", {{"type", "integer"}}},
+        {"rejected", {{"type", "integer"}}},
+        {"first_seq", {{"type", "integer"}}},
+        {"last_seq", {{"type", "integer"}}},
+        {"errors_truncated", {{"type", "boolean"}}},
+        {"errors",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties",
+             {{"line", {{"type", "integer"}}},
+              {"code", {{"type", "string"}}},
+              {"message", {{"type", "string"}}},
+              {"path", {{"type", "string"}}}}}}}}}}}};
+  return {{"schemas", schemas},
+          {"securitySchemes",
+           {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+            {"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-Api-Key"}}}}}};
+}
+
+}  // namespace
+
+std::string build_openapi_json() {
+  json paths = json::object();
+  for (const RouteSpec& r : kRoutes) {
+    json op = {{"summary", r.summary}};
+    // operationId: method + path words, unique by construction of the table.
+    std::string op_id = std::string(r.method == "GET" ? "get" : "post");
+    bool upper = true;
+    for (char ch : r.path) {
+      if (std::isalnum(static_cast<unsigned char>(ch))) {
+        op_id += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
+        upper = false;
+      } else {
+        upper = true;
+      }
+    }
+    op["operationId"] = op_id;
+    const json params = parameters(r.id);
+    if (!params.empty()) op["parameters"] = params;
+    if (json body = request_body(r.id); !body.is_null()) op["requestBody"] = body;
+    json responses = {{"200", ok_response(r.id)}};
+    if (r.scope != Scope::kNone) {
+      op["security"] = json::array({{{"bearer", json::array()}}, {{"apiKey", json::array()}}});
+      op["description"] = "Needs a key of scope " + std::string(scope_name(r.scope)) +
+                          " or above (admin > write > search).";
+      responses["401"] = error_response("No key, or an unknown key");
+      responses["403"] = error_response("The key's scope does not allow this route");
+      responses["429"] = error_response("Rate limited (see Retry-After)");
+    }
+    if (!params.empty() || r.method == "POST") {
+      responses["400"] = error_response("Bad input; `path` names the field, parameter or line");
+    }
+    if (r.id == RouteId::kItem || r.id == RouteId::kSchema) {
+      responses["404"] = error_response("No such item or event type");
+    }
+    if (r.method == "POST") {
+      responses["411"] = error_response("Chunked body where Content-Length is required");
+      responses["413"] = error_response("Body over the limit");
+      responses["415"] = error_response("Wrong Content-Type");
+    }
+    if (r.needs_data || r.id == RouteId::kReadyz) {
+      responses["503"] = error_response("Not ready, or the journal cannot be written");
+    }
+    op["responses"] = responses;
+    std::string method(r.method);
+    for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    paths[std::string(r.path)][method] = op;
+  }
+  json doc = {
+      {"openapi", "3.1.0"},
+      {"info",
+       {{"title", "Trove HTTP API"},
+        {"version", TROVE_VERSION},
+        {"description",
+         "Events in, search and suggestions out. Every error is "
+         "{\"error\": {\"code\", \"message\", \"path\"}}; any route may also answer 408, 414, "
+         "431 (request limits) and 500. Recommendation routes arrive with their module."}}},
+      {"servers", json::array({{{"url", "/"}}})},
+      {"paths", paths},
+      {"components", components()}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace trove::http

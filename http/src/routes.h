@@ -1,0 +1,80 @@
+// The route table: one row per route, read by the server (registration, scopes, metric and
+// log labels) and by the OpenAPI generator, so the document lists exactly what is served.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "keys.h"
+
+namespace trove::http {
+
+enum class RouteId {
+  kEvents,
+  kEventsBulk,
+  kSearch,
+  kSuggest,
+  kFuzzy,
+  kItem,
+  kSchemas,
+  kSchema,
+  kOpenApi,
+  kMetrics,
+  kHealthz,
+  kReadyz,
+  kAdminSnapshot,
+  // HOOK(recommend): the /v1/recommend/{similar|bought-together|for-you|trending|placement}
+  // routes get their ids here, their rows in kRoutes below (scope kSearch, needs_data), their
+  // handlers in a handlers_recommend.cpp, and their registration in register_routes()
+  // (server.cpp); the OpenAPI document and the metrics follow from the table.
+  kOther,  // no route matched, or the request was refused before routing
+};
+inline constexpr size_t kRouteCount = static_cast<size_t>(RouteId::kOther) + 1;
+
+struct RouteSpec {
+  RouteId id;
+  std::string_view method;
+  std::string_view path;     // OpenAPI template, also the metric and log label
+  std::string_view pattern;  // httplib regex
+  Scope scope;               // kNone: no key needed
+  bool needs_data;           // 503 until the store and the index are attached
+  std::string_view summary;
+};
+
+inline constexpr RouteSpec kRoutes[] = {
+    {RouteId::kEvents, "POST", "/v1/events", "/v1/events", Scope::kWrite, true,
+     "Append one event or an array of events; answered once they are durable"},
+    {RouteId::kEventsBulk, "POST", "/v1/events/bulk", "/v1/events/bulk", Scope::kWrite, true,
+     "Append NDJSON events, one per line; answered per line"},
+    {RouteId::kSearch, "GET", "/v1/search", "/v1/search", Scope::kSearch, true,
+     "Full-text, typo-tolerant search of the catalog"},
+    {RouteId::kSuggest, "GET", "/v1/suggest", "/v1/suggest", Scope::kSearch, true,
+     "Search-as-you-type: items and query completions for a prefix"},
+    {RouteId::kFuzzy, "GET", "/v1/fuzzy", "/v1/fuzzy", Scope::kSearch, true,
+     "Vocabulary words within an edit distance of a term"},
+    {RouteId::kItem, "GET", "/v1/items/{id}", "/v1/items/(.+)", Scope::kSearch, true,
+     "One catalog item with its counters"},
+    {RouteId::kSchemas, "GET", "/v1/schemas", "/v1/schemas", Scope::kNone, false,
+     "The index of event JSON Schemas"},
+    {RouteId::kSchema, "GET", "/v1/schemas/{type}", "/v1/schemas/([A-Za-z]+)", Scope::kNone,
+     false, "The JSON Schema (draft 2020-12) of one event type"},
+    {RouteId::kOpenApi, "GET", "/openapi.json", "/openapi.json", Scope::kNone, false,
+     "This document"},
+    {RouteId::kMetrics, "GET", "/metrics", "/metrics", Scope::kAdmin, false,
+     "Prometheus metrics (text format 0.0.4)"},
+    {RouteId::kHealthz, "GET", "/healthz", "/healthz", Scope::kNone, false,
+     "Liveness: the process answers"},
+    {RouteId::kReadyz, "GET", "/readyz", "/readyz", Scope::kNone, false,
+     "Readiness: the store is open and the index caught up"},
+    {RouteId::kAdminSnapshot, "POST", "/v1/admin/snapshot", "/v1/admin/snapshot", Scope::kAdmin,
+     true, "Write a snapshot of the state now"},
+};
+
+inline std::string_view route_label(RouteId id) {
+  for (const auto& r : kRoutes) {
+    if (r.id == id) return r.path;
+  }
+  return "other";
+}
+
+}  // namespace trove::http

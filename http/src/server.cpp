@@ -1,0 +1,459 @@
+#include "trove/http/server.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <regex>
+#include <thread>
+
+#include "core.h"
+
+namespace trove::http {
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string now_iso8601() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return format_iso8601(ms);
+}
+
+}  // namespace
+
+struct Server::Rep {
+  Core core;
+  std::unique_ptr<GuardedServer> transport;
+  std::string id_prefix;
+  std::atomic<uint64_t> next_request{1};
+  std::vector<std::pair<std::regex, const RouteSpec*>> route_patterns;  // for 405
+
+  std::mutex flush_mu;
+  std::condition_variable flush_cv;
+  bool flush_stop = false;
+  std::thread flusher;
+  bool shut = false;
+
+  void register_routes();
+  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
+  bool admit(const RouteSpec& r, const httplib::Request& req, httplib::Response& res);
+  httplib::Server::HandlerResponse on_error(const httplib::Request& req, httplib::Response& res);
+  void log_request(const httplib::Request& req, const httplib::Response& res);
+  void log_raw(const Conn& c, int status, std::string_view method, size_t in, size_t out);
+  void write_log_line(std::string_view request_id, std::string_view method, RouteId route,
+                      int status, double seconds, size_t in, size_t out,
+                      std::string_view key_id, std::string_view user_agent,
+                      std::string_view remote);
+  void flush_loop();
+};
+
+// ---- admission: body framing, keys, rate, readiness -------------------------------------------
+
+httplib::Server::HandlerResponse Server::Rep::pre_route(const httplib::Request& req,
+                                                        httplib::Response& res) {
+  using HR = httplib::Server::HandlerResponse;
+  RequestGuard* g = GuardedServer::current();
+  std::string id = req.get_header_value("X-Request-Id");
+  if (!valid_request_id(id)) id = id_prefix + std::to_string(next_request.fetch_add(1));
+  if (g) g->request_id = id;
+  res.set_header("X-Request-Id", id);
+
+  const bool bulk = req.path == "/v1/events/bulk";
+  const size_t limit = bulk ? core.opts.limits.max_bulk_bytes : core.opts.limits.max_body_bytes;
+  if (g) g->body_limit = limit;
+  const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                          req.method == "DELETE";
+  if (req.has_header("Transfer-Encoding")) {
+    if (lower(req.get_header_value("Transfer-Encoding")) != "chunked") {
+      close_after(res);
+      send_error(res, 501, "not_implemented", "only the chunked transfer coding is supported");
+      return HR::Handled;
+    }
+    if (!bulk || req.method != "POST") {
+      close_after(res);
+      send_error(res, 411, "length_required",
+                 "chunked bodies are accepted on POST /v1/events/bulk only; send Content-Length");
+      return HR::Handled;
+    }
+  }
+  if (req.has_header("Content-Length")) {
+    const std::string v = req.get_header_value("Content-Length");
+    size_t n = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || req.get_header_value_count("Content-Length") > 1) {
+      close_after(res);
+      send_error(res, 400, "bad_request", "invalid Content-Length");
+      return HR::Handled;
+    }
+    if (n > 0 && !takes_body) {
+      close_after(res);
+      send_error(res, 400, "bad_request", req.method + " takes no body");
+      return HR::Handled;
+    }
+    if (n > limit) {
+      close_after(res);
+      send_error(res, 413, "payload_too_large",
+                 "the body is over the limit of " + std::to_string(limit) + " bytes");
+      return HR::Handled;
+    }
+  }
+  return HR::Unhandled;
+}
+
+bool Server::Rep::admit(const RouteSpec& r, const httplib::Request& req, httplib::Response& res) {
+  RequestGuard* g = GuardedServer::current();
+  if (g) {
+    g->route = static_cast<int>(r.id);
+    // A POST handler clears this once it has read the whole body.
+    if (r.method == "POST") g->close_after = true;
+  }
+  auto refuse = [&](int status, std::string_view code, std::string_view msg) {
+    if (r.method == "POST") close_after(res);
+    send_error(res, status, code, msg);
+    return false;
+  };
+  std::string client;
+  if (core.keys && r.scope != Scope::kNone) {
+    std::string presented;
+    const std::string auth = req.get_header_value("Authorization");
+    if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+      presented = auth.substr(7);
+    } else if (req.has_header("X-Api-Key")) {
+      presented = req.get_header_value("X-Api-Key");
+    }
+    if (presented.empty()) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      return refuse(401, "unauthorized",
+                    "an API key is required: send `Authorization: Bearer <key>` or `X-Api-Key`");
+    }
+    const auto match = core.keys->find(presented);
+    if (!match) {
+      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return refuse(401, "unauthorized", "unknown API key");
+    }
+    if (g) g->key_id = match->id;
+    if (match->scope < r.scope) {
+      return refuse(403, "forbidden",
+                    "this key's scope (" + std::string(scope_name(match->scope)) +
+                        ") does not allow this route (needs " + std::string(scope_name(r.scope)) +
+                        ")");
+    }
+    client = "key:" + match->id;
+  } else {
+    client = "addr:" + req.remote_addr;
+  }
+  if (r.id != RouteId::kHealthz && r.id != RouteId::kReadyz) {
+    double retry = 0;
+    if (!core.limiter->allow(client, &retry)) {
+      res.set_header("Retry-After", std::to_string(static_cast<int>(retry) + 1));
+      return refuse(429, "rate_limited", "too many requests for this key; retry later");
+    }
+  }
+  if (r.needs_data && !core.ready.load()) {
+    res.set_header("Retry-After", "1");
+    return refuse(503, "not_ready", "the server is starting: the store or the index is not open yet");
+  }
+  return true;
+}
+
+// For every error without a body: what the guards saw, 404 or 405, httplib's own 400s.
+httplib::Server::HandlerResponse Server::Rep::on_error(const httplib::Request& req,
+                                                       httplib::Response& res) {
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  RequestGuard* g = GuardedServer::current();
+  if (g && g->body_too_large) {
+    close_after(res);
+    send_error(res, 413, "payload_too_large", "the body is over the limit");
+  } else if (g && g->timed_out) {
+    close_after(res);
+    send_error(res, 408, "request_timeout", "the request did not arrive in time");
+  } else if (res.status == 404) {
+    std::string allow;
+    for (const auto& [re, spec] : route_patterns) {
+      if (std::regex_match(req.path, re) && spec->method != req.method) {
+        if (allow.find(spec->method) == std::string::npos) {
+          allow += (allow.empty() ? "" : ", ") + std::string(spec->method);
+        }
+      }
+    }
+    if (!allow.empty()) {
+      res.set_header("Allow", allow);
+      send_error(res, 405, "method_not_allowed", "this route answers " + allow);
+    } else {
+      send_error(res, 404, "not_found", "no such route; see /openapi.json");
+    }
+  } else if (res.status == 400) {
+    close_after(res);
+    send_error(res, 400, "bad_request", "malformed request");
+  } else {
+    send_error(res, res.status, "error", reason_phrase(res.status));
+  }
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+// ---- logs -------------------------------------------------------------------------------------
+
+void Server::Rep::write_log_line(std::string_view request_id, std::string_view method,
+                                 RouteId route, int status, double seconds, size_t in, size_t out,
+                                 std::string_view key_id, std::string_view user_agent,
+                                 std::string_view remote) {
+  core.metrics.request(route, status, seconds);
+  if (!core.request_log) return;
+  nlohmann::json line = {{"time", now_iso8601()},
+                         {"request_id", request_id},
+                         {"method", method.substr(0, 16)},
+                         {"route", route_label(route)},
+                         {"status", status},
+                         {"latency_us", static_cast<int64_t>(seconds * 1e6)},
+                         {"bytes_in", in},
+                         {"bytes_out", out},
+                         {"key_id", key_id.empty() ? nlohmann::json() : nlohmann::json(key_id)},
+                         {"user_agent", user_agent.substr(0, 256)},
+                         {"remote", remote}};
+  core.request_log->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Server::Rep::log_request(const httplib::Request& req, const httplib::Response& res) {
+  RequestGuard* g = GuardedServer::current();
+  if (g == nullptr) return;
+  const double seconds = std::chrono::duration<double>(Clock::now() - g->start).count();
+  const RouteId route = g->route >= 0 ? static_cast<RouteId>(g->route) : RouteId::kOther;
+  write_log_line(g->request_id, req.method, route, res.status, seconds, g->bytes_in, g->bytes_out,
+                 g->key_id, req.get_header_value("User-Agent"), req.remote_addr);
+}
+
+void Server::Rep::log_raw(const Conn& c, int status, std::string_view method, size_t in,
+                          size_t out) {
+  write_log_line(id_prefix + std::to_string(next_request.fetch_add(1)), method, RouteId::kOther,
+                 status, 0, in, out, {}, {}, c.remote_ip);
+}
+
+// ---- routes -----------------------------------------------------------------------------------
+
+void Server::Rep::register_routes() {
+  GuardedServer& s = *transport;
+  Core* c = &core;
+  for (const RouteSpec& r : kRoutes) {
+    route_patterns.emplace_back(std::regex(std::string(r.pattern)), &r);
+    const std::string pattern(r.pattern);
+    using Plain = void (*)(Core&, const httplib::Request&, httplib::Response&);
+    using Reading = void (*)(Core&, const httplib::Request&, httplib::Response&,
+                             const httplib::ContentReader&);
+    auto get = [&](Plain fn) {
+      s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
+        if (admit(r, req, res)) fn(*c, req, res);
+      });
+    };
+    auto post = [&](Reading fn) {
+      s.Post(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+        if (admit(r, req, res)) fn(*c, req, res, reader);
+      });
+    };
+    switch (r.id) {
+      case RouteId::kEvents: post(&handle_events); break;
+      case RouteId::kEventsBulk: post(&handle_events_bulk); break;
+      case RouteId::kAdminSnapshot: post(&handle_admin_snapshot); break;
+      case RouteId::kSearch: get(&handle_search); break;
+      case RouteId::kSuggest: get(&handle_suggest); break;
+      case RouteId::kFuzzy: get(&handle_fuzzy); break;
+      case RouteId::kItem: get(&handle_item); break;
+      case RouteId::kSchemas: get(&handle_schemas); break;
+      case RouteId::kSchema: get(&handle_schema); break;
+      case RouteId::kMetrics: get(&handle_metrics); break;
+      case RouteId::kOpenApi:
+        get([](Core&, const httplib::Request&, httplib::Response& res) {
+          static const std::string doc = build_openapi_json();
+          res.set_content(doc, "application/json");
+        });
+        break;
+      case RouteId::kHealthz:
+        get([](Core&, const httplib::Request&, httplib::Response& res) {
+          send_json(res, {{"status", "ok"}});
+        });
+        break;
+      case RouteId::kReadyz:
+        get([](Core& core, const httplib::Request&, httplib::Response& res) {
+          if (!core.ready.load() || (core.transport && core.transport->stopping())) {
+            res.set_header("Retry-After", "1");
+            return send_error(res, 503, "not_ready",
+                              core.ready.load() ? "shutting down" : "opening the store and the index");
+          }
+          send_json(res, {{"status", "ready"},
+                          {"seq", core.the_store().last_seq()},
+                          {"indexed_seq", core.the_index().indexed_seq()}});
+        });
+        break;
+      case RouteId::kOther: break;
+    }
+  }
+  // HOOK(recommend): register the /v1/recommend/... routes here (see routes.h).
+}
+
+void Server::Rep::flush_loop() {
+  uint64_t flushed_seq = 0;
+  bool failing = false;
+  std::unique_lock lock(flush_mu);
+  while (!flush_stop) {
+    flush_cv.wait_for(lock, std::chrono::milliseconds(core.opts.index_flush_ms));
+    if (flush_stop) break;
+    lock.unlock();
+    if (core.ready.load()) {
+      const uint64_t seq = core.the_store().last_seq();
+      if (seq != flushed_seq) {
+        Status st = core.the_index().flush();
+        if (st.ok()) {
+          flushed_seq = seq;
+          if (failing) spdlog::info("index flush recovered");
+          failing = false;
+        } else {
+          core.metrics.index_flush_failed();
+          if (!failing) spdlog::error("index flush failed: {}", st.to_string());
+          failing = true;
+        }
+      }
+    }
+    if (core.request_log) core.request_log->flush();
+    lock.lock();
+  }
+}
+
+// ---- lifecycle --------------------------------------------------------------------------------
+
+Server::Server(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Server::~Server() { (void)shutdown(); }
+
+Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
+  auto rep = std::make_unique<Rep>();
+  Core& core = rep->core;
+  if (!opts.keys_file.empty()) {
+    auto keys = ApiKeys::load(opts.keys_file);
+    if (!keys.ok()) return keys.status();
+    if (keys->empty()) return Status::invalid("the keys file holds no key", opts.keys_file);
+    core.keys = std::move(keys).value();
+  } else if (!is_loopback(opts.host) && !opts.allow_no_auth) {
+    return Status::invalid(
+        "refusing to serve " + opts.host +
+        " without API keys: give --keys-file, or --allow-no-auth to accept the risk");
+  }
+  core.limiter = std::make_unique<RateLimiter>(opts.limits.rate_per_second, opts.limits.rate_burst);
+  if (opts.request_log != "off") {
+    spdlog::sink_ptr sink;
+    try {
+      if (opts.request_log.empty() || opts.request_log == "-") {
+        sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+      } else {
+        sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(opts.request_log);
+      }
+    } catch (const std::exception&) {
+      return Status::io_error("cannot open the request log " + opts.request_log);
+    }
+    // Not registered with spdlog: the global --log-level is for the error log only.
+    core.request_log = std::make_shared<spdlog::logger>("requests", sink);
+    core.request_log->set_pattern("%v");
+    core.request_log->set_level(spdlog::level::info);
+  }
+  uint32_t rnd = 0;
+  if (::getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) rnd = static_cast<uint32_t>(::getpid());
+  rep->id_prefix = fmt::format("{:08x}-", rnd);
+  core.opts = std::move(opts);
+
+  Rep* r = rep.get();
+  rep->transport = std::make_unique<GuardedServer>(
+      core.opts.limits, [r](const Conn& c, int status, std::string_view method, size_t in,
+                            size_t out) { r->log_raw(c, status, method, in, out); });
+  core.transport = rep->transport.get();
+  GuardedServer& s = *rep->transport;
+  s.set_pre_routing_handler(
+      [r](const httplib::Request& req, httplib::Response& res) { return r->pre_route(req, res); });
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [r](const httplib::Request& req, httplib::Response& res) { return r->on_error(req, res); }));
+  s.set_exception_handler(
+      [r](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        RequestGuard* g = GuardedServer::current();
+        spdlog::error("request {} {} failed: {}", g ? g->request_id : "-", req.path.substr(0, 256),
+                      what);
+        (void)r;
+        send_error(res, 500, "internal", "internal error; see the server's error log");
+      });
+  s.set_logger(
+      [r](const httplib::Request& req, const httplib::Response& res) { r->log_request(req, res); });
+  s.set_payload_max_length(core.opts.limits.max_bulk_bytes);
+  s.set_keep_alive_max_count(core.opts.limits.max_requests_per_connection);
+  rep->register_routes();
+  TROVE_RETURN_IF_ERROR(s.start(core.opts.host, core.opts.port));
+  rep->flusher = std::thread([r] { r->flush_loop(); });
+  spdlog::info("listening on {}:{} ({}; keys: {})", core.opts.host, s.port(),
+               core.keys ? "API keys required" : "no authentication",
+               core.keys ? std::to_string(core.keys->size()) : "none");
+  return std::unique_ptr<Server>(new Server(std::move(rep)));
+}
+
+int Server::port() const { return rep_->transport->port(); }
+
+void Server::attach(Store& store, CatalogIndex& index) {
+  rep_->core.store.store(&store, std::memory_order_release);
+  rep_->core.index.store(&index, std::memory_order_release);
+  rep_->core.ready.store(true);
+  spdlog::info("ready: seq {}, index at seq {}", store.last_seq(), index.indexed_seq());
+}
+
+Status Server::shutdown() {
+  Rep& r = *rep_;
+  if (r.shut) return Status();
+  r.shut = true;
+  r.transport->stop_all();
+  {
+    std::lock_guard lock(r.flush_mu);
+    r.flush_stop = true;
+  }
+  r.flush_cv.notify_all();
+  if (r.flusher.joinable()) r.flusher.join();
+  Status st;
+  if (r.core.ready.load()) st = r.core.the_index().flush();
+  r.core.ready.store(false);
+  if (r.core.request_log) r.core.request_log->flush();
+  return st;
+}
+
+std::vector<RouteInfo> Server::routes() {
+  std::vector<RouteInfo> out;
+  for (const RouteSpec& r : kRoutes) {
+    out.push_back({std::string(r.method), std::string(r.path), std::string(scope_name(r.scope))});
+  }
+  return out;
+}
+
+std::string Server::openapi_json() { return build_openapi_json(); }
+
+}  // namespace trove::http
