@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "index_util.h"
+#include "trove/http/json_shapes.h"
 
 namespace trove::cli {
 namespace {
@@ -57,14 +58,11 @@ int run_search(const SearchArgs& a) {
   req.page = a.page;
   req.per_page = a.per_page;
   req.explain = a.explain;
-  if (a.sort == "price_asc") req.sort = SortOrder::kPriceAsc;
-  if (a.sort == "price_desc") req.sort = SortOrder::kPriceDesc;
-  if (a.sort == "popularity") req.sort = SortOrder::kPopularity;
-  if (a.sort == "newest") req.sort = SortOrder::kNewest;
+  req.sort = http::sort_order_from_name(a.sort).value_or(SortOrder::kRelevance);
   auto res = opened->index->search(req);
   if (!res.ok()) return fail("search", res.status());
   if (a.json) {
-    std::cout << search_response_json(*res, a.explain).dump() << "\n";
+    std::cout << http::search_response_json(*res, a.explain).dump() << "\n";
     return kExitOk;
   }
   std::printf("%llu %s (%.2f ms)\n", static_cast<unsigned long long>(res->total),
@@ -107,7 +105,7 @@ int run_suggest(const SuggestArgs& a) {
   auto res = opened->index->suggest(req);
   if (!res.ok()) return fail("suggest", res.status());
   if (a.json) {
-    std::cout << suggest_response_json(*res).dump() << "\n";
+    std::cout << http::suggest_response_json(*res).dump() << "\n";
     return kExitOk;
   }
   std::printf("completions (%.2f ms):\n", res->took_ms);

@@ -1,9 +1,9 @@
-// Opening the catalog index of a data directory beside its Store (DATA_DIR/index), and the
-// JSON shape of search and suggest answers shared by the CLI (and, later, the HTTP API).
+// Opening the catalog index of a data directory beside its Store (DATA_DIR/index). The JSON
+// shape of search, suggest and fuzzy answers, shared with the HTTP API, is in
+// trove/http/json_shapes.h.
 #pragma once
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,8 +15,5 @@ namespace trove::cli {
 // Opens DATA_DIR/index, attaches it to `store` (catching up or rebuilding) and flushes.
 Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings,
                                                  const IndexOptions& opts = {});
-
-nlohmann::json search_response_json(const SearchResponse& res, bool explain);
-nlohmann::json suggest_response_json(const SuggestResponse& res);
 
 }  // namespace trove::cli
