@@ -167,6 +167,7 @@ Result<std::unique_ptr<CatalogIndex>> CatalogIndex::open(const std::string& dir,
                              "language");
     }
   }
+  if (auto budget = typo_budget(std::nullopt, opts.typos); !budget.ok()) return budget.status();
   auto rep = std::make_unique<Rep>();
   rep->dir = dir;
   rep->opts = opts;

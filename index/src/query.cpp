@@ -109,6 +109,26 @@ SynonymMap build_synonyms(const Analyzer& analyzer, const State& state) {
   return map;
 }
 
+// The typo budget a request asks for (or the index's), checked.
+Result<fuzzy::TypoBudget> typo_budget(const std::optional<TypoSettings>& asked,
+                                      const TypoSettings& index_default) {
+  const TypoSettings& t = asked ? *asked : index_default;
+  constexpr size_t kMaxLen = 64;
+  if (t.min_len_1typo < 1 || t.min_len_1typo > kMaxLen) {
+    return Status::invalid("expected 1.." + std::to_string(kMaxLen) + ", got " +
+                               std::to_string(t.min_len_1typo),
+                           "typos.min_len_1typo");
+  }
+  if (t.min_len_2typo < t.min_len_1typo || t.min_len_2typo > kMaxLen) {
+    return Status::invalid("expected min_len_1typo.." + std::to_string(kMaxLen) + ", got " +
+                               std::to_string(t.min_len_2typo),
+                           "typos.min_len_2typo");
+  }
+  return fuzzy::TypoBudget{.one_typo_min = t.min_len_1typo,
+                           .two_typos_min = t.min_len_2typo,
+                           .first_char_counts_double = t.first_char_counts_double};
+}
+
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
                          const std::string& word, std::vector<std::string>* terms,
                          const TypoContext* typos) {

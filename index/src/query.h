@@ -58,6 +58,11 @@ struct TypoContext {
 inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and most frequent
 inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};
 
+// The typo budget a request asks for (or the index's default), checked: InvalidArgument with
+// the path "typos.min_len_1typo" or "typos.min_len_2typo".
+Result<fuzzy::TypoBudget> typo_budget(const std::optional<TypoSettings>& asked,
+                                      const TypoSettings& index_default);
+
 // The query for one typed word: exact term OR its stem (scaled down) OR its synonyms OR, with
 // `typos`, its typo variants (scaled far down); for a compound ("t-light"): its parts
 // together, or joined. Empty when the word has no terms.

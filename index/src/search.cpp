@@ -273,6 +273,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   const Rep& r = *rep_;
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   TROVE_RETURN_IF_ERROR(check_paging(req.page, req.per_page));
+  auto budget = typo_budget(req.typos, r.opts.typos);
+  if (!budget.ok()) return budget.status();
   for (size_t i = 0; i < req.facets.size(); ++i) {
     const auto& f = req.facets[i];
     if (f != "brand" && f != "category" && f != "price") {
@@ -295,7 +297,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       std::vector<Xapian::Query> words, must, exclude;
       std::vector<std::string> word_text;
       std::map<std::string, TypoVariant> variants;
-      TypoContext typos{r.vocab.get(), {}, &variants};
+      TypoContext typos{r.vocab.get(), *budget, &variants};
       for (const auto& c : parsed->clauses) {
         // Typo variants for words to find, never for words to exclude.
         Xapian::Query q = c.kind == Clause::kWord
@@ -478,9 +480,11 @@ std::vector<std::string> completions_of(Xapian::Database& db, const std::string&
 // Whole vocabulary words that the typed prefix reaches within its typo budget ("chocla" ->
 // chocolate), nearest and most frequent first; none for short prefixes.
 std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
-                                           const std::string& prefix) {
+                                           const std::string& prefix,
+                                           const std::optional<fuzzy::TypoBudget>& budget) {
   std::vector<std::string> out;
-  const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(prefix, {}, true);
+  if (!budget) return out;  // typo tolerance off
+  const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(prefix, *budget, true);
   if (opts.max_distance == 0) return out;
   for (const auto& m : vocab.search(prefix, opts, 16)) {
     if (m.distance > 0) out.push_back(m.term);
@@ -590,6 +594,12 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   const DocumentBuilder& builder = r.query_builder();
   auto filters = filter_query(builder.analyzer(), req.filters);
   if (!filters.ok()) return filters.status();
+  auto budget = typo_budget(req.typos, r.opts.typos);
+  if (!budget.ok()) return budget.status();
+  std::optional<fuzzy::TypoBudget> typo_budget_used;
+  if (req.typo_tolerance) typo_budget_used = *budget;
+  // Only answers with the index's own typo settings are cached.
+  const bool cacheable = req.typo_tolerance && (!req.typos || *req.typos == r.opts.typos);
 
   // Earlier words are whole words; the last one is a prefix (unless the text ends in a space).
   std::vector<Token> tokens;
@@ -620,7 +630,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         out.items.push_back(std::move(h));
       };
       std::vector<std::string> completions;
-      if (words.empty() && req.filters.empty() && !prefix.empty()) {
+      if (words.empty() && req.filters.empty() && !prefix.empty() && cacheable) {
         // The lone prefix: from the cache, or computed once and kept.
         const uint64_t gen = r.generation.load();
         const auto now = std::chrono::steady_clock::now();
@@ -645,7 +655,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           fresh->items = top_items_for_prefix(db, st, prefix, block_max);
           fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
           // Typos in what was typed so far: after the exact prefix's items and completions.
-          const auto typo_words = prefix_typo_words(*r.vocab, prefix);
+          const auto typo_words = prefix_typo_words(*r.vocab, prefix, typo_budget_used);
           add_items_with_words(db, st, typo_words, &fresh->items);
           for (const auto& w : typo_words) {
             if (fresh->completions.size() >= kPrefixKeep / 10) break;
@@ -673,7 +683,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
         if (!prefix.empty()) {
           std::vector<Xapian::Query> alts{prefix_query(prefix)};
-          for (const auto& w : prefix_typo_words(*r.vocab, prefix)) {
+          for (const auto& w : prefix_typo_words(*r.vocab, prefix, typo_budget_used)) {
             alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
                               kTypoWeight[1]);
           }
@@ -721,7 +731,9 @@ Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, 
     }
   }
   if (term.empty()) return Status::invalid("no word in the text", "term");
-  fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, {}, prefix);
+  auto budget = typo_budget(std::nullopt, r.opts.typos);
+  if (!budget.ok()) return budget.status();
+  fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, *budget, prefix);
   if (max_distance >= 0) {
     opts.max_distance = static_cast<uint8_t>(max_distance);
     opts.first_char_costs_double = false;

@@ -58,6 +58,7 @@ struct Shop {
     REQUIRE(s.ok());
     store = std::move(s).value();
     auto i = CatalogIndex::open(tmp.path() + "/data/index", opts);
+    INFO(i.status().to_string());
     REQUIRE(i.ok());
     index = std::move(i).value();
     Status st = index->attach(*store);

@@ -21,7 +21,8 @@ struct Shop {
   std::unique_ptr<Store> store;
   std::unique_ptr<CatalogIndex> index;
 
-  Shop() {
+  IndexOptions opts;
+  explicit Shop(IndexOptions o = {}) : opts(std::move(o)) {
     char tmpl[] = "/tmp/trove_typo_test_XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir = tmpl;
@@ -40,7 +41,7 @@ struct Shop {
     auto s = Store::open(dir + "/data", so);
     REQUIRE(s.ok());
     store = std::move(s).value();
-    auto i = CatalogIndex::open(dir + "/data/index");
+    auto i = CatalogIndex::open(dir + "/data/index", opts);
     REQUIRE(i.ok());
     index = std::move(i).value();
     REQUIRE(index->attach(*store).ok());
@@ -59,10 +60,12 @@ struct Shop {
     REQUIRE(store->ingest({e}).ok());
   }
   std::vector<std::string> ids(const std::string& q, bool explain = false,
-                               std::vector<std::vector<std::string>>* matched = nullptr) {
+                               std::vector<std::vector<std::string>>* matched = nullptr,
+                               std::optional<TypoSettings> typos = std::nullopt) {
     REQUIRE(index->flush().ok());
     SearchRequest req;
     req.q = q;
+    req.typos = typos;
     req.explain = explain;
     req.per_page = 20;
     auto res = index->search(req);
@@ -188,4 +191,69 @@ TEST_CASE("fuzzy_terms refuses a bad distance and text without a word", "[index]
   CHECK(shop.index->fuzzy_terms("abc", 4, false, 10).status().code() == StatusCode::kInvalidArgument);
   CHECK(shop.index->fuzzy_terms("!!!", 1, false, 10).status().code() == StatusCode::kInvalidArgument);
   CHECK(shop.index->fuzzy_terms("abc", 1, false, 0).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("typo settings change the budget per request and per index", "[index][typo]") {
+  auto settings = [](size_t one, size_t two, bool first_double = true) {
+    return TypoSettings{.min_len_1typo = one, .min_len_2typo = two,
+                        .first_char_counts_double = first_double};
+  };
+  Shop shop;
+  shop.upsert("tea", "green tea");
+  shop.upsert("nut", "Nutella hazelnut spread");
+  using Ids = std::vector<std::string>;
+  // Three letters: exact only by default; one typo from 3 letters when asked.
+  CHECK(shop.ids("tae").empty());
+  CHECK(shop.ids("tae", false, nullptr, settings(3, 9)) == Ids{"tea"});
+  // "ntuela" is two edits from "nutella": one typo at 6 letters by default, two when asked.
+  CHECK(shop.ids("ntuela").empty());
+  CHECK(shop.ids("ntuela", false, nullptr, settings(5, 6)) == Ids{"nut"});
+  // A first-letter typo counts double unless told otherwise.
+  CHECK(shop.ids("mutella").empty());
+  CHECK(shop.ids("mutella", false, nullptr, settings(5, 9, false)) == Ids{"nut"});
+
+  // Suggest takes the same settings, and can turn typos off.
+  SuggestRequest sug;
+  sug.q = "ntuela";  // two edits from "nutell", the nearest prefix of "nutella"
+  CHECK(shop.index->suggest(sug)->items.empty());
+  sug.typos = settings(5, 6);
+  REQUIRE(shop.index->suggest(sug)->items.size() == 1);
+  sug.q = "nutelal";
+  sug.typos.reset();
+  CHECK(shop.index->suggest(sug)->items.size() == 1);
+  sug.typo_tolerance = false;
+  CHECK(shop.index->suggest(sug)->items.empty());
+
+  // The index's own default applies to every request that does not say.
+  IndexOptions lenient;
+  lenient.typos = settings(3, 9);
+  Shop shop3(lenient);
+  shop3.upsert("tea", "green tea");
+  CHECK(shop3.ids("tae") == Ids{"tea"});
+  auto fz = shop3.index->fuzzy_terms("tae", -1, false, 10);
+  REQUIRE(fz.ok());
+  REQUIRE(fz->size() == 1);
+  CHECK(fz->at(0).term == "tea");
+}
+
+TEST_CASE("bad typo settings are refused with their path", "[index][typo]") {
+  Shop shop;
+  SearchRequest req;
+  req.q = "tea";
+  req.typos = TypoSettings{.min_len_1typo = 0};
+  auto res = shop.index->search(req);
+  REQUIRE(res.status().code() == StatusCode::kInvalidArgument);
+  CHECK(res.status().to_string().find("typos.min_len_1typo") != std::string::npos);
+  req.typos = TypoSettings{.min_len_1typo = 6, .min_len_2typo = 5};
+  res = shop.index->search(req);
+  REQUIRE(res.status().code() == StatusCode::kInvalidArgument);
+  CHECK(res.status().to_string().find("typos.min_len_2typo") != std::string::npos);
+  SuggestRequest sug;
+  sug.q = "te";
+  sug.typos = TypoSettings{.min_len_1typo = 65, .min_len_2typo = 70};
+  CHECK(shop.index->suggest(sug).status().code() == StatusCode::kInvalidArgument);
+  IndexOptions bad;
+  bad.typos.min_len_2typo = 2;
+  CHECK(CatalogIndex::open(shop.dir + "/other", bad).status().code() ==
+        StatusCode::kInvalidArgument);
 }

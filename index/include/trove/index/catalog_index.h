@@ -35,12 +35,23 @@
 
 namespace trove {
 
+// How many typos a query word may carry, by its length in code points (Algolia's and
+// Meilisearch's defaults): none under min_len_1typo, one up to min_len_2typo - 1, two from
+// min_len_2typo; a typo on the first letter counts double; digits-only words are exact.
+struct TypoSettings {
+  size_t min_len_1typo = 5;
+  size_t min_len_2typo = 9;
+  bool first_char_counts_double = true;
+  bool operator==(const TypoSettings&) const = default;
+};
+
 struct IndexOptions {
   unsigned shards = 2;                 // one writer thread per shard when building
   // Snowball stemmer for stemmed forms: "english", "french", ... ("none": off). Empty: the
   // language the index on disk was built with, English for a new one. A different language
   // than the one on disk rebuilds the index.
   std::string language;
+  TypoSettings typos;  // the default of every search and suggest (a request may override it)
 };
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
@@ -55,10 +66,11 @@ struct SearchRequest {
   size_t page = 1;  // 1-based
   size_t per_page = 10;
   bool explain = false;
-  // Words also match vocabulary words within a typo budget by length (none under 5
-  // characters, 1 up to 8, 2 beyond; a first-letter typo counts double; digits exact), ranked
-  // below exact matches, one typo above two.
+  // Words also match vocabulary words within a typo budget by length (see TypoSettings;
+  // IndexOptions::typos unless `typos` is given), ranked below exact matches, one typo above
+  // two.
   bool typo_tolerance = true;
+  std::optional<TypoSettings> typos;
 };
 
 struct SearchHit {
@@ -99,6 +111,8 @@ struct SuggestRequest {
   size_t items = 5;
   size_t completions = 5;
   std::vector<std::string> filters;
+  bool typo_tolerance = true;  // the last word also completes words within its typo budget
+  std::optional<TypoSettings> typos;
 };
 struct SuggestResponse {
   std::vector<SearchHit> items;
