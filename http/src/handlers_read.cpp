@@ -10,9 +10,10 @@
 namespace trove::http {
 namespace {
 
-#define TROVE_ASSIGN_OR_ANSWER(lhs, expr) \
-  auto lhs##_r = (expr);                  \
-  if (!lhs##_r.ok()) return send_status(res, lhs##_r.status()); \
+// Declares `lhs` from a Result, or answers its error (through an optional mapping).
+#define TROVE_ASSIGN_OR_ANSWER(lhs, expr, ...)                                          \
+  auto lhs##_r = (expr);                                                                \
+  if (!lhs##_r.ok()) return send_status(res, __VA_ARGS__(lhs##_r.status()));          \
   auto lhs = std::move(lhs##_r).value()
 
 #define TROVE_ANSWER_IF_ERROR(expr)               \
@@ -20,6 +21,14 @@ namespace {
     ::trove::Status st_ = (expr);                 \
     if (!st_.ok()) return send_status(res, st_);  \
   } while (0)
+
+// The index names the request field ("q", "filters[1]"); the API names the query parameter.
+Status as_query_error(const Status& st) {
+  if (st.code() != StatusCode::kInvalidArgument || st.path().empty()) return st;
+  std::string path = st.path();
+  if (path.rfind("filters", 0) == 0) path = "filter" + path.substr(7);
+  return Status::invalid(st.message(), "query." + path);
+}
 
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -74,7 +83,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   sr.per_page = static_cast<size_t>(per_page);
   sr.explain = explain;
   sr.typo_tolerance = typos;
-  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().search(sr));
+  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().search(sr), as_query_error);
   send_json(res, search_response_json(found, explain));
 }
 
@@ -90,7 +99,7 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   sr.filters = q.all("filter");
   sr.items = static_cast<size_t>(items);
   sr.completions = static_cast<size_t>(completions);
-  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr));
+  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr), as_query_error);
   send_json(res, suggest_response_json(found));
 }
 
@@ -102,8 +111,10 @@ void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& re
   TROVE_ASSIGN_OR_ANSWER(max_distance, q.integer("max_distance", -1, -1, 3));
   TROVE_ASSIGN_OR_ANSWER(prefix, q.boolean("prefix", false));
   TROVE_ASSIGN_OR_ANSWER(limit, q.integer("limit", 20, 1, 1000));
-  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().fuzzy_terms(*term, static_cast<int>(max_distance),
-                                                           prefix, static_cast<size_t>(limit)));
+  TROVE_ASSIGN_OR_ANSWER(found,
+                         core.the_index().fuzzy_terms(*term, static_cast<int>(max_distance),
+                                                      prefix, static_cast<size_t>(limit)),
+                         as_query_error);
   send_json(res, {{"terms", fuzzy_terms_json(found)}});
 }
 

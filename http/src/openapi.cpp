@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-json ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std::string(name)}}; }
+json schema_ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std::string(name)}}; }
 
 json param(std::string_view name, std::string_view in, std::string_view description,
            json schema, bool required = false) {
@@ -29,7 +29,7 @@ json json_response(std::string_view description, json schema) {
   return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
 }
 json error_response(std::string_view description) {
-  return json_response(description, ref("Error"));
+  return json_response(description, schema_ref("Error"));
 }
 
 json parameters(RouteId id) {
@@ -90,9 +90,9 @@ json request_body(RouteId id) {
               {"content",
                {{"application/json",
                  {{"schema",
-                   {{"oneOf", json::array({ref("Event"), {{"type", "array"},
+                   {{"oneOf", json::array({schema_ref("Event"), {{"type", "array"},
                                                           {"minItems", 1},
-                                                          {"items", ref("Event")}}})}}}}}}}};
+                                                          {"items", schema_ref("Event")}}})}}}}}}}};
     case RouteId::kEventsBulk:
       return {{"required", true},
               {"description", "NDJSON: one event per line (each an Event); blank lines skipped"},
@@ -107,14 +107,14 @@ json ok_response(RouteId id) {
   switch (id) {
     case RouteId::kEvents:
       return json_response("Durable: every event is journaled and fsynced",
-                           {{"oneOf", json::array({ref("Ack"), {{"type", "object"},
+                           {{"oneOf", json::array({schema_ref("Ack"), {{"type", "object"},
                                                                 {"required", {"acks"}},
                                                                 {"properties",
                                                                  {{"acks", {{"type", "array"},
-                                                                            {"items", ref("Ack")}}}}}}})}});
+                                                                            {"items", schema_ref("Ack")}}}}}}})}});
     case RouteId::kEventsBulk:
       return json_response("Per line: accepted lines are durable, rejected ones listed",
-                           ref("BulkResult"));
+                           schema_ref("BulkResult"));
     case RouteId::kMetrics:
       return {{"description", "Prometheus text format 0.0.4"},
               {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
@@ -136,7 +136,7 @@ json components() {
     s.erase("$id");
     const std::string name(event_type_name(t));
     schemas[name] = s;
-    one_of.push_back(ref(name));
+    one_of.push_back(schema_ref(name));
     mapping[name] = "#/components/schemas/" + name;
   }
   schemas["Event"] = {{"oneOf", one_of},

@@ -1,0 +1,396 @@
+// Each endpoint of the HTTP API over real HTTP on loopback, with its error answers.
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include "http/http_harness.h"
+#include "trove/data/snapshot.h"
+
+using trove::test::Harness;
+using trove::test::HarnessOptions;
+using trove::test::bearer;
+using trove::test::body_json;
+using trove::test::kAdminKey;
+using trove::test::kSearchKey;
+using trove::test::kWriteKey;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kView =
+    R"({"type":"DetailItemView","user":{"visitor_id":"v-1"},"item_id":"sku-10001"})";
+
+void ingest_shop(Harness& h, size_t items = 60, size_t events = 300) {
+  auto c = h.client();
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey), trove::test::shop_ndjson(items, events),
+                  "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  REQUIRE(h.index().flush().ok());
+}
+
+void check_error(const httplib::Result& r, int status, const std::string& code,
+                 const std::string& path = {}) {
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == status);
+  auto j = nlohmann::json::parse(r->body);
+  CHECK(j["error"]["code"] == code);
+  CHECK(j["error"]["message"].is_string());
+  if (!path.empty()) CHECK(j["error"]["path"] == path);
+}
+
+}  // namespace
+
+TEST_CASE("healthz, readyz, schemas and the OpenAPI document answer without a key", "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto health = c.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto ready = c.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  CHECK(body_json(ready)["status"] == "ready");
+  auto index = c.Get("/v1/schemas");
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  CHECK(body_json(index)["events"].size() == trove::kEventTypeCount);
+  auto one = c.Get("/v1/schemas/PurchaseComplete");
+  REQUIRE(one);
+  CHECK(one->status == 200);
+  CHECK(body_json(one)["title"] == "PurchaseComplete");
+  check_error(c.Get("/v1/schemas/NoSuchEvent"), 404, "not_found", "type");
+  auto doc = c.Get("/openapi.json");
+  REQUIRE(doc);
+  CHECK(body_json(doc)["openapi"] == "3.1.0");
+}
+
+TEST_CASE("data routes and readyz answer 503 until the store and index are attached", "[http]") {
+  HarnessOptions o;
+  o.attach = false;
+  Harness h(o);
+  auto c = h.client();
+  CHECK(c.Get("/healthz")->status == 200);
+  check_error(c.Get("/readyz"), 503, "not_ready");
+  check_error(c.Get("/v1/search?q=x", bearer(kSearchKey)), 503, "not_ready");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), kView, "application/json"), 503,
+              "not_ready");
+  h.open_and_attach();
+  CHECK(c.Get("/readyz")->status == 200);
+  CHECK(c.Get("/v1/search?q=x", bearer(kSearchKey))->status == 200);
+}
+
+TEST_CASE("acknowledged events carry their seqs and are durable across a reopen", "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto one = c.Post("/v1/events", bearer(kWriteKey), kView, "application/json");
+  REQUIRE(one);
+  REQUIRE(one->status == 200);
+  CHECK(body_json(one) == nlohmann::json({{"seq", 1}, {"duplicate", false}}));
+  const std::string array =
+      R"([{"type":"ItemUpsert","id":"sku-a","title":"Copper pan"},)"
+      R"({"type":"HomePageView","event_id":"e-1","user":{"visitor_id":"v-2"}},)"
+      R"({"type":"HomePageView","event_id":"e-1","user":{"visitor_id":"v-2"}}])";
+  auto many = c.Post("/v1/events", bearer(kWriteKey), array, "application/json");
+  REQUIRE(many);
+  REQUIRE(many->status == 200);
+  const auto acks = body_json(many)["acks"];
+  REQUIRE(acks.size() == 3);
+  CHECK(acks[0]["seq"] == 2);
+  CHECK(acks[1]["seq"] == 3);
+  CHECK(acks[2] == nlohmann::json({{"seq", 3}, {"duplicate", true}}));
+  const std::string dir = h.data_dir();
+  h.stop();
+  auto store = trove::Store::open(dir);
+  REQUIRE(store.ok());
+  CHECK(store.value()->last_seq() == 3);
+  store.value()->read([](const trove::State& s) {
+    CHECK(s.item("sku-a") != nullptr);
+    CHECK(s.event_count(trove::EventType::kHomePageView) == 1);
+  });
+}
+
+TEST_CASE("a bad event is refused with 400 and its JSON path; nothing of its array is kept",
+          "[http]") {
+  Harness h;
+  auto c = h.client();
+  check_error(c.Post("/v1/events", bearer(kWriteKey),
+                     R"({"type":"DetailItemView","user":{"visitor_id":3},"item_id":"x"})",
+                     "application/json"),
+              400, "invalid_argument", "user.visitor_id");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), "[" + kView + R"(,{"type":"RateItem",
+                     "user":{"visitor_id":"v"},"item_id":"x","rating":9}])",
+                     "application/json"),
+              400, "invalid_argument", "[1].rating");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), "[" + kView, "application/json"), 400,
+              "invalid_argument", "$");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), "not json", "application/json"), 400,
+              "invalid_argument");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), "[]", "application/json"), 400,
+              "invalid_argument", "$");
+  CHECK(h.store().last_seq() == 0);
+}
+
+TEST_CASE("bulk keeps the accepted lines and lists each rejected line with its error", "[http]") {
+  Harness h;
+  auto c = h.client();
+  const std::string body = kView + "\n" +
+                           R"({"type":"HomePageView","user":{}})" + "\n" +  // line 2: bad
+                           "\n" +                                          // line 3: blank
+                           R"({"type":"Nope"})" + "\n" +                    // line 4: bad
+                           R"({"type":"HomePageView","user":{"visitor_id":"v-9"}})";  // no \n
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey), body, "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const auto j = body_json(r);
+  CHECK(j["lines"] == 5);
+  CHECK(j["accepted"] == 2);
+  CHECK(j["rejected"] == 2);
+  CHECK(j["first_seq"] == 1);
+  CHECK(j["last_seq"] == 2);
+  REQUIRE(j["errors"].size() == 2);
+  CHECK(j["errors"][0]["line"] == 2);
+  CHECK(j["errors"][0]["path"] == "user.visitor_id");
+  CHECK(j["errors"][1]["line"] == 4);
+  CHECK(h.store().last_seq() == 2);
+}
+
+TEST_CASE("search, suggest, fuzzy and items answer from what was ingested", "[http]") {
+  Harness h;
+  ingest_shop(h);
+  auto c = h.client();
+  auto all = c.Get("/v1/search?q=*&per_page=3&facets=brand", bearer(kSearchKey));
+  REQUIRE(all);
+  REQUIRE(all->status == 200);
+  const auto j = body_json(all);
+  CHECK(j["total"] > 0);
+  CHECK(j["hits"].size() == 3);
+  CHECK(j.contains("facets"));
+  const std::string id = j["hits"][0]["id"];
+  const std::string title = j["hits"][0]["title"];
+  const std::string word = title.substr(0, title.find(' '));
+
+  auto found = c.Get("/v1/search?q=" + trove::test::url_encode(word) + "&explain=true",
+                     bearer(kSearchKey));
+  REQUIRE(found);
+  CHECK(found->status == 200);
+  CHECK(body_json(found)["total"] > 0);
+  CHECK(body_json(found).contains("query"));
+
+  auto sug = c.Get("/v1/suggest?q=" + trove::test::url_encode(word.substr(0, 3)),
+                   bearer(kSearchKey));
+  REQUIRE(sug);
+  CHECK(sug->status == 200);
+  CHECK(body_json(sug).contains("completions"));
+
+  auto fz = c.Get("/v1/fuzzy?term=" + trove::test::url_encode(word) + "&max_distance=1",
+                  bearer(kSearchKey));
+  REQUIRE(fz);
+  CHECK(fz->status == 200);
+  CHECK(body_json(fz)["terms"].is_array());
+
+  auto item = c.Get("/v1/items/" + id, bearer(kSearchKey));
+  REQUIRE(item);
+  CHECK(item->status == 200);
+  CHECK(body_json(item)["id"] == id);
+  CHECK(body_json(item)["title"] == title);
+  CHECK(body_json(item).contains("counters"));
+
+  check_error(c.Get("/v1/items/no-such-item", bearer(kSearchKey)), 404, "not_found", "id");
+  check_error(c.Get("/v1/search", bearer(kSearchKey)), 400, "invalid_argument", "query.q");
+  check_error(c.Get("/v1/search?q=a&page=0", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.page");
+  check_error(c.Get("/v1/search?q=a&per_page=x", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.per_page");
+  check_error(c.Get("/v1/search?q=a&q=b", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.q");
+  check_error(c.Get("/v1/search?q=a&colour=red", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.colour");
+  check_error(c.Get("/v1/search?q=a&sort=cheapest", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.sort");
+  check_error(c.Get("/v1/fuzzy?term=abc&max_distance=9", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.max_distance");
+  check_error(c.Get("/v1/search?q=a&filter=colour=red", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.filter[0]");
+}
+
+TEST_CASE("API keys: 401 without or with an unknown key, 403 for a narrower scope", "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto none = c.Get("/v1/search?q=x");
+  check_error(none, 401, "unauthorized");
+  CHECK(none->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
+  check_error(c.Get("/v1/search?q=x", bearer("not-a-key-at-all-0000")), 401, "unauthorized");
+  CHECK(c.Get("/v1/search?q=x", {{"X-Api-Key", kSearchKey}})->status == 200);
+  CHECK(c.Get("/v1/search?q=x", bearer(kWriteKey))->status == 200);  // write > search
+  check_error(c.Post("/v1/events", bearer(kSearchKey), kView, "application/json"), 403,
+              "forbidden");
+  check_error(c.Post("/v1/admin/snapshot", bearer(kWriteKey), "", "application/json"), 403,
+              "forbidden");
+  check_error(c.Get("/metrics", bearer(kWriteKey)), 403, "forbidden");
+  CHECK(c.Post("/v1/events", bearer(kWriteKey), kView, "application/json")->status == 200);
+  CHECK(c.Post("/v1/events", bearer(kAdminKey), kView, "application/json")->status == 200);
+  CHECK(c.Get("/metrics", bearer(kAdminKey))->status == 200);
+  CHECK(h.store().last_seq() == 2);
+}
+
+TEST_CASE("a keys file with a short key or a bad scope is refused, naming only the line",
+          "[http]") {
+  trove::test::TempDir dir;
+  const std::string path = dir.sub("keys");
+  trove::http::ServerOptions o;
+  o.port = 0;
+  o.request_log = "off";
+  o.keys_file = path;
+  trove::test::write_file(path, "a admin short\n");
+  auto r = trove::http::Server::start(o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().path().find("line 1") != std::string::npos);
+  CHECK(r.status().to_string().find("short") == std::string::npos);
+  trove::test::write_file(path, "# c\n\nb root 0123456789abcdef0123\n");
+  r = trove::http::Server::start(o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().path().find("line 3") != std::string::npos);
+  CHECK(r.status().to_string().find("0123456789abcdef0123") == std::string::npos);
+}
+
+TEST_CASE("404 for unknown routes, 405 with Allow for a known route's wrong method", "[http]") {
+  Harness h;
+  auto c = h.client();
+  check_error(c.Get("/v2/anything"), 404, "not_found");
+  auto wrong = c.Post("/v1/search", bearer(kAdminKey), "", "application/json");
+  check_error(wrong, 405, "method_not_allowed");
+  CHECK(wrong->get_header_value("Allow") == "GET");
+  auto del = c.Delete("/v1/events");
+  check_error(del, 405, "method_not_allowed");
+  CHECK(del->get_header_value("Allow") == "POST");
+}
+
+TEST_CASE("413 over the body limit, 414 over the URI limit, 411 and 415 for wrong framing",
+          "[http]") {
+  HarnessOptions o;
+  o.limits.max_body_bytes = 4096;
+  o.limits.max_uri_bytes = 2048;
+  o.limits.max_query_bytes = 1024;
+  Harness h(o);
+  auto c = h.client();
+  check_error(c.Post("/v1/events", bearer(kWriteKey), std::string(5000, ' ') + kView,
+                     "application/json"),
+              413, "payload_too_large");
+  auto uri = c.Get("/v1/search?q=" + std::string(3000, 'a'), bearer(kSearchKey));
+  REQUIRE(uri);
+  CHECK(uri->status == 414);
+  auto query = c.Get("/v1/search?q=" + std::string(1500, 'a'), bearer(kSearchKey));
+  REQUIRE(query);
+  CHECK(query->status == 414);
+  // Within the URI limits, the index's own limit on the query applies, named as a parameter.
+  check_error(c.Get("/v1/search?q=" + std::string(900, 'a'), bearer(kSearchKey)), 400,
+              "invalid_argument", "query.q");
+  // A chunked body on the single-event route: refused before any of it is read.
+  auto chunked = c.Post(
+      "/v1/events", bearer(kWriteKey),
+      [](size_t, httplib::DataSink& sink) {
+        sink.write(kView.data(), kView.size());
+        sink.done();
+        return true;
+      },
+      "application/json");
+  check_error(chunked, 411, "length_required");
+  check_error(c.Post("/v1/events", bearer(kWriteKey), kView, "text/plain"), 415,
+              "unsupported_media_type");
+  CHECK(h.store().last_seq() == 0);
+  CHECK(c.Post("/v1/events", bearer(kWriteKey), kView, "application/json")->status == 200);
+}
+
+TEST_CASE("429 with Retry-After once a key's token bucket is empty", "[http]") {
+  HarnessOptions o;
+  o.limits.rate_per_second = 0.5;
+  o.limits.rate_burst = 3;
+  Harness h(o);
+  auto c = h.client();
+  for (int i = 0; i < 3; ++i) CHECK(c.Get("/v1/search?q=x", bearer(kSearchKey))->status == 200);
+  auto limited = c.Get("/v1/search?q=x", bearer(kSearchKey));
+  check_error(limited, 429, "rate_limited");
+  CHECK(std::stoi(limited->get_header_value("Retry-After")) >= 1);
+  // Buckets are per key: another key still passes.
+  CHECK(c.Get("/v1/search?q=x", bearer(kWriteKey))->status == 200);
+  CHECK(c.Get("/healthz")->status == 200);
+}
+
+TEST_CASE("503 when the journal cannot be written; reads go on", "[http]") {
+  if (!fs::exists("/dev/full")) return;
+  HarnessOptions o;
+  o.before_open = [](const std::string& dir) {
+    fs::create_directories(dir + "/journal");
+    fs::create_symlink("/dev/full", dir + "/journal/00000000000000000001.seg");
+  };
+  Harness h(o);
+  auto c = h.client();
+  auto r = c.Post("/v1/events", bearer(kWriteKey), kView, "application/json");
+  check_error(r, 503, "journal_unwritable");
+  CHECK(r->body.find("/dev/full") == std::string::npos);
+  CHECK(r->body.find("No space") == std::string::npos);
+  auto bulk = c.Post("/v1/events/bulk", bearer(kWriteKey), kView + "\n", "application/x-ndjson");
+  check_error(bulk, 503, "journal_unwritable");
+  CHECK(body_json(bulk)["accepted"] == 0);
+  CHECK(c.Get("/v1/search?q=x", bearer(kSearchKey))->status == 200);
+}
+
+TEST_CASE("admin snapshot writes a snapshot at the current seq", "[http]") {
+  Harness h;
+  auto c = h.client();
+  REQUIRE(c.Post("/v1/events", bearer(kWriteKey), kView, "application/json")->status == 200);
+  auto r = c.Post("/v1/admin/snapshot", bearer(kAdminKey), "", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(body_json(r)["seq"] == 1);
+  CHECK(body_json(r)["file"].get<std::string>().find('/') == std::string::npos);
+  const auto snaps = trove::list_snapshots(h.data_dir() + "/snapshots");
+  REQUIRE(snaps.size() == 1);
+  CHECK(snaps[0].seq == 1);
+}
+
+TEST_CASE("API keys never appear in the request log nor in the error log", "[http]") {
+  std::ostringstream errors;
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(errors));
+  capture->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(capture);
+  std::string log;
+  {
+    Harness h;
+    auto c = h.client();
+    c.Get("/v1/search?q=x", bearer(kSearchKey));
+    c.Get("/v1/search?q=x", {{"X-Api-Key", kWriteKey}});
+    c.Post("/v1/events", bearer(kSearchKey), kView, "application/json");  // 403
+    c.Post("/v1/admin/snapshot", bearer(kAdminKey), "", "application/json");
+    c.Get("/v1/search?q=x", bearer("wrong-key-but-secret-too"));
+    h.stop();
+    log = trove::test::read_file(h.request_log());
+  }
+  spdlog::set_default_logger(previous);
+  const std::string err = errors.str();
+  CHECK(err.find("listening") != std::string::npos);  // the capture worked
+  size_t lines = 0;
+  for (size_t p = 0; (p = log.find('\n', p)) != std::string::npos; ++p) ++lines;
+  CHECK(lines == 5);
+  CHECK(log.find("\"key_id\":\"frontend\"") != std::string::npos);
+  CHECK(log.find("\"key_id\":\"ingest\"") != std::string::npos);
+  CHECK(log.find("\"key_id\":\"ops\"") != std::string::npos);
+  for (const char* secret : {kAdminKey, kWriteKey, kSearchKey, "wrong-key-but-secret-too"}) {
+    CHECK(log.find(secret) == std::string::npos);
+    CHECK(err.find(secret) == std::string::npos);
+  }
+  // One JSON object per line, with the documented fields.
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    for (const char* k : {"time", "request_id", "method", "route", "status", "latency_us",
+                          "bytes_in", "bytes_out", "key_id", "user_agent"}) {
+      CHECK(j.contains(k));
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// `trove serve` as a real child process: SIGTERM ends it cleanly with a snapshot; kill -9
+// after acknowledged events loses none of them.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "http/http_harness.h"
+#include "trove/data/snapshot.h"
+
+using trove::test::bearer;
+using trove::test::body_json;
+
+namespace {
+
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& data_dir, const std::string& dir) : error_log_(dir + "/errors.log") {
+    std::remove(error_log_.c_str());
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const std::string data = "--data-dir=" + data_dir;
+      const std::string elog = "--error-log=" + error_log_;
+      const std::string rlog = "--log-file=" + dir + "/requests.log";
+      ::execl(TROVE_CLI_PATH, TROVE_CLI_PATH, "serve", data.c_str(), "--listen=127.0.0.1:0",
+              elog.c_str(), rlog.c_str(), "--index-flush-ms=50", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // The port is in the start-up log; then wait for readiness.
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      const std::string log = trove::test::read_file(error_log_);
+      const size_t p = log.find("listening on 127.0.0.1:");
+      if (p != std::string::npos) port_ = std::stoi(log.substr(p + 23));
+      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE(port_ > 0);
+    for (int i = 0; i < 600; ++i) {
+      auto r = client().Get("/readyz");
+      if (r && r->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("trove serve never became ready");
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+  // Sends `sig` and returns the exit status.
+  int signal_and_wait(int sig) {
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  std::string error_log() const { return trove::test::read_file(error_log_); }
+
+ private:
+  std::string error_log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("SIGTERM: trove serve finishes, writes a snapshot at the last seq and exits 0",
+          "[http][process]") {
+  trove::test::TempDir dir;
+  const std::string data = dir.sub("data");
+  uint64_t last = 0;
+  {
+    ServeProcess p(data, dir.path());
+    auto c = p.client();
+    auto r = c.Post("/v1/events/bulk", trove::test::shop_ndjson(50, 400), "application/x-ndjson");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    last = body_json(r)["last_seq"];
+    // A long request in flight when the signal comes still gets its answer.
+    std::thread late([&] {
+      auto c2 = p.client();
+      auto r2 = c2.Post("/v1/events/bulk", trove::test::shop_ndjson(50, 20000, 3),
+                        "application/x-ndjson");
+      if (r2 && r2->status == 200) last = body_json(r2)["last_seq"];
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int status = p.signal_and_wait(SIGTERM);
+    late.join();
+    INFO(p.error_log());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(p.error_log().find("snapshot written at seq") != std::string::npos);
+  }
+  const auto snaps = trove::list_snapshots(data + "/snapshots");
+  REQUIRE(!snaps.empty());
+  auto store = trove::Store::open(data);
+  REQUIRE(store.ok());
+  CHECK(snaps.back().seq == store.value()->last_seq());
+  CHECK(store.value()->last_seq() >= last);
+}
+
+TEST_CASE("kill -9 after acknowledged events: a restart has every one of them",
+          "[http][process]") {
+  trove::test::TempDir dir;
+  const std::string data = dir.sub("data");
+  std::vector<uint64_t> acked;
+  {
+    ServeProcess p(data, dir.path());
+    auto c = p.client();
+    for (int i = 0; i < 50; ++i) {
+      const std::string ev = R"({"type":"ItemUpsert","id":"k-)" + std::to_string(i) +
+                             R"(","title":"Kettle )" + std::to_string(i) + R"("})";
+      auto r = c.Post("/v1/events", ev, "application/json");
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      acked.push_back(body_json(r)["seq"]);
+    }
+    p.signal_and_wait(SIGKILL);
+  }
+  ServeProcess again(data, dir.path());
+  auto c = again.client();
+  for (int i = 0; i < 50; ++i) {
+    auto r = c.Get("/v1/items/k-" + std::to_string(i));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  auto s = c.Get("/v1/search?q=kettle&per_page=1");
+  REQUIRE(s);
+  CHECK(body_json(s)["total"] == 50);
+  CHECK(body_json(c.Get("/readyz"))["seq"] == acked.back());
+}
