@@ -221,7 +221,7 @@ void Server::Rep::write_log_line(std::string_view request_id, std::string_view m
                                  std::string_view remote) {
   core.metrics.request(route, status, seconds);
   if (!core.request_log) return;
-  nlohmann::json line = {{"time", now_iso8601()},
+  nlohmann::ordered_json line = {{"time", now_iso8601()},
                          {"request_id", request_id},
                          {"method", method.substr(0, 16)},
                          {"route", route_label(route)},
@@ -229,7 +229,8 @@ void Server::Rep::write_log_line(std::string_view request_id, std::string_view m
                          {"latency_us", static_cast<int64_t>(seconds * 1e6)},
                          {"bytes_in", in},
                          {"bytes_out", out},
-                         {"key_id", key_id.empty() ? nlohmann::json() : nlohmann::json(key_id)},
+                         {"key_id", key_id.empty() ? nlohmann::ordered_json()
+                                                   : nlohmann::ordered_json(key_id)},
                          {"user_agent", user_agent.substr(0, 256)},
                          {"remote", remote}};
   core.request_log->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

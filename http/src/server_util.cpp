@@ -82,7 +82,8 @@ Status Query::only(std::initializer_list<std::string_view> allowed) const {
     if (!known) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return Status::invalid("unknown parameter; expected one of: " + list,
+      return Status::invalid(list.empty() ? "this route takes no parameters"
+                                          : "unknown parameter; expected one of: " + list,
                              "query." + name.substr(0, 64));
     }
   }
