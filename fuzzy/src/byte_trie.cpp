@@ -44,16 +44,15 @@ ByteTrie ByteTrie::build(const std::vector<std::string_view>& terms) {
   }
   t.node_.shrink_to_fit();
   // Heights bottom-up: children always have larger indices than their parent.
-  t.height_.assign(t.node_.size(), 0);
   for (size_t n = t.node_.size(); n-- > 0;) {
     uint32_t c = t.first_child(static_cast<uint32_t>(n));
     if (c == 0) continue;
-    unsigned h = 0;
+    uint32_t h = 0;
     for (;; ++c) {
-      h = std::max<unsigned>(h, t.height_[c] + 1u);
+      h = std::max(h, t.height(c) + 1);
       if (t.last(c)) break;
     }
-    t.height_[n] = static_cast<uint8_t>(std::min(h, 255u));
+    t.node_[n] |= uint64_t{std::min(h, kMaxHeight)} << kHeightShift;
   }
   return t;
 }

@@ -56,10 +56,17 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
   }
   representative_.push_back(other);
   classes_ = other_class_ + 1;
+  class_at_.clear();
+  lead_at_.clear();
+  const std::string_view q8 = automaton.query_utf8();
+  for (size_t pos = 0; pos < q8.size();) {
+    lead_at_.push_back(static_cast<uint8_t>(q8[pos]));
+    class_at_.push_back(char_class(next_code_point(q8, &pos)));
+  }
 
   info_.clear();
   trans_.clear();
-  forced_.clear();
+  lead_sets_.clear();
   filled_ = 0;
   // Start with a small table; it doubles at half load.
   table_.assign(64, 0);
@@ -77,11 +84,52 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
 LevenshteinDfa::StateId LevenshteinDfa::fill(StateId s, uint32_t cls) {
   // REQUIRES: s != kDead (the walk never steps a dead state).
   assert(s != kDead && cls < classes_);
+  if (cls != other_class_) {
+    // A step sees a character only through its positions in the window around the depth
+    // (query positions depth - k .. depth + k + 1): one that has none there steps like any
+    // other absent character, so share that transition (one fill per state, not per class).
+    const int64_t depth = info_[s].state.depth;
+    const int64_t lo = std::max<int64_t>(0, depth - k_);
+    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(class_at_.size()), depth + k_ + 2);
+    bool seen = false;
+    for (int64_t p = lo; p < hi && !seen; ++p) seen = class_at_[p] == cls;
+    if (!seen) {
+      const StateId n = step_class(s, other_class_);
+      trans_[s * classes_ + cls] = n;
+      return n;
+    }
+  }
   const LevenshteinAutomaton::State next = automaton_->step(info_[s].state, representative_[cls]);
   const StateId n = automaton_->can_match(next) ? intern(next) : kDead;
   trans_[s * classes_ + cls] = n;
   ++filled_;
   return n;
+}
+
+void LevenshteinDfa::compute_lead_bytes(StateId s) {
+  uint64_t set[4] = {0, 0, 0, 0};
+  if (!automaton_->forced_lead_bytes(info_[s].state, set)) {
+    if (step_class(s, other_class_) != kDead) {
+      info_[s].lead = kLeadAny;
+      return;
+    }
+    // A character absent from the window steps like one absent from the query: only the
+    // window's characters can keep s alive (see fill()).
+    const int64_t depth = info_[s].state.depth;
+    const int64_t lo = std::max<int64_t>(0, depth - k_);
+    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(lead_at_.size()), depth + k_ + 2);
+    for (int64_t p = lo; p < hi; ++p) set[lead_at_[p] >> 6] |= uint64_t{1} << (lead_at_[p] & 63);
+  }
+  Info& info = info_[s];
+  info.lead = static_cast<int32_t>(lead_sets_.size() / 4);
+  lead_sets_.insert(lead_sets_.end(), set, set + 4);
+  info.highest = -1;
+  for (int w = 3; w >= 0; --w) {
+    if (set[w] != 0) {
+      info.highest = static_cast<int16_t>(64 * w + 63 - __builtin_clzll(set[w]));
+      break;
+    }
+  }
 }
 
 void LevenshteinDfa::grow_table() {
@@ -111,17 +159,6 @@ LevenshteinDfa::StateId LevenshteinDfa::intern(const LevenshteinAutomaton::State
   info.lower_bound = a.lower_bound(st);
   info.sink = a.is_sink(st);
   info.min_remaining = a.min_remaining(st);
-  uint64_t allowed[4];
-  if (a.forced_lead_bytes(st, allowed)) {
-    info.forced = static_cast<int32_t>(forced_.size() / 4);
-    forced_.insert(forced_.end(), allowed, allowed + 4);
-    for (int w = 3; w >= 0; --w) {
-      if (allowed[w] != 0) {
-        info.highest = static_cast<int16_t>(64 * w + 63 - __builtin_clzll(allowed[w]));
-        break;
-      }
-    }
-  }
   std::string_view rest;
   if (a.exact_tail(st, &rest)) {
     info.tail = static_cast<int32_t>(a.query_utf8().size() - rest.size());

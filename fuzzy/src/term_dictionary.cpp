@@ -77,7 +77,7 @@ TermDictionary::TermDictionary(TermFrequencies terms) : rep_(std::make_unique<Re
     i = j;
   }
   terms.resize(out);
-  // REQUIRES: fewer than 2^27 terms (ranks are 27-bit).
+  // REQUIRES: fewer than 2^25 terms (ranks are 25-bit).
   assert(terms.size() < ByteTrie::kMaxTerms);
 
   r.freq.reserve(terms.size());

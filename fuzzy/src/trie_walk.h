@@ -23,7 +23,7 @@
 
 namespace trove::fuzzy {
 
-// K is the automaton's k, fixed at compile time for the height test.
+// K is the automaton's k, fixed at compile time.
 // REQUIRES: K == a.max_distance(); term_count = the number of terms in `t`.
 template <int K, typename Sink>
 void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomaton& a, Sink& sink) {
@@ -41,12 +41,12 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
   // One DFA and one stack per thread, reused: a walk allocates only when it outgrows them.
   thread_local LevenshteinDfa dfa;
   dfa.reset(a);
-  thread_local std::vector<Frame> stack;
-  stack.clear();
-  stack.push_back({0, term_count, dfa.start(), 0});
-  while (!stack.empty()) {
-    const Frame f = stack.back();
-    stack.pop_back();
+  // The stack's live frames are [0, top); its size is only capacity.
+  thread_local std::vector<Frame> stack(1024);
+  size_t top = 0;
+  stack[top++] = {0, term_count, dfa.start(), 0};
+  while (top > 0) {
+    const Frame f = stack[--top];
     const uint32_t node = f.node;
     const StateId sid = f.state;
     const uint32_t pending = f.partial & 3;
@@ -58,10 +58,8 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
         sink.offer_range(t.rank(node), f.rank_end, dfa.distance(sid));
         continue;
       }
-      if (t.terminal(node)) {
-        const uint8_t d = dfa.distance(sid);
-        if (d <= K) sink.offer(d, t.rank(node));
-      }
+      // (Most states match nothing: test that first, it predicts better than the node.)
+      if (dfa.distance(sid) <= K && t.terminal(node)) sink.offer(dfa.distance(sid), t.rank(node));
       // Budget spent on a single path: look the rest up instead of walking it.
       std::string_view rest;
       if (dfa.exact_tail(sid, &rest)) {
@@ -75,44 +73,97 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
         }
         continue;
       }
-      // With the budget spent only a few first bytes can continue: test labels against a
-      // 256-bit set instead of stepping every child.
-      if (const uint64_t* forced = dfa.forced_lead_bytes(sid, &highest)) {
+      // Often only a few first bytes can continue (the budget is spent, or a character
+      // absent from the query would kill the state): test labels against a 256-bit set
+      // instead of stepping every child.
+      if (const uint64_t* lead = dfa.lead_bytes(sid, &highest)) {
         if (highest < 0) continue;
-        allowed = forced;
+        allowed = lead;
       }
     }
     uint32_t c = t.first_child(node);
     if (c == 0) continue;
+    if (pending == 0) {
+      // Without a branch per child that the data decides: each child is written to the next
+      // free slot, and the slot is kept only when its step survives (not dead, and some term
+      // below is long enough to match).
+      if (stack.size() - top < 256) stack.resize(2 * stack.size() + 256);  // a block <= 256
+      Frame* frames = stack.data();
+      const uint16_t* cls = dfa.ascii_classes();
+      const StateId* row = dfa.row(sid);
+      if (allowed == kAnyByte) {
+        for (;; ++c) {
+          const uint64_t w = t.word(c);
+          const uint8_t b = ByteTrie::label_of(w);
+          if (b < 0x80) {
+            StateId n = row[cls[b]];
+            if (n == LevenshteinDfa::kUnknown) {
+              n = dfa.step_class(sid, cls[b]);
+              row = dfa.row(sid);
+            }
+            t.prefetch_children_of(w);
+            frames[top] = {c, t.rank_end(c, f.rank_end), n, 0};
+            top += n != LevenshteinDfa::kDead &&
+                   ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+          } else {  // lead byte: wait for the rest of the code point
+            const uint32_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+            frames[top++] = {c, t.rank_end(c, f.rank_end), sid,
+                             (uint32_t{b} & (0x7Fu >> len)) << 2 | (len - 1)};
+          }
+          if (ByteTrie::last_of(w)) break;
+        }
+      } else {
+        // Only labels in `allowed` may continue; labels are sorted, so stop at the highest.
+        for (;; ++c) {
+          const uint64_t w = t.word(c);
+          const uint8_t b = ByteTrie::label_of(w);
+          const bool may = (allowed[b >> 6] >> (b & 63)) & 1;
+          if (b < 0x80) {
+            StateId n = row[cls[b]];
+            if (n == LevenshteinDfa::kUnknown && may) {
+              n = dfa.step_class(sid, cls[b]);
+              row = dfa.row(sid);
+            }
+            t.prefetch_children_of(w);
+            frames[top] = {c, t.rank_end(c, f.rank_end), n, 0};
+            top += may && n != LevenshteinDfa::kDead && n != LevenshteinDfa::kUnknown &&
+                   ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+          } else if (may) {
+            const uint32_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+            frames[top++] = {c, t.rank_end(c, f.rank_end), sid,
+                             (uint32_t{b} & (0x7Fu >> len)) << 2 | (len - 1)};
+          }
+          if (ByteTrie::last_of(w) || b >= highest) break;
+        }
+      }
+      continue;
+    }
+    if (stack.size() - top < 256) stack.resize(2 * stack.size() + 256);
     for (;; ++c) {
       const uint8_t b = t.label(c);
       if (b > highest) break;
       if (!((allowed[b >> 6] >> (b & 63)) & 1)) {
-        // Skipped: cannot start any of the forced code points.
+        // Skipped: cannot start any code point that keeps the state alive.
       } else if (pending == 0 && b < 0x80) {
         const StateId n = dfa.step_class(sid, dfa.char_class(b));
-        // Also skipped when every term below ends before a match is possible (the need is
-        // at most m - depth + k, so tall subtrees skip the look-up).
-        if (n != LevenshteinDfa::kDead) {
-          // The heights are a separate array: read one only when the node word cannot tell.
-          const uint32_t need = dfa.min_remaining(n);
-          if (need <= 1 ? need == 0 || t.first_child(c) != 0
-                        : t.height(c) >= std::min(need, 255u)) {
-            t.prefetch_children(c);
-            stack.push_back({c, t.rank_end(c, f.rank_end), n, 0});
-          }
+        // Also skipped when every term below ends before a match is possible (heights
+        // saturate, so a tall subtree always passes).
+        if (n != LevenshteinDfa::kDead &&
+            t.height(c) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight)) {
+          t.prefetch_children_of(t.word(c));
+          stack[top++] = {c, t.rank_end(c, f.rank_end), n, 0};
         }
       } else if (pending == 0) {  // lead byte: wait for the rest of the code point
         const uint32_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-        stack.push_back(
-            {c, t.rank_end(c, f.rank_end), sid, (uint32_t{b} & (0x7Fu >> n)) << 2 | (n - 1)});
+        stack[top++] = {c, t.rank_end(c, f.rank_end), sid,
+                        (uint32_t{b} & (0x7Fu >> n)) << 2 | (n - 1)};
       } else {
         const uint32_t cp = (f.partial >> 2) << 6 | (b & 0x3F);
         if (pending > 1) {
-          stack.push_back({c, t.rank_end(c, f.rank_end), sid, cp << 2 | (pending - 1)});
+          stack[top++] = {c, t.rank_end(c, f.rank_end), sid, cp << 2 | (pending - 1)};
         } else {
           const StateId n = dfa.step(sid, cp);
-          if (n != LevenshteinDfa::kDead) stack.push_back({c, t.rank_end(c, f.rank_end), n, 0});
+          if (n != LevenshteinDfa::kDead) stack[top++] = {c, t.rank_end(c, f.rank_end), n, 0};
         }
       }
       if (t.last(c)) break;

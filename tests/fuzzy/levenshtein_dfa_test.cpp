@@ -21,8 +21,10 @@ bool same_state(const LevenshteinAutomaton::State& a, const LevenshteinAutomaton
 }
 
 // Runs `t` through both; returns a description of the first disagreement, or "".
-std::string compare_run(const LevenshteinAutomaton& a, LevenshteinDfa& dfa,
-                        const std::u32string& t) {
+// `probes`: characters to check lead_bytes() against at every step.
+std::string compare_run(const LevenshteinAutomaton& a, LevenshteinDfa& dfa, const std::u32string& t,
+                        std::u32string_view probes) {
+  const auto at = [](size_t j) { return std::to_string(j); };
   auto s = a.start();
   auto d = dfa.start();
   for (size_t j = 0;; ++j) {
@@ -39,22 +41,31 @@ std::string compare_run(const LevenshteinAutomaton& a, LevenshteinDfa& dfa,
         dfa.min_remaining(d) != a.min_remaining(s) || dfa.depth(d) != s.depth) {
       return "different derived values at " + std::to_string(j);
     }
-    uint64_t want[4];
+    // lead_bytes: the automaton's forced set when it has one; otherwise null or a superset of
+    // the first bytes of every character that keeps the state alive.
+    uint64_t forced[4];
     int highest = 0;
-    const uint64_t* got = dfa.forced_lead_bytes(d, &highest);
-    if (a.forced_lead_bytes(s, want) != (got != nullptr)) {
-      return "forced_lead_bytes disagrees at " + std::to_string(j);
-    }
-    if (got != nullptr) {
+    const uint64_t* lead = dfa.lead_bytes(d, &highest);
+    const bool is_forced = a.forced_lead_bytes(s, forced);
+    if (is_forced && lead == nullptr) return "lead_bytes lost the forced set at " + at(j);
+    if (lead != nullptr) {
       int want_highest = -1;
       for (int b = 0; b < 256; ++b) {
-        const bool in_want = (want[b >> 6] >> (b & 63)) & 1;
-        if (in_want != (((got[b >> 6] >> (b & 63)) & 1) != 0)) {
-          return "forced set differs at " + std::to_string(j);
+        const bool in_lead = (lead[b >> 6] >> (b & 63)) & 1;
+        if (is_forced && in_lead != (((forced[b >> 6] >> (b & 63)) & 1) != 0)) {
+          return "lead set differs from the forced set at " + at(j);
         }
-        if (in_want) want_highest = b;
+        if (in_lead) want_highest = b;
       }
-      if (highest != want_highest) return "highest forced byte differs at " + std::to_string(j);
+      if (highest != want_highest) return "highest lead byte differs at " + at(j);
+      for (char32_t c : probes) {
+        std::string utf8;
+        trove::fuzzy::append_utf8(c, &utf8);
+        const auto b = static_cast<uint8_t>(utf8[0]);
+        if (a.can_match(a.step(s, c)) && !((lead[b >> 6] >> (b & 63)) & 1)) {
+          return "lead_bytes drops a live character at " + at(j);
+        }
+      }
     }
     std::string_view rest_a, rest_d;
     const bool tail_a = a.exact_tail(s, &rest_a);
@@ -106,7 +117,7 @@ TEST_CASE("dfa follows the automaton state by state on random strings", "[fuzzy]
             // Twice over the same candidates: the second pass runs on cached transitions.
             for (int pass = 0; pass < 2; ++pass) {
               for (const auto& t : cands) {
-                const std::string why = compare_run(a, dfa, t);
+                const std::string why = compare_run(a, dfa, t, alphabet + strangers);
                 if (!why.empty()) {
                   ++failures;
                   FAIL_CHECK("q=" << q8 << " t=" << trove::fuzzy::encode_utf8(t) << " k=" << int{k}
@@ -185,7 +196,7 @@ TEST_CASE("dfa handles long queries with many distinct characters", "[fuzzy]") {
   const LevenshteinAutomaton a(trove::fuzzy::encode_utf8(q), {.max_distance = 2});
   LevenshteinDfa dfa(a);
   CHECK(dfa.class_count() == q.size() + 1);
-  CHECK(compare_run(a, dfa, t).empty());
+  CHECK(compare_run(a, dfa, t, U"abz\u0400\u0401\u0450").empty());
   auto s = dfa.start();
   for (char32_t c : t) s = dfa.step(s, c);
   CHECK(dfa.distance(s) == 2);

@@ -1,6 +1,6 @@
 // LevenshteinDfa: a LevenshteinAutomaton determinized lazily, one query at a time. Each
 // distinct automaton State reached is interned once as a small integer id, together with
-// everything a trie walk asks of it (distance, lower bound, sink, min_remaining, forced lead
+// everything a trie walk asks of it (distance, lower bound, sink, min_remaining, viable lead
 // bytes, exact tail); transitions are cached by (state id, character class), a class being
 // one distinct query code point or "any other". A walk over a term trie steps through a few
 // thousand trie edges but only a few hundred distinct transitions (k = 2 over
@@ -62,6 +62,11 @@ class LevenshteinDfa {
   }
   // REQUIRES: s != kDead.
   StateId step(StateId s, char32_t c) { return step_class(s, char_class(c)); }
+  // For hot loops: the cached transitions out of s by class (kUnknown where not computed
+  // yet: call step_class(), which may move every row) and the class of each ASCII byte.
+  static constexpr StateId kUnknown = UINT32_MAX;
+  const StateId* row(StateId s) const { return trans_.data() + s * classes_; }
+  const uint16_t* ascii_classes() const { return ascii_class_; }
 
   bool can_match(StateId s) const { return s != kDead; }
   bool is_match(StateId s) const { return info_[s].distance <= k_; }
@@ -70,14 +75,17 @@ class LevenshteinDfa {
   bool is_sink(StateId s) const { return info_[s].sink; }
   uint32_t min_remaining(StateId s) const { return info_[s].min_remaining; }
   uint32_t depth(StateId s) const { return info_[s].state.depth; }
-  // As LevenshteinAutomaton::forced_lead_bytes, but returns the cached set (null when any
-  // byte may follow) and the highest byte in it (only meaningful when non-null; the set may
-  // be empty, then *highest is -1).
-  const uint64_t* forced_lead_bytes(StateId s, int* highest) const {
+  // The first bytes of the code points that may follow s without killing it, as a 256-bit
+  // set, or null when any may. A superset: once the budget is spent it is the automaton's
+  // forced_lead_bytes(); otherwise, when a character absent from the query kills s, only the
+  // query characters in the window around s's depth can keep it alive. *highest is the
+  // highest byte in the set (-1 when empty; only set when non-null). Computed on first use.
+  const uint64_t* lead_bytes(StateId s, int* highest) {
+    if (info_[s].lead == kLeadUnknown) compute_lead_bytes(s);
     const Info& i = info_[s];
-    if (i.forced < 0) return nullptr;
+    if (i.lead == kLeadAny) return nullptr;
     *highest = i.highest;
-    return forced_.data() + 4 * static_cast<size_t>(i.forced);
+    return lead_sets_.data() + 4 * static_cast<size_t>(i.lead);
   }
   // As LevenshteinAutomaton::exact_tail.
   bool exact_tail(StateId s, std::string_view* rest) const {
@@ -94,13 +102,14 @@ class LevenshteinDfa {
   size_t transitions_filled() const { return filled_; }
 
  private:
-  static constexpr StateId kUnknown = UINT32_MAX;
+  static constexpr int32_t kLeadAny = -1;
+  static constexpr int32_t kLeadUnknown = -2;
 
   struct Info {
     LevenshteinAutomaton::State state;
     uint32_t min_remaining = 0;
-    int32_t forced = -1;  // index into forced_ (4 words each), -1: any byte may follow
-    int32_t tail = -1;    // exact_tail: byte offset into query_utf8(), -1: none
+    int32_t lead = -2;  // lead_bytes(): index into lead_sets_, or kLeadAny / kLeadUnknown
+    int32_t tail = -1;  // exact_tail: byte offset into query_utf8(), -1: none
     int16_t highest = -1;
     uint8_t distance = 0;
     uint8_t lower_bound = 0;
@@ -108,6 +117,7 @@ class LevenshteinDfa {
   };
 
   StateId fill(StateId s, uint32_t cls);
+  void compute_lead_bytes(StateId s);
   StateId intern(const LevenshteinAutomaton::State& st);
   void grow_table();
 
@@ -120,9 +130,11 @@ class LevenshteinDfa {
   uint16_t ascii_class_[128] = {};
   std::vector<char32_t> non_ascii_;       // distinct non-ASCII query code points, by class
   std::vector<char32_t> representative_;  // a code point of each class
+  std::vector<uint32_t> class_at_;        // the class of each query position
   std::vector<Info> info_;                // by state id
   std::vector<StateId> trans_;            // state id * classes_ + class
-  std::vector<uint64_t> forced_;          // 4 words (256 bits) per forced set
+  std::vector<uint64_t> lead_sets_;       // 4 words (256 bits) per lead_bytes() set
+  std::vector<uint8_t> lead_at_;          // the first UTF-8 byte of each query position
   std::vector<StateId> table_;            // open addressing: state id + 1, 0 = empty
   size_t filled_ = 0;
 };

@@ -12,15 +12,17 @@
 //   auto s = dict.prefix_terms("choc", 2);   // {chocolate, 0, 812}, {chocolat, 0, 95}
 //
 // Layout (see docs/FUZZY.md): a trie node is one 64-bit word (label byte, terminal and
-// last-sibling flags, first child, and the rank of the first term below it: a subtree is a
-// contiguous rank range) plus a height byte; children of a node are contiguous, and
+// last-sibling flags, first child, a saturating height, and the rank of the first term below
+// it: a subtree is a contiguous rank range); children of a node are contiguous, and
 // frequencies live in one array indexed by rank. A second trie holds the terms with their code
 // points reversed, so that a full-mode search at k >= 1 can be split in two cheap walks (the
-// forward-backward method: see search()). wamerican-large: 130,792 words, 57 bytes per term
-// for both tries, against roughly 617 for a symmetric-delete (SymSpell) index.
+// forward-backward method: see search()). Each walk runs a LevenshteinDfa built lazily for
+// the query. wamerican-large: 130,792 words, 51 bytes per term for both tries, against
+// roughly 617 for a symmetric-delete (SymSpell) index.
 //
 // Results are sorted by distance, then frequency (descending), then term (bytewise).
-// Frequencies are kept as 32-bit values and saturate at 2^32 - 1. At most 2^27 terms.
+// Frequencies are kept as 32-bit values and saturate at 2^32 - 1. At most 2^25 terms
+// (and 2^26 nodes per trie, about 5 per term for English words).
 //
 // Thread-safety: immutable after construction; const methods are safe from any thread.
 // Ownership: the dictionary owns its arrays; results are copies.
