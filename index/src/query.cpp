@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -148,18 +149,22 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
   if (terms) terms->insert(terms->end(), parts.begin(), parts.end());
   auto single = [&](const std::string& term) {
     std::vector<Xapian::Query> alts{Xapian::Query(term)};
+    std::vector<std::string> exact{term};  // terms that match `term` without a typo
     const std::string stem = builder.stem(term);
     if (!stem.empty()) {
       // Documents whose word stems to `stem`: under Z<stem> when the word differs from its
       // stem, under the bare term when the word is the stem itself (document.cpp).
       alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("Z" + stem), kStemWeight);
+      exact.push_back("Z" + stem);
       if (stem != term) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(stem), kStemWeight);
+        exact.push_back(stem);
       }
     }
     if (auto it = synonyms.words.find(term); it != synonyms.words.end()) {
       for (const auto& group : it->second) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
+        exact.insert(exact.end(), group.begin(), group.end());
       }
     }
     if (typos && typos->vocab) {
@@ -167,12 +172,17 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
       // that exact matches rank above one typo, and one typo above two.
       const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, typos->budget);
       if (opts.max_distance > 0) {
+        bool any = false;
         for (const auto& m : typos->vocab->search(term, opts, kMaxTypoVariants)) {
-          if (m.distance == 0 || m.term == term) continue;
+          if (m.distance == 0 || std::find(exact.begin(), exact.end(), m.term) != exact.end()) {
+            continue;  // the word itself, or its stem: already matched without a typo
+          }
           alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(m.term),
                             kTypoWeight[std::min<size_t>(m.distance, kTypoWeight.size() - 1)]);
           if (typos->variants) typos->variants->emplace(m.term, TypoVariant{term, m.distance});
+          any = true;
         }
+        if (any && typos->exact_forms) (*typos->exact_forms)[term] = std::move(exact);
       }
     }
     return alts.size() == 1 ? alts[0] : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());

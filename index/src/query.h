@@ -53,7 +53,10 @@ struct TypoVariant {
 struct TypoContext {
   const fuzzy::LiveDictionary* vocab = nullptr;
   fuzzy::TypoBudget budget;
-  std::map<std::string, TypoVariant>* variants = nullptr;  // filled for explain
+  std::map<std::string, TypoVariant>* variants = nullptr;  // filled for explain and ranking
+  // For each typed term that got variants: the terms that match it without a typo (the term,
+  // its stems, its synonyms), so ranking can tell a typo-only match.
+  std::map<std::string, std::vector<std::string>>* exact_forms = nullptr;
 };
 inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and most frequent
 inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};

@@ -1,5 +1,5 @@
 // Queries: search (words, phrases, exclusions, synonyms, filters, facets, sorts, pages,
-// highlighting, graceful relaxation) and suggest (search-as-you-type).
+// highlighting, graceful relaxation, typo tiers). Suggest is in suggest.cpp.
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "hits.h"
 #include "index_rep.h"
 
 namespace trove {
@@ -16,15 +17,10 @@ namespace {
 
 using namespace index_internal;
 
-constexpr size_t kMaxPerPage = 100;
 constexpr size_t kMaxDepth = 10000;  // page * per_page
 constexpr size_t kMaxRelaxWords = 8;
 constexpr size_t kFacetValues = 20;
 constexpr std::array<double, 7> kPriceEdges = {0, 10, 25, 50, 100, 250, 500};
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Sort keys computed from the live State (popularity changes with every event, so it is not
 // stored in the index).
@@ -147,59 +143,30 @@ class FacetSpy : public Xapian::MatchSpy {
   std::array<uint64_t, kPriceEdges.size()> prices_{};
 };
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+constexpr size_t kTypoRankWindow = 100;
 
-// The title with the words that matched (exactly, by stem, or as a prefix) wrapped in <em>.
-std::string highlight(const DocumentBuilder& b, const std::string& title,
-                      const absl::flat_hash_set<std::string>& matched,
-                      const std::string& prefix = {}) {
-  std::vector<std::pair<size_t, size_t>> spans;
-  b.analyzer().word_spans(title, &spans);
-  std::string out;
-  size_t at = 0;
-  std::vector<Token> tokens;
-  for (const auto& [begin, end] : spans) {
-    tokens.clear();
-    b.analyzer().analyze(std::string_view(title).substr(begin, end - begin), &tokens);
-    bool hit = false;
-    for (const auto& t : tokens) {
-      std::string stemmed = "Z";  // built in steps: GCC 12 warns falsely on "Z" + std::string
-      stemmed += b.stem(t.text);
-      hit = hit || matched.contains(t.text) || matched.contains(stemmed) ||
-            (!prefix.empty() && t.text.rfind(prefix, 0) == 0);
+// The edits a hit needed: for each typed word that got typo variants and that the hit matched
+// only through them, the distance of its nearest matched variant.
+unsigned typo_cost(const Xapian::Enquire& enquire, const Xapian::MSetIterator& hit,
+                   const std::map<std::string, TypoVariant>& variants,
+                   const std::map<std::string, std::vector<std::string>>& exact_forms) {
+  std::vector<std::string> matched(enquire.get_matching_terms_begin(hit),
+                                   enquire.get_matching_terms_end(hit));
+  std::sort(matched.begin(), matched.end());
+  auto has = [&](const std::string& t) { return std::binary_search(matched.begin(), matched.end(), t); };
+  unsigned cost = 0;
+  for (const auto& [typed, exact] : exact_forms) {
+    if (std::any_of(exact.begin(), exact.end(), has)) continue;
+    unsigned best = 0;
+    for (const auto& t : matched) {
+      auto v = variants.find(t);
+      if (v != variants.end() && v->second.typed == typed && (best == 0 || v->second.distance < best)) {
+        best = v->second.distance;
+      }
     }
-    if (!hit) continue;
-    out += html_escape(std::string_view(title).substr(at, begin - at));
-    out += "<em>";
-    out += html_escape(std::string_view(title).substr(begin, end - begin));
-    out += "</em>";
-    at = end;
+    cost += best;
   }
-  out += html_escape(std::string_view(title).substr(at));
-  return out;
-}
-
-SearchHit make_hit(const Item& item, const std::string& id) {
-  SearchHit h;
-  h.id = id;
-  h.title = item.data.title;
-  h.brand = item.data.brand;
-  h.price = item.data.price;
-  h.in_stock = item.data.in_stock;
-  return h;
+  return cost;
 }
 
 Status check_paging(size_t page, size_t per_page) {
@@ -214,11 +181,6 @@ Status check_paging(size_t page, size_t per_page) {
                            "page");
   }
   return {};
-}
-
-Xapian::Query and_all(const std::vector<Xapian::Query>& qs) {
-  if (qs.empty()) return match_all();
-  return qs.size() == 1 ? qs[0] : Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
 }
 
 }  // namespace
@@ -297,7 +259,9 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       std::vector<Xapian::Query> words, must, exclude;
       std::vector<std::string> word_text;
       std::map<std::string, TypoVariant> variants;
-      TypoContext typos{r.vocab.get(), *budget, &variants};
+      std::map<std::string, std::vector<std::string>> exact_forms;
+      TypoContext typos{r.vocab.get(), *budget, &variants, &exact_forms};
+      std::vector<Xapian::Query> exact_words;  // the words without their typo variants
       for (const auto& c : parsed->clauses) {
         // Typo variants for words to find, never for words to exclude.
         Xapian::Query q = c.kind == Clause::kWord
@@ -309,6 +273,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         if (q.empty()) continue;
         if (c.kind == Clause::kWord) {
           words.push_back(q);
+          exact_words.push_back(word_query(builder, *synonyms, c.text, nullptr));
           word_text.push_back(c.text);
         } else if (c.kind == Clause::kPhrase) {
           must.push_back(q);
@@ -316,13 +281,15 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
           exclude.push_back(q);
         }
       }
+      std::vector<std::string> exact_text = word_text;
+      merge_synonym_phrases(builder.analyzer(), *synonyms, &exact_words, &exact_text);
       merge_synonym_phrases(builder.analyzer(), *synonyms, &words, &word_text);
       if (words.empty() && must.empty() && !parsed->match_all) {
         return;  // only punctuation or exclusions: nothing can match, and that is an answer
       }
-      auto compose = [&](const std::vector<size_t>& keep) {
+      auto compose = [&](const std::vector<size_t>& keep, bool with_typos = true) {
         std::vector<Xapian::Query> parts = must;
-        for (size_t i : keep) parts.push_back(words[i]);
+        for (size_t i : keep) parts.push_back(with_typos ? words[i] : exact_words[i]);
         Xapian::Query q = and_all(parts);
         if (!exclude.empty()) {
           q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
@@ -332,6 +299,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       };
       std::vector<size_t> keep(words.size());
       for (size_t i = 0; i < keep.size(); ++i) keep[i] = i;
+      std::vector<size_t> kept = keep;
       Xapian::Enquire enquire(db);
       Xapian::Query query = compose(keep);
       enquire.set_query(query);
@@ -371,6 +339,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
           }
           query = compose(best_keep);
           enquire.set_query(query);
+          kept = best_keep;
         }
       }
       std::unique_ptr<StateKey> key;
@@ -395,18 +364,63 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       }
       // Facets need every match; otherwise counting the first 1,000 makes small totals exact.
       const Xapian::doccount check = spy ? db.get_doccount() : 1000;
-      Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>((req.page - 1) * req.per_page),
-                                           static_cast<Xapian::doccount>(req.per_page), check);
-      out.total = mset.get_matches_estimated();
-      out.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
+      const size_t first = (req.page - 1) * req.per_page;
+      // Hits as (the enquire that found it, where in its MSet), in rank order.
+      std::vector<std::pair<const Xapian::Enquire*, Xapian::MSetIterator>> order;
+      std::vector<Xapian::MSet> msets;  // keeps the iterators' MSets alive
+      msets.reserve(3);
+      Xapian::Enquire exact_enquire(db), typo_enquire(db);
+      if (req.sort == SortOrder::kRelevance && !exact_forms.empty()) {
+        // By relevance, typos rank first: every hit that matches all its words without a typo
+        // precedes every hit that needed one (two queries, so this holds on every page), and
+        // among the others, in their first kTypoRankWindow, fewer edits rank first. Weight
+        // orders each tier. The full query still gives the total and the facets.
+        const Xapian::Query exact_query = compose(kept, false);
+        msets.push_back(enquire.get_mset(0, 0, check));
+        out.total = msets.back().get_matches_estimated();
+        out.total_exact = msets.back().get_matches_lower_bound() == msets.back().get_matches_upper_bound();
+        exact_enquire.set_query(exact_query);
+        msets.push_back(exact_enquire.get_mset(static_cast<Xapian::doccount>(first),
+                                               static_cast<Xapian::doccount>(req.per_page),
+                                               static_cast<Xapian::doccount>(first + req.per_page)));
+        const Xapian::MSet& tier0 = msets.back();
+        for (auto it = tier0.begin(); it != tier0.end(); ++it) order.emplace_back(&exact_enquire, it);
+        if (order.size() < req.per_page) {
+          // Fewer than asked: the exact tier's count is exact, and the page goes on in the next.
+          const size_t exact_n = tier0.get_matches_estimated();
+          const size_t from = first > exact_n ? first - exact_n : 0;
+          const size_t want = req.per_page - order.size();
+          typo_enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, query, exact_query));
+          msets.push_back(typo_enquire.get_mset(
+              0, static_cast<Xapian::doccount>(std::max(kTypoRankWindow, from + want))));
+          const Xapian::MSet& tier1 = msets.back();
+          std::vector<std::pair<unsigned, Xapian::MSetIterator>> ranked;
+          for (auto it = tier1.begin(); it != tier1.end(); ++it) {
+            const bool in_window = ranked.size() < kTypoRankWindow;
+            ranked.emplace_back(in_window ? typo_cost(typo_enquire, it, variants, exact_forms) : ~0u, it);
+          }
+          std::stable_sort(ranked.begin(), ranked.end(),
+                           [](const auto& a, const auto& b) { return a.first < b.first; });
+          for (size_t i = from; i < ranked.size() && order.size() < req.per_page; ++i) {
+            order.emplace_back(&typo_enquire, ranked[i].second);
+          }
+        }
+      } else {
+        msets.push_back(enquire.get_mset(static_cast<Xapian::doccount>(first),
+                                         static_cast<Xapian::doccount>(req.per_page), check));
+        out.total = msets.back().get_matches_estimated();
+        out.total_exact = msets.back().get_matches_lower_bound() == msets.back().get_matches_upper_bound();
+        for (auto it = msets.back().begin(); it != msets.back().end(); ++it) order.emplace_back(&enquire, it);
+      }
+      for (const auto& [found_by, it] : order) {
         const ItemRef ref = ref_of(*it);
         const Item* item = st.item_at(ref);
         if (!item) continue;  // removed since the index was last flushed
         SearchHit h = make_hit(*item, st.item_id(ref));
         h.score = it.get_weight();
         absl::flat_hash_set<std::string> matched;
-        for (auto t = enquire.get_matching_terms_begin(it); t != enquire.get_matching_terms_end(it); ++t) {
+        for (auto t = found_by->get_matching_terms_begin(it); t != found_by->get_matching_terms_end(it);
+             ++t) {
           matched.insert(*t);
           if (!req.explain) continue;
           // "chocolate ~1 chocolat": a typo variant, its distance, and the word it stands for.
@@ -438,313 +452,5 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   out.took_ms = ms_since(t0);
   return out;
 }
-
-namespace {
-
-constexpr size_t kPrefixKeep = 100;          // items kept per cached prefix
-constexpr size_t kPrefixScanCap = 400000;    // postings scanned to rank a short prefix
-constexpr size_t kLongPrefixSample = 5000;   // first matches ranked for a longer prefix
-constexpr size_t kPrefixCacheEntries = 50000;
-constexpr auto kPrefixFresh = std::chrono::seconds(2);
-constexpr auto kPrefixMaxAge = std::chrono::seconds(30);
-
-// The query for "some word starts with `prefix`": one posting list up to kMaxPrefixChars,
-// else the most frequent expansions of the prefix.
-Xapian::Query prefix_query(const std::string& prefix) {
-  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
-    return Xapian::Query("P" + prefix);
-  }
-  return Xapian::Query(Xapian::Query::OP_WILDCARD, "T" + prefix, 32,
-                       Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-}
-
-// The most frequent vocabulary words under the prefix.
-std::vector<std::string> completions_of(Xapian::Database& db, const std::string& prefix,
-                                        size_t limit) {
-  std::vector<std::pair<Xapian::doccount, std::string>> vocab;
-  const std::string t_prefix = "T" + prefix;
-  for (auto t = db.allterms_begin(t_prefix); t != db.allterms_end(t_prefix); ++t) {
-    vocab.emplace_back(t.get_termfreq(), (*t).substr(1));
-    if (vocab.size() >= 2000) break;
-  }
-  const size_t n = std::min(limit, vocab.size());
-  std::partial_sort(vocab.begin(), vocab.begin() + static_cast<std::ptrdiff_t>(n), vocab.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.first != b.first ? a.first > b.first : a.second < b.second;
-                    });
-  std::vector<std::string> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(std::move(vocab[i].second));
-  return out;
-}
-
-// Whole vocabulary words that the typed prefix reaches within its typo budget ("chocla" ->
-// chocolate), nearest and most frequent first; none for short prefixes.
-std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
-                                           const std::string& prefix,
-                                           const std::optional<fuzzy::TypoBudget>& budget) {
-  std::vector<std::string> out;
-  if (!budget) return out;  // typo tolerance off
-  const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(prefix, *budget, true);
-  if (opts.max_distance == 0) return out;
-  for (const auto& m : vocab.search(prefix, opts, 16)) {
-    if (m.distance > 0) out.push_back(m.term);
-  }
-  return out;
-}
-
-// Items whose title or brand has one of `words`, ranked by popularity, appended to `items`
-// (up to kPrefixKeep, no repeats).
-void add_items_with_words(Xapian::Database& db, const State& st,
-                          const std::vector<std::string>& words, std::vector<ItemRef>* items) {
-  if (words.empty() || items->size() >= kPrefixKeep) return;
-  std::vector<Xapian::Query> qs;
-  for (const auto& w : words) qs.emplace_back("T" + w);
-  Xapian::Enquire enquire(db);
-  enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end()));
-  enquire.set_weighting_scheme(Xapian::BoolWeight());
-  enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-  Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
-  std::vector<std::pair<double, ItemRef>> found;
-  absl::flat_hash_set<ItemRef> seen(items->begin(), items->end());
-  for (auto it = mset.begin(); it != mset.end(); ++it) {
-    const ItemRef ref = ref_of(*it);
-    if (st.item_at(ref) && !seen.contains(ref)) found.emplace_back(-popularity(st, ref), ref);
-  }
-  std::sort(found.begin(), found.end());
-  for (const auto& [neg, ref] : found) {
-    if (items->size() >= kPrefixKeep) break;
-    items->push_back(ref);
-  }
-}
-
-// Ranks the items under a lone prefix by popularity (then item order). `block_max` bounds the
-// popularity of each block of kPopularityBlock refs: once kPrefixKeep items are held,
-// the scan skips every block that cannot beat the weakest of them, and stops when no later
-// block can.
-std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
-                                          const std::string& prefix,
-                                          const std::vector<double>& block_max) {
-  using Scored = std::pair<double, ItemRef>;  // min-heap on (popularity, -ref)
-  auto worse = [](const Scored& a, const Scored& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  };
-  std::vector<Scored> heap;
-  auto offer = [&](Xapian::docid did) {
-    const ItemRef ref = ref_of(did);
-    if (!st.item_at(ref)) return;
-    Scored s{popularity(st, ref), ref};
-    if (heap.size() < kPrefixKeep) {
-      heap.push_back(s);
-      std::push_heap(heap.begin(), heap.end(), worse);
-    } else if (worse(s, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), worse);
-      heap.back() = s;
-      std::push_heap(heap.begin(), heap.end(), worse);
-    }
-  };
-  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
-    // Postings come in ref order, so an item of a block no better than the weakest held one
-    // (ties go to the lower ref, already held) cannot enter.
-    constexpr ItemRef kBlock = kPopularityBlock;
-    auto bound = [&](size_t block) { return block < block_max.size() ? block_max[block] : 0.0; };
-    const size_t blocks = block_max.size();
-    size_t scanned = 0;
-    const std::string term = "P" + prefix;
-    auto p = db.postlist_begin(term);
-    const auto end = db.postlist_end(term);
-    while (p != end && scanned < kPrefixScanCap) {
-      const ItemRef ref = ref_of(*p);
-      if (heap.size() == kPrefixKeep && bound(ref / kBlock) <= heap.front().first) {
-        size_t next = ref / kBlock + 1;
-        while (next < blocks && block_max[next] <= heap.front().first) ++next;
-        if (next >= blocks) break;
-        p.skip_to(docid_of(static_cast<ItemRef>(next * kBlock)));
-        continue;
-      }
-      offer(*p);
-      ++p;
-      ++scanned;
-    }
-  } else {
-    // Weightless, in docid order: Xapian stops after the first kLongPrefixSample matches.
-    Xapian::Enquire enquire(db);
-    enquire.set_query(prefix_query(prefix));
-    enquire.set_weighting_scheme(Xapian::BoolWeight());
-    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-    Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
-    for (auto it = mset.begin(); it != mset.end(); ++it) offer(*it);
-  }
-  std::sort_heap(heap.begin(), heap.end(), worse);
-  std::vector<ItemRef> out;
-  for (const auto& [score, ref] : heap) out.push_back(ref);
-  return out;
-}
-
-}  // namespace
-
-Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Rep& r = *rep_;
-  if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
-  if (req.items > kMaxPerPage || req.completions > kMaxPerPage) {
-    return Status::invalid("expected at most " + std::to_string(kMaxPerPage), "items");
-  }
-  auto parsed = parse_query(req.q, false);
-  if (!parsed.ok()) return parsed.status();
-  const DocumentBuilder& builder = r.query_builder();
-  auto filters = filter_query(builder.analyzer(), req.filters);
-  if (!filters.ok()) return filters.status();
-  auto budget = typo_budget(req.typos, r.opts.typos);
-  if (!budget.ok()) return budget.status();
-  std::optional<fuzzy::TypoBudget> typo_budget_used;
-  if (req.typo_tolerance) typo_budget_used = *budget;
-  // Only answers with the index's own typo settings are cached.
-  const bool cacheable = req.typo_tolerance && (!req.typos || *req.typos == r.opts.typos);
-
-  // Earlier words are whole words; the last one is a prefix (unless the text ends in a space).
-  std::vector<Token> tokens;
-  builder.analyzer().analyze(req.q, &tokens);
-  std::vector<std::string> words;
-  for (auto& t : tokens) {
-    if (!t.joined && t.text.size() <= kMaxTermBytes) words.push_back(std::move(t.text));
-  }
-  const bool open_prefix = !req.q.empty() && req.q.back() != ' ' && !words.empty();
-  std::string prefix;
-  if (open_prefix) {
-    prefix = words.back();
-    words.pop_back();
-  }
-
-  SuggestResponse out;
-  Status failure;
-  r.store->read([&](const State& st) {
-    try {
-      Xapian::Database& db = r.reader();
-      absl::flat_hash_set<std::string> matched(words.begin(), words.end());
-      auto add_item = [&](ItemRef ref, double score) {
-        const Item* item = st.item_at(ref);
-        if (!item) return;
-        SearchHit h = make_hit(*item, st.item_id(ref));
-        h.score = score;
-        h.title_highlighted = highlight(builder, item->data.title, matched, prefix);
-        out.items.push_back(std::move(h));
-      };
-      std::vector<std::string> completions;
-      if (words.empty() && req.filters.empty() && !prefix.empty() && cacheable) {
-        // The lone prefix: from the cache, or computed once and kept.
-        const uint64_t gen = r.generation.load();
-        const auto now = std::chrono::steady_clock::now();
-        std::shared_ptr<const Rep::PrefixAnswer> answer;
-        {
-          std::lock_guard lock(r.prefix_mu);
-          auto it = r.prefix_cache.find(prefix);
-          if (it != r.prefix_cache.end()) {
-            const auto age = now - it->second->computed;
-            if (age < kPrefixMaxAge && (it->second->generation == gen || age < kPrefixFresh)) {
-              answer = it->second;
-            }
-          }
-        }
-        if (!answer) {
-          auto fresh = std::make_shared<Rep::PrefixAnswer>();
-          std::vector<double> block_max;
-          {
-            std::lock_guard lock(r.popularity_mu);
-            block_max = r.popularity_block_max;
-          }
-          fresh->items = top_items_for_prefix(db, st, prefix, block_max);
-          fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
-          // Typos in what was typed so far: after the exact prefix's items and completions.
-          const auto typo_words = prefix_typo_words(*r.vocab, prefix, typo_budget_used);
-          add_items_with_words(db, st, typo_words, &fresh->items);
-          for (const auto& w : typo_words) {
-            if (fresh->completions.size() >= kPrefixKeep / 10) break;
-            if (std::find(fresh->completions.begin(), fresh->completions.end(), w) ==
-                    fresh->completions.end() &&
-                db.term_exists("T" + w)) {
-              fresh->completions.push_back(w);
-            }
-          }
-          fresh->generation = gen;
-          fresh->computed = now;
-          std::lock_guard lock(r.prefix_mu);
-          if (r.prefix_cache.size() >= kPrefixCacheEntries) r.prefix_cache.clear();
-          r.prefix_cache[prefix] = fresh;
-          answer = std::move(fresh);
-        }
-        for (ItemRef ref : answer->items) {
-          if (out.items.size() >= req.items) break;
-          add_item(ref, popularity(st, ref));
-        }
-        completions = answer->completions;
-        if (completions.size() > req.completions) completions.resize(req.completions);
-      } else {
-        std::vector<Xapian::Query> parts;
-        for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
-        if (!prefix.empty()) {
-          std::vector<Xapian::Query> alts{prefix_query(prefix)};
-          for (const auto& w : prefix_typo_words(*r.vocab, prefix, typo_budget_used)) {
-            alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
-                              kTypoWeight[1]);
-          }
-          parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
-          completions = completions_of(db, prefix, req.completions);
-        }
-        Xapian::Enquire enquire(db);
-        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));
-        Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(req.items));
-        for (auto it = mset.begin(); it != mset.end(); ++it) add_item(ref_of(*it), it.get_weight());
-      }
-      std::string head;
-      for (const auto& w : words) head += w + " ";
-      for (const auto& c : completions) out.completions.push_back(head + c);
-    } catch (const Xapian::DatabaseCorruptError& e) {
-      r.mark_damaged(std::string("suggest: ") + e.get_msg());
-      failure = Status::internal("suggest failed: the index is damaged and is rebuilt on the next start");
-    } catch (const Xapian::Error& e) {
-      failure = Status::internal(std::string("suggest failed in the index (") + e.get_type() + ")");
-    }
-  });
-  TROVE_RETURN_IF_ERROR(failure);
-  out.took_ms = ms_since(t0);
-  return out;
-}
-
-Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, int max_distance,
-                                                         bool prefix, size_t limit) const {
-  const Rep& r = *rep_;
-  if (max_distance < -1 || max_distance > 3) {
-    return Status::invalid("expected 0..3 (or -1 for the typo budget), got " +
-                               std::to_string(max_distance),
-                           "max_distance");
-  }
-  if (limit < 1 || limit > 1000) return Status::invalid("expected 1..1000", "limit");
-  auto parsed = parse_query(text, false);
-  if (!parsed.ok()) return parsed.status();
-  std::vector<Token> tokens;
-  r.query_builder().analyzer().analyze(text, &tokens);
-  std::string term;
-  for (const auto& t : tokens) {
-    if (!t.joined) {
-      term = t.text;
-      break;
-    }
-  }
-  if (term.empty()) return Status::invalid("no word in the text", "term");
-  auto budget = typo_budget(std::nullopt, r.opts.typos);
-  if (!budget.ok()) return budget.status();
-  fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, *budget, prefix);
-  if (max_distance >= 0) {
-    opts.max_distance = static_cast<uint8_t>(max_distance);
-    opts.first_char_costs_double = false;
-  }
-  std::vector<FuzzyTerm> out;
-  for (const auto& m : r.vocab->search(term, opts, limit)) {
-    out.push_back({m.term, m.distance, m.frequency});
-  }
-  return out;
-}
-
-size_t CatalogIndex::vocabulary_size() const { return rep_->vocab->base()->size() + rep_->vocab->delta_size(); }
 
 }  // namespace trove

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,13 @@ struct Shop {
     return out;
   }
 };
+
+// prefix + n, in steps (GCC 12 warns falsely on `"lit" + std::to_string(n)`).
+std::string numbered(std::string_view prefix, int n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
 
 }  // namespace
 
@@ -256,4 +264,58 @@ TEST_CASE("bad typo settings are refused with their path", "[index][typo]") {
   bad.typos.min_len_2typo = 2;
   CHECK(CatalogIndex::open(shop.dir + "/other", bad).status().code() ==
         StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("exact matches precede typo matches on every page, whatever BM25 weighs",
+          "[index][typo]") {
+  // 150 items have the word as typed, one has a rarer variant repeated: by weight alone the
+  // rare variant would come first (its score is checked to be the highest).
+  Shop shop;
+  for (int i = 0; i < 150; ++i) shop.upsert(numbered("e", i), numbered("Chocolat noir ", i));
+  shop.upsert("typo", "Chocolate chocolate chocolate");
+  REQUIRE(shop.index->flush().ok());
+  std::vector<std::string> all;
+  double typo_score = 0, best_exact = 0;
+  for (size_t page = 1; page <= 8; ++page) {
+    SearchRequest req;
+    req.q = "chocolat";
+    req.page = page;
+    req.per_page = 20;
+    auto res = shop.index->search(req);
+    REQUIRE(res.ok());
+    CHECK(res->total == 151);
+    for (const auto& h : res->hits) {
+      all.push_back(h.id);
+      if (h.id == "typo") typo_score = h.score;
+      else best_exact = std::max(best_exact, h.score);
+    }
+  }
+  REQUIRE(all.size() == 151);
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == 151);  // disjoint pages
+  CHECK(all.back() == "typo");
+  CHECK(typo_score > best_exact);  // weight alone would have put it first
+
+  // Two words: all exact, then those needing a typo.
+  shop.upsert("both", "Chocolat amer");
+  shop.upsert("one-typo", "Chocolate amer chocolate");
+  REQUIRE(shop.ids("chocolat amer") == std::vector<std::string>{"both", "one-typo"});
+}
+
+TEST_CASE("one typo ranks above two, whatever BM25 weighs", "[index][typo]") {
+  // Sixty items one edit from the query, one item two edits away with a rare word repeated
+  // (so its weight is the highest; made-up words, so no stem joins them): fewer edits first.
+  Shop shop;
+  for (int i = 0; i < 60; ++i) shop.upsert(numbered("one", i), "Qwertyuiox widget");
+  for (int i = 0; i < 40; ++i) shop.upsert(numbered("other", i), "Salted butter");
+  shop.upsert("two", "Qwertyuixx qwertyuixx");
+  REQUIRE(shop.index->flush().ok());
+  SearchRequest req;
+  req.q = "qwertyuiop";
+  req.per_page = 100;
+  auto res = shop.index->search(req);
+  REQUIRE(res.ok());
+  REQUIRE(res->hits.size() == 61);
+  for (size_t i = 0; i < 60; ++i) CHECK(res->hits[i].id.rfind("one", 0) == 0);
+  CHECK(res->hits[60].id == "two");
+  CHECK(res->hits[60].score > res->hits[0].score);  // weight alone would have put it first
 }
