@@ -1,0 +1,145 @@
+// RecoModels: the real-time recommendation models, a pure fold over the event journal.
+//
+//   RecoModels m(opts);
+//   for (each journaled event e, in seq order) m.apply(seq, e);   // e.timestamp_ms set
+//   auto similar = m.similar(m.item_index("sku-1").value(), 10, accept);
+//
+// What it keeps (all in memory, updated by every event, no retraining):
+// - item-to-item co-occurrence: each interaction pairs its item with the person's last
+//   `window` distinct items, weighted by event kind (view < cart < purchase, ratings by
+//   value) and forward-decayed in time (half-life `half_life_days`); rows are capped at
+//   `max_row` entries (the weakest dropped first), so memory per item is bounded;
+// - bought together: pairs within a PurchaseComplete basket, and an item added to a cart with
+//   what is in the cart;
+// - popularity (decayed like co-occurrence) and trending (short half-life) per item;
+// - per person: the recent distinct items, bought, removed from cart, cart, personalized flag;
+//   visitors joined to accounts by UserMerge (or an event naming both).
+// Scores: similar(i, j) = co(i, j) / (pop(i)^0.5 * pop(j)^damping), a cosine with popularity
+// damping so that best-sellers do not dominate every list.
+//
+// Determinism: apply() reads no clock; the same events give the same models and digest().
+// Items and people are interned in order of first appearance in the models' own events, so
+// indexes are not State's ItemRefs (forget replays a filtered journal, see Recommender).
+//
+// Thread-safety: none inside (the Recommender guards it with the Store's lock).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trove/data/events.h"
+
+namespace trove {
+
+struct RecommendOptions {
+  // Interaction weights by event kind.
+  double view = 1, image = 0.5, click = 1, list_add = 2, cart = 3, purchase = 5, other = 1;
+  double rating = 1;  // a RateItem of r stars (0..5) weighs rating * max(0, r - 2): 5 stars = 3
+  double half_life_days = 30;          // co-occurrence and popularity
+  double trending_half_life_hours = 24;
+  size_t window = 20;    // an interaction pairs with the person's last `window` distinct items
+  size_t recent = 50;    // recent distinct items kept per person (for you, recently viewed)
+  size_t max_row = 400;  // co-occurrence entries per item; when exceeded the weakest half goes
+  double damping = 0.5;  // exponent of the candidate's popularity in similar()
+  // Items whose buyers buy again at least this often may be recommended to who bought them.
+  double repeat_ratio = 0.2;
+  // `personalized: false` people: their events still count in popularity and trending, but
+  // not in co-occurrence (others' personalization) when this is true.
+  bool unpersonalized_excluded = true;
+  bool operator==(const RecommendOptions&) const = default;
+};
+
+struct ScoredItem {
+  uint32_t item = 0;  // RecoModels item index
+  double score = 0;
+};
+
+class RecoModels {
+ public:
+  explicit RecoModels(RecommendOptions opts = {});
+  ~RecoModels();
+  RecoModels(RecoModels&&) noexcept;
+  RecoModels& operator=(RecoModels&&) noexcept;
+
+  // REQUIRES: seqs increase; event.timestamp_ms set (journaled events always have one).
+  void apply(uint64_t seq, const Event& event);
+
+  const RecommendOptions& options() const;
+  uint64_t last_seq() const;
+  int64_t last_timestamp_ms() const;
+
+  // ---- ids ----
+  std::optional<uint32_t> item_index(std::string_view item_id) const;
+  const std::string& item_id(uint32_t item) const;  // REQUIRES: item < item_count()
+  size_t item_count() const;
+  // The person a reference stands for ("u:<user_id>" or "v:<visitor_id>", visitors joined
+  // to accounts resolved), as State::profile_key does.
+  std::string person_key(const UserRef& user) const;
+  std::string person_key(std::string_view user_id, std::string_view visitor_id) const;
+  // The visitor ids joined to an account so far.
+  std::vector<std::string> visitors_of(std::string_view user_id) const;
+
+  // ---- scores (no catalog knowledge: callers filter with `accept`) ----
+  using Accept = std::function<bool(uint32_t item)>;
+  // Up to n neighbours of `item` by normalized co-occurrence, best first (ties: lower index).
+  std::vector<ScoredItem> similar(uint32_t item, size_t n, const Accept& accept) const;
+  std::vector<ScoredItem> bought_together(uint32_t item, size_t n, const Accept& accept) const;
+  // Neighbours of the person's recent items, weighted by recency (the newest counts most),
+  // without the items the person should not be offered again (bought unless repeat buying is
+  // typical for the item, removed from the cart). Empty for an unknown person.
+  std::vector<ScoredItem> for_you(std::string_view person, size_t n, const Accept& accept) const;
+  // Most popular (decayed) and trending items, best first.
+  std::vector<ScoredItem> popular(size_t n, const Accept& accept) const;
+  std::vector<ScoredItem> trending(size_t n, const Accept& accept) const;
+  // The person's recent distinct items, newest first (views only when views_only).
+  std::vector<uint32_t> recent_items(std::string_view person, bool views_only) const;
+  // Items the person should not be offered again (see for_you).
+  bool excluded_for(std::string_view person, uint32_t item) const;
+  // false when the person (or their account) said personalized: false.
+  bool personalized(std::string_view person) const;
+  double popularity(uint32_t item) const;  // decayed weight, comparable across items
+
+  // ---- the person x item matrix (what a batch model such as EASE trains on) ----
+  size_t person_count() const;
+  const std::string& person(uint32_t person) const;  // its key; REQUIRES: < person_count()
+  std::optional<uint32_t> person_index(std::string_view key) const;
+  // Every (person, item, summed interaction weight, undecayed) pair, person by person, items
+  // in index order. People who are not personalized are included (the caller decides).
+  void for_each_interaction(const std::function<void(uint32_t person, uint32_t item,
+                                                     double weight)>& fn) const;
+  // One person's (item, weight) pairs, items in index order.
+  std::vector<std::pair<uint32_t, double>> interactions_of(std::string_view person) const;
+
+  // ---- forget ----
+  // Who UserForget erased: their events before `seq` are left out when models are rebuilt.
+  struct Forgotten {
+    uint64_t seq = 0;
+    std::vector<std::string> user_ids;
+    std::vector<std::string> visitor_ids;
+  };
+  // Every UserForget applied so far, with the visitors joined to the account at that moment.
+  const std::vector<Forgotten>& forgotten() const;
+  // True when `event` (at `seq`) is by someone forgotten later (or now): a rebuild skips it.
+  static bool forgotten_event(const std::vector<Forgotten>& forgotten, uint64_t seq,
+                              const Event& event);
+
+  // 128-bit hash of the canonical content, as 32 hex digits (same events, same digest).
+  std::string digest() const;
+  // Approximate heap bytes held, in total and per item and per person.
+  struct Memory {
+    size_t total = 0, items = 0, people = 0;
+    double per_item = 0, per_person = 0;
+  };
+  Memory memory() const;
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace trove

@@ -1,0 +1,577 @@
+#include "trove/recommend/models.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <type_traits>
+
+namespace trove {
+namespace {
+
+using Row = absl::flat_hash_map<uint32_t, double>;
+
+// Debian's abseil takes heterogeneous lookups as absl::string_view only.
+absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
+
+struct Recent {
+  uint32_t item = 0;
+  int64_t ts = 0;
+  bool view = false;  // the last interaction with it was a detail view
+};
+
+struct Person {
+  std::string key;
+  std::vector<Recent> recent;  // distinct items, oldest first, at most opts.recent
+  absl::flat_hash_map<uint32_t, double> weights;  // item -> summed weight (undecayed)
+  absl::flat_hash_map<uint32_t, uint32_t> bought;  // item -> orders that had it
+  absl::flat_hash_set<uint32_t> removed;           // taken out of the cart, not added back
+  absl::flat_hash_map<uint32_t, int64_t> cart;
+  std::optional<bool> personalized;
+};
+
+// Trending: a value decayed lazily from the time of its last update.
+struct Decayed {
+  double value = 0;
+  int64_t ts = 0;
+};
+
+std::string hex128(XXH128_hash_t h) {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return buf;
+}
+
+}  // namespace
+
+struct RecoModels::Rep {
+  RecommendOptions opts;
+  uint64_t last_seq = 0;
+  int64_t last_ts = 0;
+  std::optional<int64_t> epoch;  // forward decay reference: the first interaction's time
+
+  absl::flat_hash_map<std::string, uint32_t> item_index;
+  std::vector<std::string> item_ids;
+  std::vector<Row> co, bought_with;
+  std::vector<double> pop;  // forward-decayed interaction weight
+  std::vector<Decayed> trend;
+  std::vector<uint32_t> buyers, repeat_buyers;
+
+  absl::flat_hash_map<std::string, uint32_t> person_index;
+  std::vector<Person> people;
+  absl::flat_hash_map<std::string, std::string> visitor_account;  // visitor id -> user id
+  std::map<std::string, std::set<std::string>> account_visitors;  // user id -> visitor ids
+  std::vector<Forgotten> forgotten;
+
+  uint32_t intern_item(const std::string& id) {
+    auto [it, fresh] = item_index.try_emplace(id, static_cast<uint32_t>(item_ids.size()));
+    if (fresh) {
+      item_ids.push_back(id);
+      co.emplace_back();
+      bought_with.emplace_back();
+      pop.push_back(0);
+      trend.push_back({});
+      buyers.push_back(0);
+      repeat_buyers.push_back(0);
+    }
+    return it->second;
+  }
+  Person& person(const std::string& key) {
+    auto [it, fresh] = person_index.try_emplace(key, static_cast<uint32_t>(people.size()));
+    if (fresh) {
+      people.emplace_back();
+      people.back().key = key;
+    }
+    return people[it->second];
+  }
+  const Person* find_person(std::string_view key) const {
+    auto it = person_index.find(av(key));
+    return it == person_index.end() ? nullptr : &people[it->second];
+  }
+
+  std::string key_of(std::string_view user_id, std::string_view visitor_id) const {
+    std::string k;
+    if (!user_id.empty()) {
+      k = "u:";
+      k += user_id;
+    } else if (auto it = visitor_account.find(av(visitor_id)); it != visitor_account.end()) {
+      k = "u:";
+      k += it->second;
+    } else {
+      k = "v:";
+      k += visitor_id;
+    }
+    return k;
+  }
+
+  // The visitor's person joins the account's: recent items merged by time, weights summed.
+  void join(const std::string& visitor_id, const std::string& user_id) {
+    if (visitor_id.empty() || user_id.empty()) return;
+    auto [it, fresh] = visitor_account.try_emplace(visitor_id, user_id);
+    if (!fresh) return;  // joined before (a visitor joins one account, the first)
+    account_visitors[user_id].insert(visitor_id);
+    std::string vkey = "v:";
+    vkey += visitor_id;
+    auto pv = person_index.find(vkey);
+    if (pv == person_index.end()) return;
+    Person from = std::move(people[pv->second]);
+    people[pv->second] = Person{};
+    people[pv->second].key = vkey;
+    std::string ukey = "u:";
+    ukey += user_id;
+    Person& to = person(ukey);
+    for (const auto& r : from.recent) touch_recent(to, r.item, r.ts, r.view);
+    for (const auto& [i, w] : from.weights) to.weights[i] += w;
+    for (const auto& [i, n] : from.bought) to.bought[i] += n;
+    for (uint32_t i : from.removed) to.removed.insert(i);
+    for (const auto& [i, q] : from.cart) to.cart[i] += q;
+    if (!to.personalized) to.personalized = from.personalized;
+  }
+
+  void touch_recent(Person& p, uint32_t item, int64_t ts, bool view) {
+    auto it = std::find_if(p.recent.begin(), p.recent.end(),
+                           [&](const Recent& r) { return r.item == item; });
+    if (it != p.recent.end()) p.recent.erase(it);
+    // Keep time order (a merge brings older items).
+    auto at = std::upper_bound(p.recent.begin(), p.recent.end(), ts,
+                               [](int64_t t, const Recent& r) { return t < r.ts; });
+    p.recent.insert(at, Recent{item, ts, view});
+    if (p.recent.size() > opts.recent) p.recent.erase(p.recent.begin());
+  }
+
+  double decay_factor(int64_t ts) {
+    if (!epoch) epoch = ts;
+    const double days = static_cast<double>(ts - *epoch) / 86'400'000.0;
+    return std::exp2(days / opts.half_life_days);
+  }
+
+  static void add(Row& row, uint32_t other, double w, size_t cap) {
+    row[other] += w;
+    if (row.size() <= cap) return;
+    // Over the cap: keep the strongest half (ties: the lower index), deterministically.
+    std::vector<std::pair<double, uint32_t>> all;
+    all.reserve(row.size());
+    for (const auto& [j, v] : row) all.emplace_back(v, j);
+    const size_t keep = std::max<size_t>(1, cap / 2);
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                     [](const auto& a, const auto& b) {
+                       return a.first != b.first ? a.first > b.first : a.second < b.second;
+                     });
+    all.resize(keep);
+    Row kept;
+    kept.reserve(keep);
+    for (const auto& [v, j] : all) kept.emplace(j, v);
+    row = std::move(kept);
+  }
+
+  // One interaction of `p` with `item`, of weight w at time ts.
+  void interact(Person& p, uint32_t item, double w, int64_t ts, bool view) {
+    if (w <= 0) {
+      touch_recent(p, item, ts, view);
+      return;
+    }
+    const double f = decay_factor(ts);
+    pop[item] += w * f;
+    Decayed& t = trend[item];
+    const double hours = static_cast<double>(ts - t.ts) / 3'600'000.0;
+    t.value = t.value * std::exp2(-std::max(0.0, hours) / opts.trending_half_life_hours) + w;
+    t.ts = std::max(t.ts, ts);
+    p.weights[item] += w;
+    const bool shares = !(opts.unpersonalized_excluded && p.personalized == false);
+    if (shares) {
+      // Pair with the last `window` distinct items (newest first), each pair once per event.
+      size_t n = 0;
+      for (auto it = p.recent.rbegin(); it != p.recent.rend() && n < opts.window; ++it) {
+        if (it->item == item) continue;
+        ++n;
+        add(co[item], it->item, w * f, opts.max_row);
+        add(co[it->item], item, w * f, opts.max_row);
+      }
+    }
+    touch_recent(p, item, ts, view);
+  }
+
+  void pair_bought(uint32_t a, uint32_t b, double w) {
+    if (a == b) return;
+    add(bought_with[a], b, w, opts.max_row);
+    add(bought_with[b], a, w, opts.max_row);
+  }
+
+  double score_similar(uint32_t i, uint32_t j, double co_ij) const {
+    const double pi = std::max(pop[i], 1e-300), pj = std::max(pop[j], 1e-300);
+    return co_ij / (std::sqrt(pi) * std::pow(pj, opts.damping));
+  }
+
+  std::vector<ScoredItem> top(const Row& row, uint32_t self, size_t n, const Accept& accept,
+                              bool normalize) const {
+    std::vector<ScoredItem> out;
+    for (const auto& [j, v] : row) {
+      if (j == self || (accept && !accept(j))) continue;
+      out.push_back({j, normalize ? score_similar(self, j, v) : v});
+    }
+    return best(std::move(out), n);
+  }
+
+  static std::vector<ScoredItem> best(std::vector<ScoredItem> v, size_t n) {
+    auto better = [](const ScoredItem& a, const ScoredItem& b) {
+      return a.score != b.score ? a.score > b.score : a.item < b.item;
+    };
+    if (v.size() > n) {
+      std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), better);
+      v.resize(n);
+    } else {
+      std::sort(v.begin(), v.end(), better);
+    }
+    return v;
+  }
+
+  bool repeat_typical(uint32_t item) const {
+    return buyers[item] > 0 &&
+           static_cast<double>(repeat_buyers[item]) >= opts.repeat_ratio * buyers[item];
+  }
+  bool excluded(const Person& p, uint32_t item) const {
+    if (p.removed.contains(item)) return true;
+    return p.bought.contains(item) && !repeat_typical(item);
+  }
+};
+
+RecoModels::RecoModels(RecommendOptions opts) : rep_(std::make_unique<Rep>()) {
+  rep_->opts = opts;
+}
+RecoModels::~RecoModels() = default;
+RecoModels::RecoModels(RecoModels&&) noexcept = default;
+RecoModels& RecoModels::operator=(RecoModels&&) noexcept = default;
+
+const RecommendOptions& RecoModels::options() const { return rep_->opts; }
+uint64_t RecoModels::last_seq() const { return rep_->last_seq; }
+int64_t RecoModels::last_timestamp_ms() const { return rep_->last_ts; }
+
+void RecoModels::apply(uint64_t seq, const Event& event) {
+  Rep& r = *rep_;
+  r.last_seq = seq;
+  const int64_t ts = event.timestamp_ms.value_or(r.last_ts);
+  r.last_ts = std::max(r.last_ts, ts);
+  const RecommendOptions& o = r.opts;
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, UserMerge>) {
+          r.join(e.visitor_id, e.user_id);
+        } else if constexpr (std::is_same_v<T, UserUpsert>) {
+          Person& p = r.person("u:" + e.user_id);
+          if (e.personalized) p.personalized = e.personalized;
+        } else if constexpr (std::is_same_v<T, UserForget>) {
+          Forgotten f;
+          f.seq = seq;
+          if (e.user_id) {
+            f.user_ids.push_back(*e.user_id);
+            if (auto it = r.account_visitors.find(*e.user_id); it != r.account_visitors.end()) {
+              f.visitor_ids.assign(it->second.begin(), it->second.end());
+            }
+          }
+          if (e.visitor_id) f.visitor_ids.push_back(*e.visitor_id);
+          r.forgotten.push_back(std::move(f));
+        } else if constexpr (requires { e.user; }) {
+          const UserRef& u = e.user;
+          if (u.user_id) r.join(u.visitor_id, *u.user_id);
+          Person& p = r.person(r.key_of(u.user_id.value_or(""), u.visitor_id));
+          if (u.personalized) p.personalized = u.personalized;
+          auto item = [&](const std::string& id) { return r.intern_item(id); };
+          if constexpr (std::is_same_v<T, DetailItemView>) {
+            r.interact(p, item(e.item_id), o.view, ts, true);
+          } else if constexpr (std::is_same_v<T, ImageInteraction>) {
+            r.interact(p, item(e.item_id), o.image, ts, false);
+          } else if constexpr (std::is_same_v<T, OtherInteraction>) {
+            if (e.item_id) r.interact(p, item(*e.item_id), o.other * e.weight.value_or(1), ts, false);
+          } else if constexpr (std::is_same_v<T, SearchResultClick> || std::is_same_v<T, RecoClick>) {
+            r.interact(p, item(e.item_id), o.click, ts, false);
+          } else if constexpr (std::is_same_v<T, AddToList>) {
+            r.interact(p, item(e.item_id), o.list_add, ts, false);
+          } else if constexpr (std::is_same_v<T, RateItem>) {
+            r.interact(p, item(e.item_id), o.rating * std::max(0.0, e.rating - 2), ts, false);
+          } else if constexpr (std::is_same_v<T, AddToCart>) {
+            const uint32_t i = item(e.item_id);
+            const double w = o.cart;
+            const double f = w > 0 ? r.decay_factor(ts) : 0;
+            if (!(o.unpersonalized_excluded && p.personalized == false)) {
+              for (const auto& [other, q] : p.cart) r.pair_bought(i, other, w * f);
+            }
+            p.cart[i] += e.quantity.value_or(1);
+            p.removed.erase(i);
+            r.interact(p, i, w, ts, false);
+          } else if constexpr (std::is_same_v<T, RemoveFromCart>) {
+            const uint32_t i = item(e.item_id);
+            auto it = p.cart.find(i);
+            if (it != p.cart.end() && (!e.quantity || (it->second -= *e.quantity) <= 0)) {
+              p.cart.erase(it);
+              p.removed.insert(i);
+            }
+          } else if constexpr (std::is_same_v<T, PurchaseComplete>) {
+            std::vector<uint32_t> basket;
+            for (const auto& line : e.lines) {
+              const uint32_t i = item(line.item_id);
+              if (std::find(basket.begin(), basket.end(), i) == basket.end()) basket.push_back(i);
+            }
+            const double f = r.decay_factor(ts);
+            if (!(o.unpersonalized_excluded && p.personalized == false)) {
+              for (size_t a = 0; a < basket.size(); ++a) {
+                for (size_t b = a + 1; b < basket.size(); ++b) r.pair_bought(basket[a], basket[b], o.purchase * f);
+              }
+            }
+            for (uint32_t i : basket) {
+              uint32_t& orders = p.bought[i];
+              if (orders == 0) ++r.buyers[i];
+              if (orders == 1) ++r.repeat_buyers[i];
+              ++orders;
+              p.removed.erase(i);
+              p.cart.erase(i);
+              r.interact(p, i, o.purchase, ts, false);
+            }
+          }
+        }
+      },
+      event.body);
+}
+
+std::optional<uint32_t> RecoModels::item_index(std::string_view item_id) const {
+  auto it = rep_->item_index.find(av(item_id));
+  if (it == rep_->item_index.end()) return std::nullopt;
+  return it->second;
+}
+const std::string& RecoModels::item_id(uint32_t item) const { return rep_->item_ids[item]; }
+size_t RecoModels::item_count() const { return rep_->item_ids.size(); }
+
+std::string RecoModels::person_key(const UserRef& user) const {
+  return rep_->key_of(user.user_id.value_or(""), user.visitor_id);
+}
+std::string RecoModels::person_key(std::string_view user_id, std::string_view visitor_id) const {
+  return rep_->key_of(user_id, visitor_id);
+}
+std::vector<std::string> RecoModels::visitors_of(std::string_view user_id) const {
+  auto it = rep_->account_visitors.find(std::string(user_id));
+  if (it == rep_->account_visitors.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+std::vector<ScoredItem> RecoModels::similar(uint32_t item, size_t n, const Accept& accept) const {
+  if (item >= rep_->co.size()) return {};
+  return rep_->top(rep_->co[item], item, n, accept, true);
+}
+std::vector<ScoredItem> RecoModels::bought_together(uint32_t item, size_t n,
+                                                    const Accept& accept) const {
+  if (item >= rep_->bought_with.size()) return {};
+  return rep_->top(rep_->bought_with[item], item, n, accept, true);
+}
+
+std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
+                                            const Accept& accept) const {
+  const Rep& r = *rep_;
+  const Person* p = r.find_person(person);
+  if (!p || p->recent.empty()) return {};
+  // Newest items count most: weight 0.9^k for the k-th newest seed.
+  absl::flat_hash_map<uint32_t, double> scores;
+  double recency = 1;
+  const size_t seeds = std::min(p->recent.size(), r.opts.window);
+  for (size_t k = 0; k < seeds; ++k, recency *= 0.9) {
+    const uint32_t seed = p->recent[p->recent.size() - 1 - k].item;
+    for (const auto& [j, v] : r.co[seed]) scores[j] += recency * r.score_similar(seed, j, v);
+  }
+  std::vector<ScoredItem> out;
+  for (const auto& [j, s] : scores) {
+    if (r.excluded(*p, j) || (accept && !accept(j))) continue;
+    out.push_back({j, s});
+  }
+  return Rep::best(std::move(out), n);
+}
+
+std::vector<ScoredItem> RecoModels::popular(size_t n, const Accept& accept) const {
+  std::vector<ScoredItem> out;
+  for (uint32_t i = 0; i < rep_->pop.size(); ++i) {
+    if (rep_->pop[i] > 0 && (!accept || accept(i))) out.push_back({i, rep_->pop[i]});
+  }
+  return Rep::best(std::move(out), n);
+}
+
+std::vector<ScoredItem> RecoModels::trending(size_t n, const Accept& accept) const {
+  const Rep& r = *rep_;
+  std::vector<ScoredItem> out;
+  for (uint32_t i = 0; i < r.trend.size(); ++i) {
+    const Decayed& t = r.trend[i];
+    if (t.value <= 0 || (accept && !accept(i))) continue;
+    const double hours = static_cast<double>(r.last_ts - t.ts) / 3'600'000.0;
+    out.push_back({i, t.value * std::exp2(-std::max(0.0, hours) / r.opts.trending_half_life_hours)});
+  }
+  return Rep::best(std::move(out), n);
+}
+
+std::vector<uint32_t> RecoModels::recent_items(std::string_view person, bool views_only) const {
+  std::vector<uint32_t> out;
+  const Person* p = rep_->find_person(person);
+  if (!p) return out;
+  for (auto it = p->recent.rbegin(); it != p->recent.rend(); ++it) {
+    if (!views_only || it->view) out.push_back(it->item);
+  }
+  return out;
+}
+
+bool RecoModels::excluded_for(std::string_view person, uint32_t item) const {
+  const Person* p = rep_->find_person(person);
+  return p && rep_->excluded(*p, item);
+}
+
+bool RecoModels::personalized(std::string_view person) const {
+  const Person* p = rep_->find_person(person);
+  return !p || p->personalized != false;
+}
+
+double RecoModels::popularity(uint32_t item) const {
+  return item < rep_->pop.size() ? rep_->pop[item] : 0;
+}
+
+size_t RecoModels::person_count() const { return rep_->people.size(); }
+const std::string& RecoModels::person(uint32_t person) const { return rep_->people[person].key; }
+std::optional<uint32_t> RecoModels::person_index(std::string_view key) const {
+  auto it = rep_->person_index.find(av(key));
+  if (it == rep_->person_index.end()) return std::nullopt;
+  return it->second;
+}
+
+void RecoModels::for_each_interaction(
+    const std::function<void(uint32_t, uint32_t, double)>& fn) const {
+  std::vector<std::pair<uint32_t, double>> row;
+  for (uint32_t u = 0; u < rep_->people.size(); ++u) {
+    row.assign(rep_->people[u].weights.begin(), rep_->people[u].weights.end());
+    std::sort(row.begin(), row.end());
+    for (const auto& [i, w] : row) fn(u, i, w);
+  }
+}
+
+std::vector<std::pair<uint32_t, double>> RecoModels::interactions_of(std::string_view person) const {
+  std::vector<std::pair<uint32_t, double>> out;
+  if (const Person* p = rep_->find_person(person)) {
+    out.assign(p->weights.begin(), p->weights.end());
+    std::sort(out.begin(), out.end());
+  }
+  return out;
+}
+
+const std::vector<RecoModels::Forgotten>& RecoModels::forgotten() const { return rep_->forgotten; }
+
+bool RecoModels::forgotten_event(const std::vector<Forgotten>& forgotten, uint64_t seq,
+                                 const Event& event) {
+  if (forgotten.empty()) return false;
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  return std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        for (const Forgotten& f : forgotten) {
+          if (seq >= f.seq) continue;
+          if constexpr (std::is_same_v<T, UserMerge>) {
+            if (has(f.user_ids, e.user_id) || has(f.visitor_ids, e.visitor_id)) return true;
+          } else if constexpr (std::is_same_v<T, UserUpsert>) {
+            if (has(f.user_ids, e.user_id)) return true;
+          } else if constexpr (requires { e.user; }) {
+            if ((e.user.user_id && has(f.user_ids, *e.user.user_id)) ||
+                has(f.visitor_ids, e.user.visitor_id)) {
+              return true;
+            }
+          }
+        }
+        return false;
+      },
+      event.body);
+}
+
+std::string RecoModels::digest() const {
+  const Rep& r = *rep_;
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  auto put = [&](const void* p, size_t n) { XXH3_128bits_update(st, p, n); };
+  auto put_u64 = [&](uint64_t v) { put(&v, sizeof v); };
+  auto put_f = [&](double v) { put(&v, sizeof v); };
+  auto put_s = [&](const std::string& s) {
+    put_u64(s.size());
+    put(s.data(), s.size());
+  };
+  auto put_row = [&](const Row& row) {
+    std::vector<std::pair<uint32_t, double>> v(row.begin(), row.end());
+    std::sort(v.begin(), v.end());
+    put_u64(v.size());
+    for (const auto& [j, w] : v) {
+      put_s(r.item_ids[j]);
+      put_f(w);
+    }
+  };
+  // By item id and person key, so the interning order does not matter.
+  std::vector<uint32_t> items(r.item_ids.size());
+  for (uint32_t i = 0; i < items.size(); ++i) items[i] = i;
+  std::sort(items.begin(), items.end(),
+            [&](uint32_t a, uint32_t b) { return r.item_ids[a] < r.item_ids[b]; });
+  for (uint32_t i : items) {
+    if (r.pop[i] == 0 && r.co[i].empty() && r.bought_with[i].empty()) continue;
+    put_s(r.item_ids[i]);
+    put_f(r.pop[i]);
+    put_f(r.trend[i].value);
+    put_u64(static_cast<uint64_t>(r.trend[i].ts));
+    put_u64(r.buyers[i]);
+    put_u64(r.repeat_buyers[i]);
+    put_row(r.co[i]);
+    put_row(r.bought_with[i]);
+  }
+  std::vector<const Person*> people;
+  for (const auto& p : r.people) {
+    if (!p.weights.empty() || !p.recent.empty() || p.personalized) people.push_back(&p);
+  }
+  std::sort(people.begin(), people.end(),
+            [](const Person* a, const Person* b) { return a->key < b->key; });
+  for (const Person* p : people) {
+    put_s(p->key);
+    for (const auto& rec : p->recent) {
+      put_s(r.item_ids[rec.item]);
+      put_u64(static_cast<uint64_t>(rec.ts));
+      put_u64(rec.view);
+    }
+    Row w(p->weights.begin(), p->weights.end());
+    put_row(w);
+    std::vector<std::string> bought;
+    for (const auto& [i, n] : p->bought) bought.push_back(r.item_ids[i] + "#" + std::to_string(n));
+    std::sort(bought.begin(), bought.end());
+    for (const auto& b : bought) put_s(b);
+    put_u64(p->personalized ? (*p->personalized ? 2 : 1) : 0);
+  }
+  const std::string out = hex128(XXH3_128bits_digest(st));
+  XXH3_freeState(st);
+  return out;
+}
+
+RecoModels::Memory RecoModels::memory() const {
+  const Rep& r = *rep_;
+  Memory m;
+  auto row_bytes = [](const auto& map) {
+    return map.capacity() * (sizeof(typename std::decay_t<decltype(map)>::value_type) + 1);
+  };
+  for (size_t i = 0; i < r.item_ids.size(); ++i) {
+    m.items += row_bytes(r.co[i]) + row_bytes(r.bought_with[i]) + r.item_ids[i].capacity() +
+               sizeof(Row) * 2 + sizeof(double) + sizeof(Decayed) + 2 * sizeof(uint32_t);
+  }
+  m.items += row_bytes(r.item_index);
+  for (const auto& p : r.people) {
+    m.people += sizeof(Person) + p.key.capacity() + p.recent.capacity() * sizeof(Recent) +
+                row_bytes(p.weights) + row_bytes(p.bought) + row_bytes(p.removed) + row_bytes(p.cart);
+  }
+  m.people += row_bytes(r.person_index) + row_bytes(r.visitor_account);
+  m.total = m.items + m.people;
+  m.per_item = r.item_ids.empty() ? 0 : static_cast<double>(m.items) / r.item_ids.size();
+  m.per_person = r.people.empty() ? 0 : static_cast<double>(m.people) / r.people.size();
+  return m;
+}
+
+}  // namespace trove

@@ -1,0 +1,189 @@
+// RecoModels on small hand-built histories with known answers: co-occurrence and its
+// normalization, event weights, decay, bought together, exclusions, merge, personalized:false,
+// trending, determinism and the forgotten-event filter.
+#include "trove/recommend/models.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "recommend_fixture.h"
+
+using namespace trove;
+using namespace trove::test;
+
+namespace {
+
+std::vector<std::string> ids(const RecoModels& m, const std::vector<ScoredItem>& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(m.item_id(s.item));
+  return out;
+}
+
+std::vector<std::string> similar(const RecoModels& m, const std::string& item, size_t n = 10) {
+  return ids(m, m.similar(m.item_index(item).value(), n, nullptr));
+}
+
+}  // namespace
+
+TEST_CASE("similar items come from shared histories, normalized by popularity", "[recommend]") {
+  Feed f;
+  f.view("v1", "A").view("v1", "B");
+  f.view("v2", "A").view("v2", "B");
+  f.view("v3", "A").view("v3", "C");
+  // D is seen by many, with A once: raw co-occurrence ties C, but D is popular and damped.
+  f.view("v4", "A").view("v4", "D");
+  for (int i = 0; i < 20; ++i) f.view(numbered("w", i), "D");
+  RecoModels m = f.build();
+  CHECK(similar(m, "A") == std::vector<std::string>{"B", "C", "D"});
+  CHECK(similar(m, "B") == std::vector<std::string>{"A"});
+  CHECK(similar(m, "A", 1) == std::vector<std::string>{"B"});
+  // The accept filter removes candidates before the cut.
+  auto no_b = m.similar(m.item_index("A").value(), 1,
+                        [&](uint32_t i) { return m.item_id(i) != "B"; });
+  CHECK(ids(m, no_b) == std::vector<std::string>{"C"});
+}
+
+TEST_CASE("a purchase weighs more than a view, a cart in between", "[recommend]") {
+  Feed f;
+  f.view("v1", "A").view("v1", "V");
+  f.view("v2", "A").cart("v2", "K");
+  f.view("v3", "A").buy("v3", "o3", {"P"});
+  RecoModels m = f.build();
+  CHECK(similar(m, "A") == std::vector<std::string>{"P", "K", "V"});
+}
+
+TEST_CASE("older co-occurrences decay: the recent pair wins at equal counts", "[recommend]") {
+  Feed f;
+  f.at_day(0).view("v1", "A").view("v1", "OLD");
+  f.at_day(90).view("v2", "A").view("v2", "NEW");
+  RecoModels m = f.build();
+  CHECK(similar(m, "A") == std::vector<std::string>{"NEW", "OLD"});
+  // Trending forgets faster: a burst long ago loses to a few views now.
+  Feed g;
+  g.at_day(0);
+  for (int i = 0; i < 10; ++i) g.view(numbered("v", i), "BURST");
+  g.at_day(10).view("x", "NOW").view("y", "NOW");
+  RecoModels t = g.build();
+  CHECK(ids(t, t.trending(2, nullptr)) == std::vector<std::string>{"NOW", "BURST"});
+  CHECK(ids(t, t.popular(2, nullptr)) == std::vector<std::string>{"BURST", "NOW"});
+}
+
+TEST_CASE("bought together pairs items in the same basket and the same cart", "[recommend]") {
+  Feed f;
+  f.buy("v1", "o1", {"TEA", "POT"});
+  f.buy("v2", "o2", {"TEA", "POT", "CUP"});
+  f.cart("v3", "TEA").cart("v3", "CUP").cart("v3", "SPOON");
+  f.view("v4", "TEA").view("v4", "SUGAR");  // viewing together is not buying together
+  RecoModels m = f.build();
+  auto bt = ids(m, m.bought_together(m.item_index("TEA").value(), 10, nullptr));
+  REQUIRE(bt.size() == 3);
+  CHECK(bt[0] == "POT");  // two baskets
+  CHECK(bt[1] == "CUP");  // a basket and a cart
+  CHECK(std::find(bt.begin(), bt.end(), "SUGAR") == bt.end());
+  CHECK(std::find(bt.begin(), bt.end(), "POT") != bt.end());
+  CHECK(std::find(bt.begin(), bt.end(), "SPOON") != bt.end());
+}
+
+TEST_CASE("for you follows the person's recent items and leaves out what they should not see "
+          "again", "[recommend]") {
+  Feed f;
+  // Others: A goes with B, C with D.
+  for (int i = 0; i < 3; ++i) {
+    const std::string v = numbered("o", i);
+    f.view(v, "A").view(v, "B");
+    f.view(numbered("p", i), "C").view(numbered("p", i), "D");
+  }
+  // Me: saw C, then A: A's neighbour comes first, C's next.
+  f.view("me", "C").view("me", "A");
+  RecoModels m = f.build();
+  auto mine = ids(m, m.for_you("v:me", 2, nullptr));
+  CHECK(mine == std::vector<std::string>{"B", "D"});
+  CHECK(m.for_you("v:nobody", 10, nullptr).empty());  // cold start is the caller's fallback
+
+  // Bought (not a repeat-buy item) and taken out of the cart: left out.
+  f.buy("me", "m1", {"B"});
+  f.cart("me", "D").remove("me", "D");
+  RecoModels after = f.build();
+  auto now = ids(after, after.for_you("v:me", 10, nullptr));
+  CHECK(std::find(now.begin(), now.end(), "B") == now.end());
+  CHECK(std::find(now.begin(), now.end(), "D") == now.end());
+  CHECK(after.excluded_for("v:me", after.item_index("B").value()));
+  CHECK(after.excluded_for("v:me", after.item_index("D").value()));
+  CHECK_FALSE(after.excluded_for("v:me", after.item_index("A").value()));
+  // Added back to the cart: offered again.
+  f.cart("me", "D");
+  CHECK_FALSE(f.build().excluded_for("v:me", after.item_index("D").value()));
+
+  // Repeat buying typical for an item (its buyers buy it again): it may be offered again.
+  Feed g;
+  for (int i = 0; i < 5; ++i) {
+    const std::string v = numbered("b", i);
+    g.buy(v, v + "-1", {"MILK"}).buy(v, v + "-2", {"MILK"}).view(v, "BREAD");
+  }
+  g.buy("me", "x1", {"MILK"}).view("me", "BREAD");
+  RecoModels r = g.build();
+  CHECK_FALSE(r.excluded_for("v:me", r.item_index("MILK").value()));
+  auto again = ids(r, r.for_you("v:me", 10, nullptr));
+  CHECK(std::find(again.begin(), again.end(), "MILK") != again.end());
+}
+
+TEST_CASE("a visitor's history joins the account on merge", "[recommend]") {
+  Feed f;
+  f.view("o1", "A").view("o1", "B");
+  f.view("anon", "A");
+  f.merge("anon", "alice");
+  f.view_as("anon", "alice", "C");  // later events name both
+  RecoModels m = f.build();
+  CHECK(m.person_key(UserRef{"anon", std::nullopt, std::nullopt, std::nullopt}) == "u:alice");
+  auto recent = m.recent_items("u:alice", false);
+  REQUIRE(recent.size() == 2);
+  CHECK(m.item_id(recent[0]) == "C");
+  CHECK(m.item_id(recent[1]) == "A");
+  CHECK(m.recent_items("v:anon", false).empty());
+  CHECK(m.visitors_of("alice") == std::vector<std::string>{"anon"});
+}
+
+TEST_CASE("personalized:false people feed popularity but not others' co-occurrence",
+          "[recommend]") {
+  Feed f;
+  f.view_private("p", "A").view_private("p", "B");
+  RecoModels m = f.build();
+  CHECK(similar(m, "A").empty());
+  CHECK_FALSE(m.personalized("v:p"));
+  CHECK(m.popularity(m.item_index("A").value()) > 0);
+}
+
+TEST_CASE("the same events give the same models and digest; a different one another",
+          "[recommend]") {
+  auto feed = [](bool extra) {
+    Feed f;
+    for (int i = 0; i < 30; ++i) {
+      f.view(numbered("v", i % 7), numbered("I", i % 11)).cart(numbered("v", i % 5), numbered("I", i % 3));
+    }
+    f.buy("v1", "o1", {"I1", "I2"});
+    if (extra) f.view("v2", "I9");
+    return f.build();
+  };
+  CHECK(feed(false).digest() == feed(false).digest());
+  CHECK(feed(false).digest() != feed(true).digest());
+  CHECK(feed(false).memory().per_item > 0);
+}
+
+TEST_CASE("forgotten events are those of the person and their visitors before the forget",
+          "[recommend]") {
+  Feed f;
+  f.view("anon", "A");
+  f.merge("anon", "bob");
+  f.view("other", "A");
+  f.forget_user("bob");
+  RecoModels m = f.build();
+  REQUIRE(m.forgotten().size() == 1);
+  CHECK(m.forgotten()[0].user_ids == std::vector<std::string>{"bob"});
+  CHECK(m.forgotten()[0].visitor_ids == std::vector<std::string>{"anon"});
+  const auto& events = f.events();
+  CHECK(RecoModels::forgotten_event(m.forgotten(), 1, events[0]));   // anon's view
+  CHECK(RecoModels::forgotten_event(m.forgotten(), 2, events[1]));   // the merge
+  CHECK_FALSE(RecoModels::forgotten_event(m.forgotten(), 3, events[2]));  // someone else
+  CHECK_FALSE(RecoModels::forgotten_event(m.forgotten(), 5, events[0]));  // after the forget
+}
