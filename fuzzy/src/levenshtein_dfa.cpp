@@ -30,12 +30,8 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
   q.erase(std::unique(q.begin(), q.end()), q.end());
   representative_.clear();
   non_ascii_.clear();
-  std::fill(std::begin(ascii_class_), std::end(ascii_class_), uint16_t{0});
   for (char32_t c : q) {
-    if (c < 128) {
-      ascii_class_[c] = static_cast<uint16_t>(representative_.size());
-      representative_.push_back(c);
-    }
+    if (c < 128) representative_.push_back(c);
   }
   first_non_ascii_class_ = static_cast<uint32_t>(representative_.size());
   for (char32_t c : q) {
@@ -45,9 +41,9 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
     }
   }
   other_class_ = static_cast<uint32_t>(representative_.size());
-  for (char32_t c = 0; c < 128; ++c) {
-    if (!std::binary_search(q.begin(), q.end(), c))
-      ascii_class_[c] = static_cast<uint16_t>(other_class_);
+  std::fill(std::begin(ascii_class_), std::end(ascii_class_), static_cast<uint16_t>(other_class_));
+  for (uint32_t i = 0; i < first_non_ascii_class_; ++i) {
+    ascii_class_[representative_[i]] = static_cast<uint16_t>(i);
   }
   char32_t other = 0;  // a code point absent from the query (q is sorted)
   for (char32_t c : q) {
@@ -69,7 +65,7 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
   lead_sets_.clear();
   filled_ = 0;
   // Start with a small table; it doubles at half load.
-  table_.assign(64, 0);
+  table_.assign(256, 0);
   // Id 0: the dead state (no transition out of it is ever taken).
   Info dead;
   dead.state.best = k_ + 1u;
@@ -84,25 +80,37 @@ void LevenshteinDfa::reset(const LevenshteinAutomaton& automaton) {
 LevenshteinDfa::StateId LevenshteinDfa::fill(StateId s, uint32_t cls) {
   // REQUIRES: s != kDead (the walk never steps a dead state).
   assert(s != kDead && cls < classes_);
+  // A step sees a character only through its positions in the window around the depth (query
+  // positions depth - k .. depth + k + 1): classes with the same window positions step alike.
+  // One absent from the window steps like any other absent character.
+  uint32_t window = 0;
   if (cls != other_class_) {
-    // A step sees a character only through its positions in the window around the depth
-    // (query positions depth - k .. depth + k + 1): one that has none there steps like any
-    // other absent character, so share that transition (one fill per state, not per class).
-    const int64_t depth = info_[s].state.depth;
-    const int64_t lo = std::max<int64_t>(0, depth - k_);
-    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(class_at_.size()), depth + k_ + 2);
-    bool seen = false;
-    for (int64_t p = lo; p < hi && !seen; ++p) seen = class_at_[p] == cls;
-    if (!seen) {
+    const int64_t base = static_cast<int64_t>(info_[s].state.depth) - k_;
+    const int64_t lo = std::max<int64_t>(0, base);
+    const int64_t hi = std::min<int64_t>(static_cast<int64_t>(class_at_.size()), base + 2 * k_ + 2);
+    for (int64_t p = lo; p < hi; ++p) window |= uint32_t{class_at_[p] == cls} << (p - base);
+    if (window == 0) {
       const StateId n = step_class(s, other_class_);
       trans_[s * classes_ + cls] = n;
       return n;
+    }
+    const Info& i = info_[s];
+    for (uint32_t j = 0; j < i.windows; ++j) {
+      if (i.window[j] == window) {
+        trans_[s * classes_ + cls] = i.window_next[j];
+        return i.window_next[j];
+      }
     }
   }
   const LevenshteinAutomaton::State next = automaton_->step(info_[s].state, representative_[cls]);
   const StateId n = automaton_->can_match(next) ? intern(next) : kDead;
   trans_[s * classes_ + cls] = n;
   ++filled_;
+  Info& i = info_[s];
+  if (window != 0 && i.windows < kWindows) {
+    i.window[i.windows] = static_cast<uint8_t>(window);
+    i.window_next[i.windows++] = n;
+  }
   return n;
 }
 

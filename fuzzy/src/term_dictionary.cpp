@@ -115,6 +115,7 @@ struct Collector {
   const uint32_t* to_forward;  // null for the forward trie
   std::vector<std::pair<uint32_t, uint8_t>>* out;
 
+  static constexpr bool kBounded = false;  // keeps every match: nothing to prune by rank
   bool full() const { return false; }
   uint8_t worst_distance() const { return kMaxEditDistance + 1; }
   void offer(uint8_t d, uint32_t rank) {

@@ -18,6 +18,8 @@ class TopK {
     uint32_t rank;
   };
 
+  static constexpr bool kBounded = true;  // a walk may skip what cannot enter (see trie_walk.h)
+
   // `freq` is indexed by rank and must outlive this object.
   TopK(size_t limit, const uint32_t* freq) : limit_(limit), freq_(freq) {}
 

@@ -45,7 +45,25 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
   thread_local std::vector<Frame> stack(1024);
   size_t top = 0;
   stack[top++] = {0, term_count, dfa.start(), 0};
-  while (top > 0) {
+  // A bounded sink (top-k) prunes subtrees that cannot beat its worst entry, which only bites
+  // once it holds `limit` entries better than k. So the walk first explores only where a
+  // distance below k is still possible and sets aside the frames that can only end at k;
+  // when those first matches fill the sink, the set-aside frames are dropped unvisited
+  // (short queries, prefix mode), and otherwise walked next. The order of a walk changes
+  // nothing else: no work is repeated.
+  constexpr bool kDefer = Sink::kBounded && K > 0;
+  thread_local std::vector<Frame> later(kDefer ? 1024 : 0);
+  size_t n_later = 0;
+  bool deferring = kDefer;
+  for (;;) {
+    if (top == 0) {
+      if (!deferring || n_later == 0) break;
+      deferring = false;
+      if (sink.full() && sink.worst_distance() < K) break;  // nothing set aside can enter
+      if (stack.size() < n_later) stack.resize(n_later);
+      std::copy(later.begin(), later.begin() + static_cast<std::ptrdiff_t>(n_later), stack.begin());
+      top = n_later;
+    }
     const Frame f = stack[--top];
     const uint32_t node = f.node;
     const StateId sid = f.state;
@@ -88,7 +106,9 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
       // free slot, and the slot is kept only when its step survives (not dead, and some term
       // below is long enough to match).
       if (stack.size() - top < 256) stack.resize(2 * stack.size() + 256);  // a block <= 256
+      if (kDefer && later.size() - n_later < 256) later.resize(2 * later.size() + 256);
       Frame* frames = stack.data();
+      Frame* set_aside = later.data();
       const uint16_t* cls = dfa.ascii_classes();
       const StateId* row = dfa.row(sid);
       if (allowed == kAnyByte) {
@@ -102,9 +122,19 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
               row = dfa.row(sid);
             }
             t.prefetch_children_of(w);
-            frames[top] = {c, t.rank_end(c, f.rank_end), n, 0};
-            top += n != LevenshteinDfa::kDead &&
-                   ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+            const Frame child{c, t.rank_end(c, f.rank_end), n, 0};
+            const bool keep =
+                n != LevenshteinDfa::kDead &&
+                ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+            frames[top] = child;
+            if constexpr (kDefer) {
+              const bool late = deferring && dfa.lower_bound(n) >= K;
+              set_aside[n_later] = child;
+              n_later += keep && late;
+              top += keep && !late;
+            } else {
+              top += keep;
+            }
           } else {  // lead byte: wait for the rest of the code point
             const uint32_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
             frames[top++] = {c, t.rank_end(c, f.rank_end), sid,
@@ -125,9 +155,19 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
               row = dfa.row(sid);
             }
             t.prefetch_children_of(w);
-            frames[top] = {c, t.rank_end(c, f.rank_end), n, 0};
-            top += may && n != LevenshteinDfa::kDead && n != LevenshteinDfa::kUnknown &&
-                   ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+            const Frame child{c, t.rank_end(c, f.rank_end), n, 0};
+            const bool keep =
+                may && n != LevenshteinDfa::kDead && n != LevenshteinDfa::kUnknown &&
+                ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+            frames[top] = child;
+            if constexpr (kDefer) {
+              const bool late = deferring && keep && dfa.lower_bound(n) >= K;
+              set_aside[n_later] = child;
+              n_later += late;
+              top += keep && !late;
+            } else {
+              top += keep;
+            }
           } else if (may) {
             const uint32_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
             frames[top++] = {c, t.rank_end(c, f.rank_end), sid,

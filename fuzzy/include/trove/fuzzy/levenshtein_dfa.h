@@ -103,6 +103,7 @@ class LevenshteinDfa {
 
  private:
   static constexpr int32_t kLeadAny = -1;
+  static constexpr uint32_t kWindows = 2 * kMaxEditDistance + 2;  // distinct windows per state
   static constexpr int32_t kLeadUnknown = -2;
 
   struct Info {
@@ -111,6 +112,10 @@ class LevenshteinDfa {
     int32_t lead = -2;  // lead_bytes(): index into lead_sets_, or kLeadAny / kLeadUnknown
     int32_t tail = -1;  // exact_tail: byte offset into query_utf8(), -1: none
     int16_t highest = -1;
+    // Transitions already computed by window (see fill()): window bits and target.
+    uint8_t windows = 0;
+    uint8_t window[kWindows] = {};
+    StateId window_next[kWindows] = {};
     uint8_t distance = 0;
     uint8_t lower_bound = 0;
     bool sink = false;
