@@ -129,6 +129,36 @@ TEST_CASE("prefix mode returns whole terms at their best prefix distance", "[fuz
         std::vector<std::string>{"chocolate", "cheese"});
 }
 
+TEST_CASE("a top-k search drops distance-k terms only when closer ones fill it", "[fuzzy]") {
+  // The walk sets aside subtrees that can only end at distance k and skips them when the
+  // closer matches already fill the limit; a very frequent distance-2 term must then stay
+  // out, and come back as soon as the limit leaves room for it.
+  TermFrequencies tf{{"tapes", 1}, {"tape", 1}, {"taped", 1}, {"capes", 1}, {"toxes", 1000000}};
+  const TermDictionary d(std::move(tf));
+  const LevenshteinOptions o{.max_distance = 2};
+  CHECK(terms_of(d.search("tapes", o, 3)) == std::vector<std::string>{"tapes", "capes", "tape"});
+  CHECK(terms_of(d.search("tapes", o, 4)) ==
+        std::vector<std::string>{"tapes", "capes", "tape", "taped"});
+  CHECK(terms_of(d.search("tapes", o, 5)) ==
+        std::vector<std::string>{"tapes", "capes", "tape", "taped", "toxes"});
+  // Prefix mode, k = 1: three terms start with "tap" (distance 0), "capes" is at 1.
+  const LevenshteinOptions p{.max_distance = 1, .prefix = true};
+  CHECK(terms_of(d.search("tap", p, 3)) == std::vector<std::string>{"tape", "taped", "tapes"});
+  CHECK(terms_of(d.search("tap", p, 10)) ==
+        std::vector<std::string>{"tape", "taped", "tapes", "capes"});
+}
+
+TEST_CASE("long terms below tall subtrees are found (heights saturate)", "[fuzzy]") {
+  const std::string long_term = "antidisestablishmentarianism";
+  const TermDictionary d(TermFrequencies{{long_term, 1}, {"anti", 5}, {"antidote", 3}});
+  CHECK(terms_of(d.search("antidisestablishmentarianizm", {.max_distance = 1}, 10)) ==
+        std::vector<std::string>{long_term});
+  CHECK(terms_of(d.search("antidisestablishmentarinism", {.max_distance = 2}, 10)) ==
+        std::vector<std::string>{long_term});
+  CHECK(terms_of(d.search("antidisestablishmentarianism", {.max_distance = 0}, 10)) ==
+        std::vector<std::string>{long_term});
+}
+
 TEST_CASE("prefix_terms returns the most frequent completions", "[fuzzy]") {
   const TermDictionary d(TermFrequencies{
       {"chocolate", 812}, {"chocolat", 95}, {"choco", 40}, {"cheese", 300}, {"chocolatine", 95}});
