@@ -124,14 +124,14 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
             t.prefetch_children_of(w);
             const Frame child{c, t.rank_end(c, f.rank_end), n, 0};
             const bool keep =
-                n != LevenshteinDfa::kDead &&
-                ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+                (n != LevenshteinDfa::kDead) &
+                (ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight));
             frames[top] = child;
             if constexpr (kDefer) {
-              const bool late = deferring && dfa.lower_bound(n) >= K;
+              const bool late = deferring & (dfa.lower_bound(n) >= K);
               set_aside[n_later] = child;
-              n_later += keep && late;
-              top += keep && !late;
+              n_later += keep & late;
+              top += keep & !late;
             } else {
               top += keep;
             }
@@ -149,19 +149,21 @@ void walk_trie(const ByteTrie& t, uint32_t term_count, const LevenshteinAutomato
           const uint8_t b = ByteTrie::label_of(w);
           const bool may = (allowed[b >> 6] >> (b & 63)) & 1;
           if (b < 0x80) {
-            StateId n = row[cls[b]];
-            if (n == LevenshteinDfa::kUnknown && may) {
+            static_assert(LevenshteinDfa::kDead == 0);
+            StateId n = row[cls[b]] & (0u - static_cast<StateId>(may));  // kDead unless `may`
+            if (n == LevenshteinDfa::kUnknown) {
               n = dfa.step_class(sid, cls[b]);
               row = dfa.row(sid);
             }
             t.prefetch_children_of(w);
             const Frame child{c, t.rank_end(c, f.rank_end), n, 0};
+            // (Bitwise: both sides are cheap and safe, and a branch here mispredicts.)
             const bool keep =
-                may && n != LevenshteinDfa::kDead && n != LevenshteinDfa::kUnknown &&
-                ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight);
+                (n != LevenshteinDfa::kDead) &
+                (ByteTrie::height_of(w) >= std::min(dfa.min_remaining(n), ByteTrie::kMaxHeight));
             frames[top] = child;
             if constexpr (kDefer) {
-              const bool late = deferring && keep && dfa.lower_bound(n) >= K;
+              const bool late = deferring & keep & (dfa.lower_bound(n) >= K);
               set_aside[n_later] = child;
               n_later += late;
               top += keep && !late;
