@@ -390,6 +390,26 @@ std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
   return Rep::best(std::move(out), n);
 }
 
+std::vector<double> RecoModels::affinity(std::string_view person,
+                                         const std::vector<uint32_t>& items) const {
+  const Rep& r = *rep_;
+  std::vector<double> out(items.size(), 0.0);
+  const Person* p = r.find_person(person);
+  if (!p) return out;
+  double recency = 1;
+  const size_t seeds = std::min(p->recent.size(), r.opts.window);
+  for (size_t k = 0; k < seeds; ++k, recency *= 0.9) {
+    const uint32_t seed = p->recent[p->recent.size() - 1 - k].item;
+    const Row& row = r.co[seed];
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (auto it = row.find(items[i]); it != row.end()) {
+        out[i] += recency * r.score_similar(seed, items[i], it->second);
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<ScoredItem> RecoModels::popular(size_t n, const Accept& accept) const {
   std::vector<ScoredItem> out;
   for (uint32_t i = 0; i < rep_->pop.size(); ++i) {

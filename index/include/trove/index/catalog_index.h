@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "trove/data/status.h"
@@ -84,6 +85,10 @@ struct SearchHit {
   // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
   // term, its edit distance, the word typed).
   std::vector<std::string> matched_terms;
+  int typos = 0;  // edits the hit needed, summed over the words (0: no typo)
+  // With explain, after a personalized re-ranking (Recommender::search): each part of the
+  // blended score ("text", "affinity", "popularity", "typo_penalty") and its contribution.
+  std::vector<std::pair<std::string, double>> ranking;
 };
 
 struct FacetValue {

@@ -93,6 +93,9 @@ class RecoModels {
   // without the items the person should not be offered again (bought unless repeat buying is
   // typical for the item, removed from the cart). Empty for an unknown person.
   std::vector<ScoredItem> for_you(std::string_view person, size_t n, const Accept& accept) const;
+  // The person's affinity to each of `items`: what for_you scores it (its co-occurrence with
+  // the person's recent items, newest counting most), 0 when none; exclusions not applied.
+  std::vector<double> affinity(std::string_view person, const std::vector<uint32_t>& items) const;
   // Most popular (decayed) and trending items, best first.
   std::vector<ScoredItem> popular(size_t n, const Accept& accept) const;
   std::vector<ScoredItem> trending(size_t n, const Accept& accept) const;

@@ -1,0 +1,103 @@
+// Recommender: the real-time models (RecoModels) kept in step with a Store, served with the
+// catalog's filters, placements and offline lists, and used to re-rank search for a user.
+//
+//   auto reco = Recommender::open(*store);           // builds the models from the journal
+//   RecoRequest q;
+//   q.user_id = "alice";
+//   q.count = 10;
+//   Result<RecoResponse> r = reco.value()->for_you(q);
+//   Result<SearchResponse> s = reco.value()->search(*index, search_request, "alice", "");
+//
+// Keeping in step: open() folds the models over the journal (every record up to the state's
+// seq), then a Store listener applies each new event as it is applied to the State, under
+// the Store's write lock, so a reader never sees the models and the State disagree. A
+// UserForget rebuilds the models from the journal without the forgotten person's events
+// (and their visitors'), so the models are exactly those of a journal that never had them
+// (digest() proves it); this costs a journal replay (about 0.5 s per 500,000 events) under
+// the write lock, which is acceptable for a rare erasure request.
+//
+// Serving: only live catalog items are recommended, never out-of-stock ones (unless the
+// filters ask for in_stock=false), never the request's exclusions or the item itself.
+// Fallbacks: for_you without history (cold start) or with few neighbours takes the popular
+// items of the person's categories, then the global ones; similar / bought together for a new
+// item takes the popular items of its category. `source` says what answered.
+//
+// Thread-safety: every method may be called from any thread (reads take the Store's read
+// lock). The Store must outlive the Recommender.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trove/data/status.h"
+#include "trove/data/store.h"
+#include "trove/index/catalog_index.h"
+#include "trove/recommend/models.h"
+
+namespace trove {
+
+struct RecoRequest {
+  std::string item_id;     // similar, bought together (and placements of those strategies)
+  std::string user_id;     // for you, recently viewed: the account, or
+  std::string visitor_id;  // the visitor (resolved to their account once merged)
+  size_t count = 10;       // 1..100
+  PlacementFilters filters;
+  std::vector<std::string> exclude;  // item ids never to return
+};
+
+struct Recommendation {
+  std::string id;
+  std::string title;
+  std::optional<std::string> brand;
+  std::optional<double> price;
+  double score = 0;
+};
+
+struct RecoResponse {
+  std::string strategy;  // similar, bought-together, for-you, trending, recently-viewed
+  // What answered: "co-occurrence", "bought-together", "trending", "recently-viewed",
+  // "offline", "category-popularity", "popularity", joined by "+" when several did.
+  std::string source;
+  bool personalized = false;  // false for anonymous requests and personalized:false people
+  std::vector<Recommendation> items;
+  double took_ms = 0;
+};
+
+class Recommender {
+ public:
+  static Result<std::unique_ptr<Recommender>> open(Store& store, RecommendOptions opts = {});
+  ~Recommender();
+  Recommender(const Recommender&) = delete;
+  Recommender& operator=(const Recommender&) = delete;
+
+  Result<RecoResponse> similar(const RecoRequest& req) const;
+  Result<RecoResponse> bought_together(const RecoRequest& req) const;
+  Result<RecoResponse> for_you(const RecoRequest& req) const;
+  Result<RecoResponse> trending(const RecoRequest& req) const;
+  Result<RecoResponse> recently_viewed(const RecoRequest& req) const;
+  // A PlacementUpsert's strategy, count and filters (the request's filters and exclusions
+  // are added); its offline list, if any, comes first.
+  Result<RecoResponse> placement(std::string_view placement_id, const RecoRequest& req) const;
+
+  // Personalized search: the index's first results (up to 100, enough for the page asked)
+  // re-ranked by a blend of text relevance, typo penalty, the user's affinity to each item
+  // (co-occurrence with their recent items) and popularity, with RankingUpsert's weights
+  // (defaults: text 1, affinity 0.5, popularity 0.2, typo penalty 0.3). With explain each hit
+  // lists its contributions. Without a user, or for personalized:false, the plain order.
+  Result<SearchResponse> search(const CatalogIndex& index, const SearchRequest& req,
+                                std::string_view user_id, std::string_view visitor_id) const;
+
+  std::string digest() const;  // the models'
+  RecoModels::Memory memory() const;
+  uint64_t rebuilds() const;   // models rebuilt after UserForget
+
+ private:
+  struct Rep;
+  explicit Recommender(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace trove

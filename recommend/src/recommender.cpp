@@ -1,0 +1,458 @@
+#include "trove/recommend/recommender.h"
+
+#include <absl/container/flat_hash_set.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "trove/data/journal.h"
+
+namespace trove {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxCount = 100;
+constexpr size_t kRerankWindow = 100;
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Folds `models` over the journal records 1..until, leaving out forgotten people's events.
+Status fold_journal(const std::string& data_dir, uint64_t until,
+                    const std::vector<RecoModels::Forgotten>& forgotten, RecoModels* models) {
+  EventParser parser;
+  Status failure;
+  Status st = Journal::scan((fs::path(data_dir) / "journal").string(), 1, [&](const RecordView& rec) {
+    if (rec.seq > until) return false;
+    auto ev = parser.parse(rec.payload);
+    if (!ev.ok()) {
+      failure = Status::corruption("journal record " + std::to_string(rec.seq) +
+                                   " does not parse: " + ev.status().to_string());
+      return false;
+    }
+    if (!RecoModels::forgotten_event(forgotten, rec.seq, *ev)) models->apply(rec.seq, *ev);
+    return true;
+  });
+  TROVE_RETURN_IF_ERROR(st);
+  return failure;
+}
+
+bool has_category_prefix(const Item& item, const std::string& prefix) {
+  if (!item.data.categories) return false;
+  for (const auto& c : *item.data.categories) {
+    if (c.size() >= prefix.size() && c.compare(0, prefix.size(), prefix) == 0 &&
+        (c.size() == prefix.size() || c[prefix.size()] == ' ' || c[prefix.size()] == '>')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The top level of an item's first category path ("Food" of "Food > Chocolate").
+std::string top_category(const Item& item) {
+  if (!item.data.categories || item.data.categories->empty()) return {};
+  const std::string& path = item.data.categories->front();
+  std::string top = path.substr(0, path.find('>'));
+  while (!top.empty() && top.back() == ' ') top.pop_back();
+  while (!top.empty() && top.front() == ' ') top.erase(0, 1);
+  return top;
+}
+
+}  // namespace
+
+struct Recommender::Rep {
+  Store* store = nullptr;
+  uint64_t listener = 0;
+  RecoModels models;  // guarded by the Store's lock (written by the listener)
+  std::vector<RecoModels::Forgotten> forgotten;
+  std::atomic<uint64_t> rebuilds{0};
+  std::atomic<bool> ready{false};
+  Status rebuild_error;  // the last rebuild's failure (the models are then left as they were)
+
+  // What a request may return, as RecoModels item indexes.
+  struct Gate {
+    const State& st;
+    const RecoModels& m;
+    const RecoRequest& req;
+    absl::flat_hash_set<std::string> exclude;
+    bool operator()(uint32_t i) const { return allows(m.item_id(i)); }
+    bool allows(const std::string& id) const {
+      if (id == req.item_id || exclude.contains(id)) return false;
+      const Item* item = st.item(id);
+      if (!item) return false;
+      const PlacementFilters& f = req.filters;
+      const bool in_stock = item->data.in_stock.value_or(true);
+      if (f.in_stock ? in_stock != *f.in_stock : !in_stock) return false;
+      if (f.brand && (!item->data.brand || *item->data.brand != *f.brand)) return false;
+      if (f.category && !has_category_prefix(*item, *f.category)) return false;
+      if (f.min_price && (!item->data.price || *item->data.price < *f.min_price)) return false;
+      if (f.max_price && (!item->data.price || *item->data.price > *f.max_price)) return false;
+      return true;
+    }
+  };
+
+  Status check(const RecoRequest& req) const {
+    if (req.count < 1 || req.count > kMaxCount) {
+      return Status::invalid("expected 1.." + std::to_string(kMaxCount) + ", got " +
+                                 std::to_string(req.count),
+                             "count");
+    }
+    return {};
+  }
+
+  // Adds answers to `out` (no repeats, up to req.count), noting their source.
+  static void take(const State& st, const RecoModels& m, const std::vector<ScoredItem>& found,
+                   const std::string& source, const RecoRequest& req, RecoResponse* out) {
+    bool used = false;
+    for (const auto& s : found) {
+      if (out->items.size() >= req.count) break;
+      const std::string& id = m.item_id(s.item);
+      if (std::any_of(out->items.begin(), out->items.end(),
+                      [&](const Recommendation& r) { return r.id == id; })) {
+        continue;
+      }
+      const Item* item = st.item(id);
+      if (!item) continue;
+      out->items.push_back({id, item->data.title, item->data.brand, item->data.price, s.score});
+      used = true;
+    }
+    if (used) out->source += out->source.empty() ? source : "+" + source;
+  }
+
+  // Popular items within the categories of `seeds` (top level), then, if `global`, any.
+  // Popular items that `accept` lets through: those within the top categories of `seeds`
+  // first (when there are any), then any.
+  void fill_popular(const State& st, const RecoModels::Accept& accept,
+                    const std::vector<uint32_t>& seeds, const RecoRequest& req,
+                    RecoResponse* out) const {
+    if (out->items.size() >= req.count) return;
+    absl::flat_hash_set<std::string> cats;
+    for (uint32_t s : seeds) {
+      if (const Item* item = st.item(models.item_id(s))) {
+        if (auto c = top_category(*item); !c.empty()) cats.insert(c);
+      }
+    }
+    const size_t want = req.count + out->items.size();
+    if (!cats.empty()) {
+      auto in_cats = [&](uint32_t i) {
+        if (!accept(i)) return false;
+        const Item* item = st.item(models.item_id(i));
+        return std::any_of(cats.begin(), cats.end(),
+                           [&](const std::string& c) { return has_category_prefix(*item, c); });
+      };
+      take(st, models, models.popular(want, in_cats), "category-popularity", req, out);
+    }
+    take(st, models, models.popular(want, accept), "popularity", req, out);
+  }
+
+  std::string person(const RecoRequest& req) const {
+    return models.person_key(req.user_id, req.visitor_id);
+  }
+
+  // The offline list for (scope, this placement or any, key), as given, before the models'
+  // answers.
+  static void offline(const State& st, const Gate& gate, RecoScope scope, std::string_view placement,
+                      const std::string& key, RecoResponse* out) {
+    const auto& lists = st.offline_recommendations();
+    for (const std::string_view p : {placement, std::string_view("*")}) {
+      if (p.empty()) continue;
+      std::string k(reco_scope_name(scope));
+      k += "/";
+      k += p;
+      k += "/";
+      k += key;
+      auto it = lists.find(k);
+      if (it == lists.end()) continue;
+      double score = static_cast<double>(it->second.size());
+      bool used = false;
+      for (ItemRef ref : it->second) {
+        const std::string& id = st.item_id(ref);
+        const Item* item = st.item_at(ref);
+        score -= 1;
+        if (!item || !gate.allows(id) || out->items.size() >= gate.req.count) continue;
+        out->items.push_back({id, item->data.title, item->data.brand, item->data.price, score + 1});
+        used = true;
+      }
+      if (used) out->source += out->source.empty() ? "offline" : "+offline";
+      return;
+    }
+  }
+
+  Result<RecoResponse> serve(Strategy strategy, std::string_view placement,
+                             const RecoRequest& req) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    TROVE_RETURN_IF_ERROR(check(req));
+    RecoResponse out;
+    Status failure;
+    store->read([&](const State& st) {
+      Gate gate{st, models, req, {req.exclude.begin(), req.exclude.end()}};
+      const std::string who = person(req);
+      const bool anyone = !req.user_id.empty() || !req.visitor_id.empty();
+      switch (strategy) {
+        case Strategy::kSimilar:
+        case Strategy::kBoughtTogether: {
+          out.strategy = strategy == Strategy::kSimilar ? "similar" : "bought-together";
+          if (req.item_id.empty()) {
+            failure = Status::invalid("expected the item to recommend for", "item_id");
+            return;
+          }
+          if (!st.item(req.item_id)) {
+            failure = Status::not_found("no item \"" + req.item_id + "\" in the catalog");
+            return;
+          }
+          offline(st, gate, RecoScope::kItem, placement, req.item_id, &out);
+          auto idx = models.item_index(req.item_id);
+          if (idx) {
+            take(st, models,
+                 strategy == Strategy::kSimilar
+                     ? models.similar(*idx, req.count + out.items.size(), std::cref(gate))
+                     : models.bought_together(*idx, req.count + out.items.size(), std::cref(gate)),
+                 strategy == Strategy::kSimilar ? "co-occurrence" : "bought-together", req, &out);
+          }
+          // A new item (or one with few neighbours): the popular items of its category.
+          if (out.items.size() < req.count) {
+            const Item* item = st.item(req.item_id);
+            const std::string cat = top_category(*item);
+            if (!cat.empty()) {
+              auto in_cat = [&](uint32_t i) {
+                return gate(i) && has_category_prefix(*st.item(models.item_id(i)), cat);
+              };
+              take(st, models, models.popular(req.count + out.items.size(), in_cat),
+                   "category-popularity", req, &out);
+            }
+          }
+          break;
+        }
+        case Strategy::kForYou: {
+          out.strategy = "for-you";
+          const bool personal = anyone && models.personalized(who);
+          out.personalized = personal;
+          if (personal) {
+            offline(st, gate, RecoScope::kUser, placement, req.user_id.empty() ? req.visitor_id : req.user_id, &out);
+            take(st, models, models.for_you(who, req.count + out.items.size(), std::cref(gate)),
+                 "co-occurrence", req, &out);
+            auto seeds = models.recent_items(who, false);
+            auto not_excluded = [&](uint32_t i) { return gate(i) && !models.excluded_for(who, i); };
+            // Cold start or few neighbours: the person's categories, then everyone's.
+            fill_popular(st, not_excluded, seeds, req, &out);
+          } else {
+            offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
+            fill_popular(st, std::cref(gate), {}, req, &out);
+          }
+          break;
+        }
+        case Strategy::kTrending:
+          out.strategy = "trending";
+          offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
+          take(st, models, models.trending(req.count + out.items.size(), std::cref(gate)),
+               "trending", req, &out);
+          break;
+        case Strategy::kRecentlyViewed: {
+          out.strategy = "recently-viewed";
+          const bool personal = anyone && models.personalized(who);
+          out.personalized = personal;
+          if (!personal) break;
+          std::vector<ScoredItem> seen;
+          double score = 1;
+          for (uint32_t i : models.recent_items(who, true)) {
+            if (gate(i)) seen.push_back({i, score});
+            score *= 0.9;
+          }
+          take(st, models, seen, "recently-viewed", req, &out);
+          break;
+        }
+      }
+    });
+    TROVE_RETURN_IF_ERROR(failure);
+    out.took_ms = ms_since(t0);
+    return out;
+  }
+};
+
+Recommender::Recommender(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Recommender::~Recommender() {
+  if (rep_->store && rep_->listener) rep_->store->remove_listener(rep_->listener);
+}
+
+Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOptions opts) {
+  auto rep = std::make_unique<Rep>();
+  rep->store = &store;
+  rep->models = RecoModels(opts);
+  Rep* r = rep.get();
+  Status status;
+  // The listener is added first but waits for `ready`, which the fold sets under the Store's
+  // read lock: events applied before it are in the journal the fold reads (up to the State's
+  // seq), events after it come through the listener; none twice, none missed.
+  r->listener = store.add_listener([r](uint64_t seq, const Event& e, const State&) {
+    if (!r->ready.load() || seq <= r->models.last_seq()) return;
+    r->models.apply(seq, e);
+    if (e.type() != EventType::kUserForget) return;
+    // Erase the person: rebuild without their events (and their visitors'), exactly.
+    r->forgotten.push_back(r->models.forgotten().back());
+    RecoModels fresh(r->models.options());
+    Status st = fold_journal(r->store->data_dir(), seq, r->forgotten, &fresh);
+    if (!st.ok()) {
+      r->rebuild_error = st;
+      return;
+    }
+    r->models = std::move(fresh);
+    r->rebuilds.fetch_add(1);
+  });
+  store.read([&](const State& s) {
+    const uint64_t until = s.last_seq();
+    status = fold_journal(store.data_dir(), until, {}, &r->models);
+    if (status.ok() && !r->models.forgotten().empty()) {
+      r->forgotten = r->models.forgotten();
+      RecoModels fresh(opts);
+      status = fold_journal(store.data_dir(), until, r->forgotten, &fresh);
+      if (status.ok()) r->models = std::move(fresh);
+    }
+    r->ready.store(true);
+  });
+  if (!status.ok()) return status;
+  return std::unique_ptr<Recommender>(new Recommender(std::move(rep)));
+}
+
+Result<RecoResponse> Recommender::similar(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kSimilar, {}, req);
+}
+Result<RecoResponse> Recommender::bought_together(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kBoughtTogether, {}, req);
+}
+Result<RecoResponse> Recommender::for_you(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kForYou, {}, req);
+}
+Result<RecoResponse> Recommender::trending(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kTrending, {}, req);
+}
+Result<RecoResponse> Recommender::recently_viewed(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kRecentlyViewed, {}, req);
+}
+
+Result<RecoResponse> Recommender::placement(std::string_view placement_id,
+                                            const RecoRequest& req) const {
+  std::optional<PlacementUpsert> p;
+  rep_->store->read([&](const State& st) {
+    auto it = st.placements().find(std::string(placement_id));
+    if (it != st.placements().end()) p = it->second;
+  });
+  if (!p) return Status::not_found("no placement \"" + std::string(placement_id) + "\"");
+  RecoRequest q = req;
+  if (p->count) q.count = static_cast<size_t>(*p->count);
+  if (p->filters) {
+    const PlacementFilters& f = *p->filters;
+    if (!q.filters.category) q.filters.category = f.category;
+    if (!q.filters.brand) q.filters.brand = f.brand;
+    if (!q.filters.in_stock) q.filters.in_stock = f.in_stock;
+    if (!q.filters.min_price) q.filters.min_price = f.min_price;
+    if (!q.filters.max_price) q.filters.max_price = f.max_price;
+  }
+  return rep_->serve(p->strategy, placement_id, q);
+}
+
+Result<SearchResponse> Recommender::search(const CatalogIndex& index, const SearchRequest& req,
+                                           std::string_view user_id,
+                                           std::string_view visitor_id) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (req.page < 1 || req.per_page < 1 || req.per_page > kRerankWindow) return index.search(req);
+  const size_t first = (req.page - 1) * req.per_page;
+  bool personal = false;
+  std::string who;
+  if ((!user_id.empty() || !visitor_id.empty()) && first < kRerankWindow) {
+    rep_->store->read([&](const State&) {
+      who = rep_->models.person_key(user_id, visitor_id);
+      personal = rep_->models.personalized(who) && !rep_->models.recent_items(who, false).empty();
+    });
+  }
+  if (!personal) return index.search(req);
+
+  // The window: the plain order's first kRerankWindow hits, re-ranked as a whole, so pages
+  // stay disjoint; a page reaching past it continues with the plain order after it.
+  SearchRequest window = req;
+  window.page = 1;
+  window.per_page = kRerankWindow;
+  auto base = index.search(window);
+  if (!base.ok()) return base.status();
+  SearchResponse out = std::move(base).value();
+  std::vector<SearchHit> hits = std::move(out.hits);
+  out.hits.clear();
+
+  rep_->store->read([&](const State& st) {
+    const RecoModels& m = rep_->models;
+    const RankingUpsert& rk = st.ranking();
+    const double tw = rk.text_weight.value_or(1.0), aw = rk.affinity_weight.value_or(0.5),
+                 pw = rk.popularity_weight.value_or(0.2), tp = rk.typo_penalty.value_or(0.3);
+    std::vector<uint32_t> idx(hits.size(), UINT32_MAX);
+    double max_text = 0, max_pop = 0;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      if (auto k = m.item_index(hits[i].id)) idx[i] = *k;
+      max_text = std::max(max_text, hits[i].score);
+      if (idx[i] != UINT32_MAX) max_pop = std::max(max_pop, m.popularity(idx[i]));
+    }
+    std::vector<uint32_t> known;
+    for (uint32_t k : idx) known.push_back(k == UINT32_MAX ? 0 : k);
+    std::vector<double> aff = m.affinity(who, known);
+    double max_aff = 0;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      if (idx[i] == UINT32_MAX) aff[i] = 0;
+      max_aff = std::max(max_aff, aff[i]);
+    }
+    std::vector<std::pair<double, size_t>> order;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      const double text = max_text > 0 ? hits[i].score / max_text : 0;
+      const double affinity = max_aff > 0 ? aff[i] / max_aff : 0;
+      const double pop = idx[i] != UINT32_MAX && max_pop > 0
+                             ? std::log1p(m.popularity(idx[i])) / std::log1p(max_pop)
+                             : 0;
+      const double typo = static_cast<double>(hits[i].typos);
+      const double blended = tw * text + aw * affinity + pw * pop - tp * typo;
+      if (req.explain) {
+        hits[i].ranking = {{"text", tw * text},
+                           {"affinity", aw * affinity},
+                           {"popularity", pw * pop},
+                           {"typo_penalty", -tp * typo}};
+      }
+      hits[i].score = blended;
+      order.emplace_back(-blended, i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t r = first; r < order.size() && out.hits.size() < req.per_page; ++r) {
+      out.hits.push_back(std::move(hits[order[r].second]));
+    }
+  });
+  if (out.hits.size() < req.per_page && first + req.per_page > kRerankWindow &&
+      hits.size() == kRerankWindow) {
+    SearchRequest after = req;
+    after.page = 2;
+    after.per_page = kRerankWindow;
+    after.facets.clear();
+    auto more = index.search(after);
+    if (!more.ok()) return more.status();
+    for (auto& h : more->hits) {
+      if (out.hits.size() >= req.per_page) break;
+      out.hits.push_back(std::move(h));
+    }
+  }
+  out.took_ms = ms_since(t0);
+  return out;
+}
+
+std::string Recommender::digest() const {
+  std::string d;
+  rep_->store->read([&](const State&) { d = rep_->models.digest(); });
+  return d;
+}
+RecoModels::Memory Recommender::memory() const {
+  RecoModels::Memory m;
+  rep_->store->read([&](const State&) { m = rep_->models.memory(); });
+  return m;
+}
+uint64_t Recommender::rebuilds() const { return rep_->rebuilds.load(); }
+
+}  // namespace trove

@@ -1,0 +1,264 @@
+// Recommender over a real Store in a temp dir: built from the journal and kept in step,
+// catalog filters and exclusions, fallbacks (cold start, new item), placements and offline
+// lists, personalized:false, exact forget (digest equal to a journal without the person),
+// and personalized search re-ranking.
+#include "trove/recommend/recommender.h"
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recommend_fixture.h"
+#include "test_util.h"
+
+using namespace trove;
+using namespace trove::test;
+
+namespace {
+
+struct Shop {
+  TempDir tmp;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Recommender> reco;
+
+  Shop() { reopen(); }
+  void reopen() {
+    reco.reset();
+    store.reset();
+    auto s = Store::open(tmp.sub("data"));
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    auto r = Recommender::open(*store);
+    INFO(r.status().to_string());
+    REQUIRE(r.ok());
+    reco = std::move(r).value();
+  }
+  void ingest(const Feed& f) {
+    auto acks = store->ingest(f.events());
+    INFO(acks.status().to_string());
+    REQUIRE(acks.ok());
+  }
+};
+
+std::vector<std::string> ids(const Result<RecoResponse>& r) {
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  std::vector<std::string> out;
+  for (const auto& i : r->items) out.push_back(i.id);
+  return out;
+}
+
+RecoRequest for_item(const std::string& item, size_t count = 10) {
+  RecoRequest q;
+  q.item_id = item;
+  q.count = count;
+  return q;
+}
+RecoRequest for_visitor(const std::string& v, size_t count = 10) {
+  RecoRequest q;
+  q.visitor_id = v;
+  q.count = count;
+  return q;
+}
+
+// A small shop: mugs and teas, with shoppers who view a mug and then a tea.
+Feed catalog() {
+  Feed f;
+  f.item("mug-red", "Red mug", "Kitchen > Mugs")
+      .item("mug-blue", "Blue mug", "Kitchen > Mugs")
+      .item("mug-gone", "Old mug", "Kitchen > Mugs", false)
+      .item("tea-green", "Green tea", "Food > Tea")
+      .item("tea-black", "Black tea", "Food > Tea")
+      .item("new-pot", "Brand new teapot", "Kitchen > Pots");
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("the recommender builds from the journal and follows new events", "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+  f.view("v9", "mug-red").view("v9", "mug-gone").view("v9", "tea-black");
+  shop.ingest(f);
+  CHECK(ids(shop.reco->similar(for_item("mug-red"))) ==
+        std::vector<std::string>{"tea-green", "tea-black"});  // mug-gone: out of stock
+  // The same answer after a restart (models folded from the journal) and the same digest.
+  const std::string digest = shop.reco->digest();
+  shop.reopen();
+  CHECK(shop.reco->digest() == digest);
+  CHECK(ids(shop.reco->similar(for_item("mug-red"))) ==
+        std::vector<std::string>{"tea-green", "tea-black"});
+  // New events arrive through the listener.
+  Feed more;
+  more.at_day(1);
+  for (int i = 0; i < 5; ++i) more.view(numbered("w", i), "mug-red").view(numbered("w", i), "tea-black");
+  shop.ingest(more);
+  CHECK(ids(shop.reco->similar(for_item("mug-red")))[0] == "tea-black");
+  CHECK(shop.reco->digest() != digest);
+}
+
+TEST_CASE("filters, exclusions and counts apply; bad requests name the field", "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) {
+    const std::string v = numbered("v", i);
+    f.view(v, "mug-red").view(v, "tea-green").view(v, "mug-blue").view(v, "tea-black");
+  }
+  shop.ingest(f);
+  RecoRequest q = for_item("mug-red");
+  q.filters.category = "Food";
+  auto food = ids(shop.reco->similar(q));
+  CHECK(std::set<std::string>(food.begin(), food.end()) == std::set<std::string>{"tea-green", "tea-black"});
+  q.exclude = {"tea-green"};
+  CHECK(ids(shop.reco->similar(q)) == std::vector<std::string>{"tea-black"});
+  CHECK(ids(shop.reco->similar(for_item("mug-red", 1))).size() == 1);
+  auto zero = shop.reco->similar(for_item("mug-red", 0));
+  REQUIRE(zero.status().code() == StatusCode::kInvalidArgument);
+  CHECK(zero.status().to_string().find("count") != std::string::npos);
+  CHECK(shop.reco->similar(for_item("nope")).status().code() == StatusCode::kNotFound);
+  CHECK(shop.reco->similar(RecoRequest{}).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("cold start: a new person gets popular items, a new item its category's",
+          "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 4; ++i) f.view(numbered("v", i), "tea-black");
+  f.view("v0", "mug-blue").view("v1", "mug-blue").view("v2", "mug-red");
+  shop.ingest(f);
+  auto fresh = shop.reco->for_you(for_visitor("stranger", 2));
+  CHECK(ids(fresh) == std::vector<std::string>{"tea-black", "mug-blue"});
+  CHECK(fresh->source == "popularity");
+  // The new teapot has no interactions: the popular items of its top category (Kitchen).
+  auto pot = shop.reco->similar(for_item("new-pot", 2));
+  CHECK(ids(pot) == std::vector<std::string>{"mug-blue", "mug-red"});
+  CHECK(pot->source == "category-popularity");
+  // Someone who saw only a mug is offered the popular items of Kitchen first.
+  Feed g;
+  g.at_day(1).view("mugger", "mug-red");
+  shop.ingest(g);
+  auto mine = shop.reco->for_you(for_visitor("mugger", 10));
+  REQUIRE_FALSE(mine->items.empty());
+  CHECK(mine->personalized);
+}
+
+TEST_CASE("placements name a strategy, a count and filters; offline lists come first",
+          "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) f.view(numbered("v", i), "tea-black").view(numbered("v", i), "mug-red");
+  f.view("v9", "tea-green");
+  PlacementUpsert p;
+  p.id = "home-teas";
+  p.strategy = Strategy::kTrending;
+  p.count = 1;
+  p.filters = PlacementFilters{};
+  p.filters->category = "Food";
+  f.add(p);
+  shop.ingest(f);
+  CHECK(ids(shop.reco->placement("home-teas", RecoRequest{})) == std::vector<std::string>{"tea-black"});
+  CHECK(shop.reco->placement("nope", RecoRequest{}).status().code() == StatusCode::kNotFound);
+
+  Feed g;
+  OfflineRecommendationsUpsert off;
+  off.scope = RecoScope::kGlobal;
+  off.key = "*";
+  off.placement_id = "home-teas";
+  off.item_ids = {"tea-green", "mug-gone"};
+  g.at_day(1).add(off);
+  shop.ingest(g);
+  auto served = shop.reco->placement("home-teas", RecoRequest{});
+  CHECK(ids(served) == std::vector<std::string>{"tea-green"});
+  CHECK(served->source == "offline");
+}
+
+TEST_CASE("personalized:false people get no personal output", "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+  f.view_private("shy", "mug-red");
+  shop.ingest(f);
+  auto shy = shop.reco->for_you(for_visitor("shy"));
+  REQUIRE(shy.ok());
+  CHECK_FALSE(shy->personalized);
+  CHECK(shy->source == "popularity");
+  CHECK(shop.reco->recently_viewed(for_visitor("shy"))->items.empty());
+  auto v0 = shop.reco->recently_viewed(for_visitor("v0"));
+  CHECK(ids(v0) == std::vector<std::string>{"tea-green", "mug-red"});
+}
+
+TEST_CASE("UserForget leaves the models exactly as a journal without the person's events",
+          "[recommend]") {
+  // The same shop twice: with bob (as a visitor, then merged, then as the account) and a
+  // forget, and without any of bob's events.
+  auto history = [](bool with_bob) {
+    Feed f = catalog();
+    for (int i = 0; i < 3; ++i) f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+    if (with_bob) {
+      f.view("bob-phone", "mug-blue").view("bob-phone", "tea-black");
+      f.merge("bob-phone", "bob");
+      f.view_as("bob-laptop", "bob", "mug-red");
+      f.buy("bob-laptop", "o1", {"tea-black", "mug-blue"});
+    }
+    f.at_day(1).view("v0", "tea-black");  // the same times with or without bob's events
+    if (with_bob) f.forget_user("bob");
+    f.at_day(2).view("v1", "mug-blue");  // after the forget: kept
+    return f;
+  };
+  Shop with, without;
+  with.ingest(history(true));
+  without.ingest(history(false));
+  CHECK(with.reco->rebuilds() == 1);
+  CHECK(with.reco->digest() == without.reco->digest());
+  // Bob's pairs are gone: mug-blue and tea-black were only ever bought together by him, so
+  // bought together falls back to the category.
+  CHECK(with.reco->bought_together(for_item("mug-blue"))->source == "category-popularity");
+  CHECK(with.reco->for_you(for_visitor("bob-phone"))->source == "popularity");
+  // A restart rebuilds the same way from the journal.
+  with.reopen();
+  CHECK(with.reco->digest() == without.reco->digest());
+}
+
+TEST_CASE("personalized search re-ranks the user's affine items up and explains why",
+          "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  // People who look at green tea look at the blue mug.
+  for (int i = 0; i < 4; ++i) f.view(numbered("v", i), "tea-green").view(numbered("v", i), "mug-blue");
+  f.view("me", "tea-green");
+  shop.ingest(f);
+  auto index = CatalogIndex::open(shop.tmp.sub("data/index"));
+  REQUIRE(index.ok());
+  REQUIRE(index.value()->attach(*shop.store).ok());
+  SearchRequest req;
+  req.q = "mug";
+  req.explain = true;
+  auto plain = index.value()->search(req);
+  REQUIRE(plain.ok());
+  REQUIRE(plain->hits.size() == 3);
+  auto mine = shop.reco->search(*index.value(), req, "", "me");
+  REQUIRE(mine.ok());
+  REQUIRE(mine->hits.size() == 3);
+  CHECK(mine->hits[0].id == "mug-blue");
+  REQUIRE(mine->hits[0].ranking.size() == 4);
+  CHECK(mine->hits[0].ranking[1].first == "affinity");
+  CHECK(mine->hits[0].ranking[1].second > 0);
+  // No user, an unknown one, or a personalized:false one: the plain order.
+  auto order = [](const Result<SearchResponse>& r) {
+    std::vector<std::string> v;
+    for (const auto& h : r->hits) v.push_back(h.id);
+    return v;
+  };
+  CHECK(order(shop.reco->search(*index.value(), req, "", "")) == order(plain));
+  CHECK(order(shop.reco->search(*index.value(), req, "", "stranger")) == order(plain));
+  // RankingUpsert can turn affinity off.
+  Feed g;
+  RankingUpsert rk;
+  rk.affinity_weight = 0;
+  rk.popularity_weight = 0;
+  g.at_day(1).add(rk);
+  shop.ingest(g);
+  CHECK(order(shop.reco->search(*index.value(), req, "", "me")) == order(plain));
+}
