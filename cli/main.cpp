@@ -15,7 +15,9 @@ Command add_import_command(CLI::App& root);   // cmd_import.cpp
 Command add_search_command(CLI::App& root);   // cmd_search.cpp
 Command add_suggest_command(CLI::App& root);  // cmd_search.cpp
 Command add_fuzzy_command(CLI::App& root);    // cmd_search.cpp
+Command add_recommend_command(CLI::App& root);  // cmd_recommend.cpp
 Command add_serve_command(CLI::App& root);    // cmd_serve.cpp
+Command add_eval_command(CLI::App& root);     // cmd_eval.cpp
 }  // namespace trove::cli
 
 int main(int argc, char** argv) {
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
       add_ingest_command(app), add_replay_command(app), add_snapshot_command(app),
       add_stats_command(app),  add_schema_command(app), add_generate_command(app),
       add_import_command(app), add_search_command(app), add_suggest_command(app),
-      add_fuzzy_command(app),  add_serve_command(app),
+      add_fuzzy_command(app),  add_serve_command(app), add_recommend_command(app),  add_eval_command(app),
   };
 
   try {

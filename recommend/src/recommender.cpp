@@ -231,7 +231,8 @@ struct Recommender::Rep {
         case Strategy::kForYou: {
           out.strategy = "for-you";
           const bool personal = anyone && models.personalized(who);
-          out.personalized = personal;
+          // Personal output needs a person the models know; others get the popular items.
+          out.personalized = personal && !models.recent_items(who, false).empty();
           if (personal) {
             offline(st, gate, RecoScope::kUser, placement, req.user_id.empty() ? req.visitor_id : req.user_id, &out);
             take(st, models, models.for_you(who, req.count + out.items.size(), std::cref(gate)),
