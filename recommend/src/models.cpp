@@ -95,6 +95,25 @@ struct RecoModels::Rep {
     return it == person_index.end() ? nullptr : &people[it->second];
   }
 
+  // The person an event is by, without building its key on the hot path.
+  absl::flat_hash_map<std::string, uint32_t> by_user, by_visitor;
+  Person& person_of(const UserRef& u) {
+    const std::string* user = u.user_id ? &*u.user_id : nullptr;
+    if (!user) {
+      if (auto it = visitor_account.find(av(u.visitor_id)); it != visitor_account.end()) {
+        user = &it->second;
+      }
+    }
+    auto& index = user ? by_user : by_visitor;
+    const std::string& id = user ? *user : u.visitor_id;
+    if (auto it = index.find(av(id)); it != index.end()) return people[it->second];
+    std::string key = user ? "u:" : "v:";
+    key += id;
+    Person& p = person(key);
+    index.emplace(id, person_index.find(av(key))->second);
+    return p;
+  }
+
   std::string key_of(std::string_view user_id, std::string_view visitor_id) const {
     std::string k;
     if (!user_id.empty()) {
@@ -151,23 +170,25 @@ struct RecoModels::Rep {
     return std::exp2(days / opts.half_life_days);
   }
 
+  // Adds w to row[other]. A row may grow to three times `cap`; then it keeps its `cap`
+  // strongest entries (ties: the lower index), in place, so the cost (O(row)) is amortized
+  // over at least 2 * cap inserts of new neighbours.
   static void add(Row& row, uint32_t other, double w, size_t cap) {
     row[other] += w;
-    if (row.size() <= cap) return;
-    // Over the cap: keep the strongest half (ties: the lower index), deterministically.
-    std::vector<std::pair<double, uint32_t>> all;
-    all.reserve(row.size());
+    if (row.size() <= 3 * cap) return;
+    thread_local std::vector<std::pair<double, uint32_t>> all;
+    all.clear();
     for (const auto& [j, v] : row) all.emplace_back(v, j);
-    const size_t keep = std::max<size_t>(1, cap / 2);
-    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
-                     [](const auto& a, const auto& b) {
-                       return a.first != b.first ? a.first > b.first : a.second < b.second;
-                     });
-    all.resize(keep);
-    Row kept;
-    kept.reserve(keep);
-    for (const auto& [v, j] : all) kept.emplace(j, v);
-    row = std::move(kept);
+    auto stronger = [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    const size_t keep = std::max<size_t>(1, cap);
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep - 1), all.end(),
+                     stronger);
+    const std::pair<double, uint32_t> weakest_kept = all[keep - 1];
+    absl::erase_if(row, [&](const auto& kv) {
+      return stronger(weakest_kept, std::pair<double, uint32_t>{kv.second, kv.first});
+    });
   }
 
   // One interaction of `p` with `item`, of weight w at time ts.
@@ -205,7 +226,8 @@ struct RecoModels::Rep {
 
   double score_similar(uint32_t i, uint32_t j, double co_ij) const {
     const double pi = std::max(pop[i], 1e-300), pj = std::max(pop[j], 1e-300);
-    return co_ij / (std::sqrt(pi) * std::pow(pj, opts.damping));
+    const double dj = opts.damping == 0.5 ? std::sqrt(pj) : std::pow(pj, opts.damping);
+    return co_ij / (std::sqrt(pi) * dj);
   }
 
   std::vector<ScoredItem> top(const Row& row, uint32_t self, size_t n, const Accept& accept,
@@ -280,7 +302,7 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
         } else if constexpr (requires { e.user; }) {
           const UserRef& u = e.user;
           if (u.user_id) r.join(u.visitor_id, *u.user_id);
-          Person& p = r.person(r.key_of(u.user_id.value_or(""), u.visitor_id));
+          Person& p = r.person_of(u);
           if (u.personalized) p.personalized = u.personalized;
           auto item = [&](const std::string& id) { return r.intern_item(id); };
           if constexpr (std::is_same_v<T, DetailItemView>) {

@@ -7,8 +7,9 @@
 // What it keeps (all in memory, updated by every event, no retraining):
 // - item-to-item co-occurrence: each interaction pairs its item with the person's last
 //   `window` distinct items, weighted by event kind (view < cart < purchase, ratings by
-//   value) and forward-decayed in time (half-life `half_life_days`); rows are capped at
-//   `max_row` entries (the weakest dropped first), so memory per item is bounded;
+//   value) and forward-decayed in time (half-life `half_life_days`); rows keep the
+//   `max_row` strongest entries (up to three times that between prunings), so memory per item is
+//   bounded;
 // - bought together: pairs within a PurchaseComplete basket, and an item added to a cart with
 //   what is in the cart;
 // - popularity (decayed like co-occurrence) and trending (short half-life) per item;
@@ -42,9 +43,10 @@ struct RecommendOptions {
   double rating = 1;  // a RateItem of r stars (0..5) weighs rating * max(0, r - 2): 5 stars = 3
   double half_life_days = 30;          // co-occurrence and popularity
   double trending_half_life_hours = 24;
-  size_t window = 20;    // an interaction pairs with the person's last `window` distinct items
+  size_t window = 10;    // an interaction pairs with the person's last `window` distinct items
   size_t recent = 50;    // recent distinct items kept per person (for you, recently viewed)
-  size_t max_row = 400;  // co-occurrence entries per item; when exceeded the weakest half goes
+  size_t max_row = 200;  // co-occurrence entries kept per item (a row may reach three times
+                         // this before its weakest are dropped)
   double damping = 0.5;  // exponent of the candidate's popularity in similar()
   // Items whose buyers buy again at least this often may be recommended to who bought them.
   double repeat_ratio = 0.2;
