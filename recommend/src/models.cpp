@@ -41,6 +41,20 @@ struct Decayed {
   int64_t ts = 0;
 };
 
+// The n best, best first (ties: the lower item).
+std::vector<ScoredItem> best_n(std::vector<ScoredItem> v, size_t n) {
+  auto better = [](const ScoredItem& a, const ScoredItem& b) {
+    return a.score != b.score ? a.score > b.score : a.item < b.item;
+  };
+  if (v.size() > n) {
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), better);
+    v.resize(n);
+  } else {
+    std::sort(v.begin(), v.end(), better);
+  }
+  return v;
+}
+
 std::string hex128(XXH128_hash_t h) {
   char buf[33];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
@@ -241,16 +255,7 @@ struct RecoModels::Rep {
   }
 
   static std::vector<ScoredItem> best(std::vector<ScoredItem> v, size_t n) {
-    auto better = [](const ScoredItem& a, const ScoredItem& b) {
-      return a.score != b.score ? a.score > b.score : a.item < b.item;
-    };
-    if (v.size() > n) {
-      std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), better);
-      v.resize(n);
-    } else {
-      std::sort(v.begin(), v.end(), better);
-    }
-    return v;
+    return best_n(std::move(v), n);
   }
 
   bool repeat_typical(uint32_t item) const {
@@ -262,6 +267,22 @@ struct RecoModels::Rep {
     return p.bought.contains(item) && !repeat_typical(item);
   }
 };
+
+std::vector<ScoredItem> blend_lists(const std::vector<ScoredItem>& a, double a_weight,
+                                    const std::vector<ScoredItem>& b, double b_weight, size_t n) {
+  std::map<uint32_t, double> sum;
+  auto add = [&](const std::vector<ScoredItem>& list, double weight) {
+    if (list.empty() || !(list.front().score > 0)) return;
+    const double top = list.front().score;
+    for (const ScoredItem& s : list) sum[s.item] += weight * s.score / top;
+  };
+  add(a, a_weight);
+  add(b, b_weight);
+  std::vector<ScoredItem> merged;
+  merged.reserve(sum.size());
+  for (const auto& [item, score] : sum) merged.push_back({item, score});
+  return best_n(std::move(merged), n);
+}
 
 RecoModels::RecoModels(RecommendOptions opts) : rep_(std::make_unique<Rep>()) {
   rep_->opts = opts;

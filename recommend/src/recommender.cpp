@@ -6,7 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "trove/data/journal.h"
 
@@ -72,6 +75,17 @@ struct Recommender::Rep {
   std::vector<RecoModels::Forgotten> forgotten;
   std::atomic<uint64_t> rebuilds{0};
   std::atomic<bool> ready{false};
+
+  // EASE: the model in use (swapped whole under ease_mu) and the training thread.
+  mutable std::mutex ease_mu;
+  mutable std::condition_variable ease_done;
+  std::shared_ptr<const EaseModel> ease;
+  bool ease_running = false;
+  std::thread ease_thread;
+  std::shared_ptr<const EaseModel> current_ease() const {
+    std::lock_guard lock(ease_mu);
+    return ease;
+  }
   Status rebuild_error;  // the last rebuild's failure (the models are then left as they were)
 
   // What a request may return, as RecoModels item indexes.
@@ -235,8 +249,21 @@ struct Recommender::Rep {
           out.personalized = personal && !models.recent_items(who, false).empty();
           if (personal) {
             offline(st, gate, RecoScope::kUser, placement, req.user_id.empty() ? req.visitor_id : req.user_id, &out);
-            take(st, models, models.for_you(who, req.count + out.items.size(), std::cref(gate)),
-                 "co-occurrence", req, &out);
+            const size_t want = req.count + out.items.size();
+            auto ease_model = models.options().ease_blend > 0 ? current_ease() : nullptr;
+            if (ease_model) {
+              // Blend with EASE: both lists' candidates, normalized, EASE weighted.
+              auto offerable = [&](uint32_t i) { return gate(i) && !models.excluded_for(who, i); };
+              const size_t c = std::max<size_t>(100, want);
+              auto history = models.interactions_of(who);
+              take(st, models,
+                   blend_lists(models.for_you(who, c, std::cref(gate)), 1.0,
+                               ease_model->recommend(history, c, offerable, true),
+                               models.options().ease_blend, want),
+                   "co-occurrence+ease", req, &out);
+            } else {
+              take(st, models, models.for_you(who, want, std::cref(gate)), "co-occurrence", req, &out);
+            }
             auto seeds = models.recent_items(who, false);
             auto not_excluded = [&](uint32_t i) { return gate(i) && !models.excluded_for(who, i); };
             // Cold start or few neighbours: the person's categories, then everyone's.
@@ -277,7 +304,45 @@ struct Recommender::Rep {
 
 Recommender::Recommender(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Recommender::~Recommender() {
+  if (rep_->ease_thread.joinable()) rep_->ease_thread.join();
   if (rep_->store && rep_->listener) rep_->store->remove_listener(rep_->listener);
+}
+
+Status Recommender::train_ease(const EaseOptions& opts) {
+  Rep& r = *rep_;
+  {
+    std::lock_guard lock(r.ease_mu);
+    if (r.ease_running) return Status::unavailable("an EASE training is running");
+    r.ease_running = true;
+  }
+  if (r.ease_thread.joinable()) r.ease_thread.join();
+  std::vector<EaseCell> cells;
+  r.store->read([&](const State&) {
+    r.models.for_each_interaction([&](uint32_t person, uint32_t item, double weight) {
+      if (!opts.skip_unpersonalized || r.models.personalized(r.models.person(person))) {
+        cells.push_back({person, item, weight});
+      }
+    });
+  });
+  r.ease_thread = std::thread([&r, opts, cells = std::move(cells)] {
+    auto trained = std::make_shared<const EaseModel>(EaseModel::train(cells, opts));
+    std::lock_guard lock(r.ease_mu);
+    r.ease = std::move(trained);
+    r.ease_running = false;
+    r.ease_done.notify_all();
+  });
+  return {};
+}
+
+void Recommender::wait_for_ease() const {
+  std::unique_lock lock(rep_->ease_mu);
+  rep_->ease_done.wait(lock, [&] { return !rep_->ease_running; });
+}
+
+std::optional<EaseModel::Stats> Recommender::ease_stats() const {
+  auto e = rep_->current_ease();
+  if (!e) return std::nullopt;
+  return e->stats();
 }
 
 Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOptions opts) {

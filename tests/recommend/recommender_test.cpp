@@ -262,3 +262,37 @@ TEST_CASE("personalized search re-ranks the user's affine items up and explains 
   shop.ingest(g);
   CHECK(order(shop.reco->search(*index.value(), req, "", "me")) == order(plain));
 }
+
+TEST_CASE("EASE trains in the background, is swapped in, and for you blends it when asked",
+          "[recommend]") {
+  TempDir tmp;
+  auto store = Store::open(tmp.sub("data"));
+  REQUIRE(store.ok());
+  Feed f = catalog();
+  for (int i = 0; i < 6; ++i) {
+    const std::string v = numbered("v", i);
+    f.view(v, "mug-red").view(v, "tea-green").buy(v, numbered("o", i), {"mug-blue", "tea-black"});
+  }
+  f.view("me", "mug-red");
+  REQUIRE(store.value()->ingest(f.events()).ok());
+  RecommendOptions opts;
+  opts.ease_blend = 1.0;
+  auto reco = Recommender::open(*store.value(), opts);
+  REQUIRE(reco.ok());
+  CHECK_FALSE(reco.value()->ease_stats());
+  auto before = reco.value()->for_you(for_visitor("me"));
+  REQUIRE(before.ok());
+  CHECK(before->source.find("ease") == std::string::npos);  // not trained yet
+  EaseOptions eo;
+  eo.lambda = 1;
+  REQUIRE(reco.value()->train_ease(eo).ok());
+  reco.value()->wait_for_ease();
+  auto stats = reco.value()->ease_stats();
+  REQUIRE(stats);
+  CHECK(stats->items == 4);
+  CHECK(stats->people == 7);  // "me" has one modeled item: a row too
+  auto after = reco.value()->for_you(for_visitor("me"));
+  REQUIRE(after.ok());
+  CHECK(after->source.rfind("co-occurrence+ease", 0) == 0);
+  CHECK_FALSE(after->items.empty());
+}

@@ -53,6 +53,9 @@ struct RecommendOptions {
   // `personalized: false` people: their events still count in popularity and trending, but
   // not in co-occurrence (others' personalization) when this is true.
   bool unpersonalized_excluded = true;
+  // The Recommender's for_you blends EASE in with this weight once trained (0: never). Off by
+  // default: `trove eval` on the retail data decides (docs/RECOMMEND.md).
+  double ease_blend = 0;
   bool operator==(const RecommendOptions&) const = default;
 };
 
@@ -60,6 +63,11 @@ struct ScoredItem {
   uint32_t item = 0;  // RecoModels item index
   double score = 0;
 };
+
+// Blends ranked lists: each list's scores divided by its best one, times its weight, summed
+// per item; the best n, ties to the lower item.
+std::vector<ScoredItem> blend_lists(const std::vector<ScoredItem>& a, double a_weight,
+                                    const std::vector<ScoredItem>& b, double b_weight, size_t n);
 
 class RecoModels {
  public:

@@ -35,6 +35,7 @@
 #include "trove/data/status.h"
 #include "trove/data/store.h"
 #include "trove/index/catalog_index.h"
+#include "trove/recommend/ease.h"
 #include "trove/recommend/models.h"
 
 namespace trove {
@@ -89,6 +90,14 @@ class Recommender {
   // lists its contributions. Without a user, or for personalized:false, the plain order.
   Result<SearchResponse> search(const CatalogIndex& index, const SearchRequest& req,
                                 std::string_view user_id, std::string_view visitor_id) const;
+
+  // EASE, the batch model: trained on a background thread from the person x item cells the
+  // models hold now (copied under the read lock, so ingestion is not held up), then swapped in
+  // atomically. for_you blends it in when RecommendOptions::ease_blend > 0. Returns at once;
+  // Unavailable while a training runs.
+  Status train_ease(const EaseOptions& opts = {});
+  void wait_for_ease() const;                      // until no training runs
+  std::optional<EaseModel::Stats> ease_stats() const;  // of the model in use, if any
 
   std::string digest() const;  // the models'
   RecoModels::Memory memory() const;
