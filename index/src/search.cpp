@@ -364,7 +364,12 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       }
       // Facets need every match; otherwise counting the first 1,000 makes small totals exact.
       const Xapian::doccount check = spy ? db.get_doccount() : 1000;
-      const size_t first = (req.page - 1) * req.per_page;
+      const size_t page_first = (req.page - 1) * req.per_page;
+      // A re-ranking sees the whole window: fetch it all, cut the page after.
+      const bool rerank = req.rerank && req.sort == SortOrder::kRelevance &&
+                          page_first + req.per_page <= kRerankWindow;
+      const size_t first = rerank ? 0 : page_first;
+      const size_t want_n = rerank ? kRerankWindow : req.per_page;
       // Hits as (the enquire that found it, where in its MSet), in rank order.
       std::vector<std::pair<const Xapian::Enquire*, Xapian::MSetIterator>> order;
       std::vector<Xapian::MSet> msets;  // keeps the iterators' MSets alive
@@ -381,15 +386,15 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         out.total_exact = msets.back().get_matches_lower_bound() == msets.back().get_matches_upper_bound();
         exact_enquire.set_query(exact_query);
         msets.push_back(exact_enquire.get_mset(static_cast<Xapian::doccount>(first),
-                                               static_cast<Xapian::doccount>(req.per_page),
-                                               static_cast<Xapian::doccount>(first + req.per_page)));
+                                               static_cast<Xapian::doccount>(want_n),
+                                               static_cast<Xapian::doccount>(first + want_n)));
         const Xapian::MSet& tier0 = msets.back();
         for (auto it = tier0.begin(); it != tier0.end(); ++it) order.emplace_back(&exact_enquire, it);
-        if (order.size() < req.per_page) {
+        if (order.size() < want_n) {
           // Fewer than asked: the exact tier's count is exact, and the page goes on in the next.
           const size_t exact_n = tier0.get_matches_estimated();
           const size_t from = first > exact_n ? first - exact_n : 0;
-          const size_t want = req.per_page - order.size();
+          const size_t want = want_n - order.size();
           typo_enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, query, exact_query));
           msets.push_back(typo_enquire.get_mset(
               0, static_cast<Xapian::doccount>(std::max(kTypoRankWindow, from + want))));
@@ -401,24 +406,51 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
           }
           std::stable_sort(ranked.begin(), ranked.end(),
                            [](const auto& a, const auto& b) { return a.first < b.first; });
-          for (size_t i = from; i < ranked.size() && order.size() < req.per_page; ++i) {
+          for (size_t i = from; i < ranked.size() && order.size() < want_n; ++i) {
             order.emplace_back(&typo_enquire, ranked[i].second);
           }
         }
       } else {
         msets.push_back(enquire.get_mset(static_cast<Xapian::doccount>(first),
-                                         static_cast<Xapian::doccount>(req.per_page), check));
+                                         static_cast<Xapian::doccount>(want_n), check));
         out.total = msets.back().get_matches_estimated();
         out.total_exact = msets.back().get_matches_lower_bound() == msets.back().get_matches_upper_bound();
         for (auto it = msets.back().begin(); it != msets.back().end(); ++it) order.emplace_back(&enquire, it);
       }
-      for (const auto& [found_by, it] : order) {
+      std::vector<RerankCandidate> reranked;
+      if (rerank) {
+        for (size_t i = 0; i < order.size(); ++i) {
+          const auto& [found_by, it] = order[i];
+          const ItemRef ref = ref_of(*it);
+          if (!st.item_at(ref)) continue;
+          RerankCandidate c;
+          c.id = st.item_id(ref);
+          c.score = it.get_weight();
+          if (!exact_forms.empty()) c.typos = static_cast<int>(typo_cost(*found_by, it, variants, exact_forms));
+          c.slot = i;
+          reranked.push_back(std::move(c));
+        }
+        req.rerank(st, reranked);
+        decltype(order) page;
+        for (size_t r = page_first; r < reranked.size() && page.size() < req.per_page; ++r) {
+          page.push_back(order[reranked[r].slot]);
+        }
+        order = std::move(page);
+        reranked.erase(reranked.begin(),
+                       reranked.begin() + static_cast<std::ptrdiff_t>(std::min(page_first, reranked.size())));
+      }
+      for (size_t n = 0; n < order.size(); ++n) {
+        const auto& [found_by, it] = order[n];
         const ItemRef ref = ref_of(*it);
         const Item* item = st.item_at(ref);
         if (!item) continue;  // removed since the index was last flushed
         SearchHit h = make_hit(*item, st.item_id(ref));
         h.score = it.get_weight();
         if (!exact_forms.empty()) h.typos = static_cast<int>(typo_cost(*found_by, it, variants, exact_forms));
+        if (rerank) {
+          h.score = reranked[n].score;
+          h.ranking = std::move(reranked[n].ranking);
+        }
         absl::flat_hash_set<std::string> matched;
         for (auto t = found_by->get_matching_terms_begin(it); t != found_by->get_matching_terms_end(it);
              ++t) {

@@ -19,7 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxCount = 100;
-constexpr size_t kRerankWindow = 100;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -424,32 +423,21 @@ Result<RecoResponse> Recommender::placement(std::string_view placement_id,
 Result<SearchResponse> Recommender::search(const CatalogIndex& index, const SearchRequest& req,
                                            std::string_view user_id,
                                            std::string_view visitor_id) const {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (req.page < 1 || req.per_page < 1 || req.per_page > kRerankWindow) return index.search(req);
-  const size_t first = (req.page - 1) * req.per_page;
   bool personal = false;
   std::string who;
-  if ((!user_id.empty() || !visitor_id.empty()) && first < kRerankWindow) {
+  if (!user_id.empty() || !visitor_id.empty()) {
     rep_->store->read([&](const State&) {
       who = rep_->models.person_key(user_id, visitor_id);
       personal = rep_->models.personalized(who) && !rep_->models.recent_items(who, false).empty();
     });
   }
   if (!personal) return index.search(req);
-
-  // The window: the plain order's first kRerankWindow hits, re-ranked as a whole, so pages
-  // stay disjoint; a page reaching past it continues with the plain order after it.
-  SearchRequest window = req;
-  window.page = 1;
-  window.per_page = kRerankWindow;
-  auto base = index.search(window);
-  if (!base.ok()) return base.status();
-  SearchResponse out = std::move(base).value();
-  std::vector<SearchHit> hits = std::move(out.hits);
-  out.hits.clear();
-
-  rep_->store->read([&](const State& st) {
-    const RecoModels& m = rep_->models;
+  // The index hands over its first kRerankWindow hits (under the Store's read lock, so the
+  // models are consistent with the State) and cuts and highlights the page from our order.
+  SearchRequest personalized = req;
+  const RecoModels& m = rep_->models;
+  const bool explain = req.explain;
+  personalized.rerank = [&m, who, explain](const State& st, std::vector<RerankCandidate>& hits) {
     const RankingUpsert& rk = st.ranking();
     const double tw = rk.text_weight.value_or(1.0), aw = rk.affinity_weight.value_or(0.5),
                  pw = rk.popularity_weight.value_or(0.2), tp = rk.typo_penalty.value_or(0.3);
@@ -468,7 +456,6 @@ Result<SearchResponse> Recommender::search(const CatalogIndex& index, const Sear
       if (idx[i] == UINT32_MAX) aff[i] = 0;
       max_aff = std::max(max_aff, aff[i]);
     }
-    std::vector<std::pair<double, size_t>> order;
     for (size_t i = 0; i < hits.size(); ++i) {
       const double text = max_text > 0 ? hits[i].score / max_text : 0;
       const double affinity = max_aff > 0 ? aff[i] / max_aff : 0;
@@ -476,37 +463,19 @@ Result<SearchResponse> Recommender::search(const CatalogIndex& index, const Sear
                              ? std::log1p(m.popularity(idx[i])) / std::log1p(max_pop)
                              : 0;
       const double typo = static_cast<double>(hits[i].typos);
-      const double blended = tw * text + aw * affinity + pw * pop - tp * typo;
-      if (req.explain) {
+      hits[i].score = tw * text + aw * affinity + pw * pop - tp * typo;
+      if (explain) {
         hits[i].ranking = {{"text", tw * text},
                            {"affinity", aw * affinity},
                            {"popularity", pw * pop},
                            {"typo_penalty", -tp * typo}};
       }
-      hits[i].score = blended;
-      order.emplace_back(-blended, i);
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t r = first; r < order.size() && out.hits.size() < req.per_page; ++r) {
-      out.hits.push_back(std::move(hits[order[r].second]));
-    }
-  });
-  if (out.hits.size() < req.per_page && first + req.per_page > kRerankWindow &&
-      hits.size() == kRerankWindow) {
-    SearchRequest after = req;
-    after.page = 2;
-    after.per_page = kRerankWindow;
-    after.facets.clear();
-    auto more = index.search(after);
-    if (!more.ok()) return more.status();
-    for (auto& h : more->hits) {
-      if (out.hits.size() >= req.per_page) break;
-      out.hits.push_back(std::move(h));
-    }
-  }
-  out.took_ms = ms_since(t0);
-  return out;
+    std::stable_sort(hits.begin(), hits.end(), [](const RerankCandidate& a, const RerankCandidate& b) {
+      return a.score > b.score;
+    });
+  };
+  return index.search(personalized);
 }
 
 std::string Recommender::digest() const {

@@ -771,3 +771,43 @@ TEST_CASE("an empty filter list is a match-all query of its own, not Xapian's st
   CHECK(q->get_description() == Xapian::Query::MatchAll.get_description());
   CHECK(index_internal::match_all().internal.get() != Xapian::Query::MatchAll.internal.get());
 }
+
+TEST_CASE("a re-ranking hook orders the first window; pages stay disjoint and complete",
+          "[index]") {
+  Shop shop;
+  std::vector<Event> items;
+  for (int i = 0; i < 130; ++i) items.push_back(ev(item(cat("w", i), cat("Widget ", i))));
+  shop.add(std::move(items));
+  SearchRequest req;
+  req.q = "widget";
+  req.per_page = 25;
+  std::vector<std::string> plain;
+  for (size_t page = 1; page <= 6; ++page) {
+    req.page = page;
+    for (const auto& h : shop.search(req).hits) plain.push_back(h.id);
+  }
+  REQUIRE(plain.size() == 130);
+  // Reverse the window, and say so in the score.
+  size_t calls = 0;
+  req.rerank = [&](const State&, std::vector<RerankCandidate>& hits) {
+    ++calls;
+    CHECK(hits.size() == kRerankWindow);
+    std::reverse(hits.begin(), hits.end());
+    for (size_t i = 0; i < hits.size(); ++i) hits[i].score = 1000.0 - static_cast<double>(i);
+  };
+  std::vector<std::string> got;
+  for (size_t page = 1; page <= 6; ++page) {
+    req.page = page;
+    auto res = shop.search(req);
+    for (const auto& h : res.hits) got.push_back(h.id);
+    if (page == 1) {
+      CHECK(res.hits[0].score == 1000.0);
+      CHECK(res.hits[0].title_highlighted.find("<em>Widget</em>") == 0);
+    }
+  }
+  CHECK(calls == 4);  // pages 1-4 lie in the window; 5 and 6 do not
+  REQUIRE(got.size() == 130);
+  std::vector<std::string> expected(plain.rbegin() + 30, plain.rend());  // window reversed
+  expected.insert(expected.end(), plain.begin() + 100, plain.end());
+  CHECK(got == expected);
+}

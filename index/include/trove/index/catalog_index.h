@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,16 @@ struct IndexOptions {
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
 
+// A hit offered to a re-ranking (SearchRequest::rerank).
+struct RerankCandidate {
+  std::string id;
+  double score = 0;  // in: the text score; out: the score to report
+  int typos = 0;     // edits the hit needed
+  std::vector<std::pair<std::string, double>> ranking;  // out: the parts of the score (explain)
+  size_t slot = 0;   // where the index found it (leave as is)
+};
+inline constexpr size_t kRerankWindow = 100;
+
 struct SearchRequest {
   std::string q;
   // "brand=Acme", "category=Kitchen > Cookware" (path prefix), "price=10..50", "price>=10",
@@ -72,6 +83,12 @@ struct SearchRequest {
   // two.
   bool typo_tolerance = true;
   std::optional<TypoSettings> typos;
+  // Re-ranking (personalized search: Recommender::search sets it). With sort by relevance and
+  // a page inside the first kRerankWindow hits, those hits are passed to it in text order,
+  // under the Store's read lock; it reorders them (and may set score and ranking). The page
+  // is then cut from its order and only the page's hits are highlighted. Pages past the
+  // window keep the text order.
+  std::function<void(const State&, std::vector<RerankCandidate>&)> rerank;
 };
 
 struct SearchHit {

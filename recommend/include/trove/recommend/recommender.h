@@ -83,11 +83,12 @@ class Recommender {
   // are added); its offline list, if any, comes first.
   Result<RecoResponse> placement(std::string_view placement_id, const RecoRequest& req) const;
 
-  // Personalized search: the index's first results (up to 100, enough for the page asked)
-  // re-ranked by a blend of text relevance, typo penalty, the user's affinity to each item
-  // (co-occurrence with their recent items) and popularity, with RankingUpsert's weights
-  // (defaults: text 1, affinity 0.5, popularity 0.2, typo penalty 0.3). With explain each hit
-  // lists its contributions. Without a user, or for personalized:false, the plain order.
+  // Personalized search: the index's first kRerankWindow (100) results re-ranked by a blend
+  // of text relevance (score / best score), typo penalty (per edit), the user's affinity to
+  // each item (co-occurrence with their recent items, / the best) and popularity (log, / the
+  // best), with RankingUpsert's weights (defaults: text 1, affinity 0.5, popularity 0.2, typo
+  // penalty 0.3); pages past the window keep the text order. With explain each hit lists its
+  // contributions. Without a user, an unknown one, or personalized:false: the plain order.
   Result<SearchResponse> search(const CatalogIndex& index, const SearchRequest& req,
                                 std::string_view user_id, std::string_view visitor_id) const;
 
