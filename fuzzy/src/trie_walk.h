@@ -1,5 +1,7 @@
 // walk_trie: the depth-first intersection of a LevenshteinAutomaton with a ByteTrie (private
-// to fuzzy/). Matches go to a Sink with the interface of TopK:
+// to fuzzy/), run through a LevenshteinDfa built lazily for the walk. Matches go to a Sink
+// with the interface of TopK:
+//   static constexpr bool kBounded;  // true: a top-k that full()/worst_distance() describe
 //   bool full() const; uint8_t worst_distance() const;   // for pruning (full(): a top-k is full)
 //   void offer(uint8_t distance, uint32_t rank);
 //   void offer_range(uint32_t lo, uint32_t hi, uint8_t distance);  // every rank in [lo, hi)
@@ -8,8 +10,11 @@
 // full top-k skips subtrees whose lower_bound() exceeds its worst distance; in prefix mode a
 // sink state takes its whole subtree as one rank range; a subtree whose terms all end before
 // the automaton's min_remaining() is skipped (node heights); once the edit budget is spent, a
-// single remaining path is looked up (exact_tail) and otherwise only children whose label
-// can start a forced character are stepped (forced_lead_bytes).
+// single remaining path is looked up (exact_tail); and only children whose label can start a
+// code point that keeps the state alive are stepped (the DFA's lead_bytes). A bounded sink
+// is fed the matches below distance k first (see the set-aside frames below).
+// Bounds: one DFA look-up per child of a visited node, one automaton step per distinct
+// (state, character class) transition; no allocation once the per-thread buffers have grown.
 #pragma once
 
 #include <algorithm>
