@@ -5,7 +5,7 @@
 //
 //   LevenshteinAutomaton a("chocolat", {.max_distance = 2});
 //   auto s = a.start();
-//   for (char32_t c : U"chocloate") s = a.step(s, c);
+//   for (char32_t c : std::u32string_view(U"chocloate")) s = a.step(s, c);
 //   a.is_match(s);   // true
 //   a.distance(s);   // 2: the swapped "lo" and the extra trailing "e"
 //

@@ -10,7 +10,7 @@
 //   LevenshteinAutomaton a("chocolat", {.max_distance = 2});
 //   LevenshteinDfa dfa(a);
 //   auto s = dfa.start();
-//   for (char32_t c : U"chocloate") s = dfa.step(s, c);
+//   for (char32_t c : std::u32string_view(U"chocloate")) s = dfa.step(s, c);  // never kDead here
 //   dfa.is_match(s);   // true; dfa.distance(s) == 2, as a.distance() would say
 //
 // Same contract as the automaton it wraps, state by state: for any candidate, the id reached
