@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common.h"
+#include "trove/http/json_shapes.h"
 #include "trove/recommend/recommender.h"
 
 namespace trove::cli {
@@ -27,18 +28,6 @@ struct RecommendArgs {
   std::vector<std::string> exclude;
   bool json = false;
 };
-
-nlohmann::json response_json(const RecoResponse& r) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& i : r.items) {
-    nlohmann::json j = {{"id", i.id}, {"title", i.title}, {"score", i.score}};
-    if (i.brand) j["brand"] = *i.brand;
-    if (i.price) j["price"] = *i.price;
-    items.push_back(std::move(j));
-  }
-  return {{"strategy", r.strategy}, {"source", r.source}, {"personalized", r.personalized},
-          {"items", std::move(items)}, {"took_ms", r.took_ms}};
-}
 
 int run_recommend(const RecommendArgs& a) {
   constexpr const char* kName = "recommend";
@@ -73,7 +62,7 @@ int run_recommend(const RecommendArgs& a) {
   }
   if (!res.ok()) return fail(kName, res.status());
   if (a.json) {
-    std::cout << response_json(*res).dump() << "\n";
+    std::cout << http::recommend_response_json(*res).dump() << "\n";
     return kExitOk;
   }
   std::printf("%s from %s%s (%.2f ms)\n", res->strategy.c_str(),

@@ -1,7 +1,8 @@
 // `trove serve`: the HTTP API over a data directory (http/, docs/HTTP.md).
 //
 // Order of events: listen at once (/healthz answers, /readyz says 503), open the store
-// (snapshot + journal tail) and the index (catch-up), then report ready. SIGTERM or SIGINT:
+// (snapshot + journal tail), the index (catch-up) and the recommendation models (a fold over
+// the journal), then report ready. SIGTERM or SIGINT:
 // stop accepting, let the requests already received finish, flush the index, write a
 // snapshot, exit 0. Every journaled event was fsynced before it was acknowledged, so the
 // journal has nothing left to flush.
@@ -133,7 +134,13 @@ int run_serve(const ServeArgs& a) {
     (void)server.value()->shutdown();
     return fail(kName, index.status());
   }
-  if (!signals.received()) server.value()->attach(*store.value(), *index.value());
+  if (!signals.received()) {
+    // Builds the recommendation models from the journal before reporting ready.
+    if (Status st = server.value()->attach(*store.value(), *index.value()); !st.ok()) {
+      (void)server.value()->shutdown();
+      return fail(kName, st);
+    }
+  }
 
   const int sig = signals.wait();
   spdlog::info("{}: stopping (in-flight requests finish, then index flush and snapshot)",

@@ -1,8 +1,8 @@
 // What the request handlers share: the attached Store and index, keys, limits, metrics, and
 // the helpers that shape answers. Internal to trove_http.
 //
-// Thread-safety: everything here is read by many workers at once; the Store and the index
-// pointers are set once by attach() (release) and read with acquire.
+// Thread-safety: everything here is read by many workers at once; the Store, index and
+// Recommender pointers are set once by attach() (release) and read with acquire.
 #pragma once
 
 #include <httplib.h>
@@ -22,6 +22,7 @@
 #include "routes.h"
 #include "trove/data/status.h"
 #include "trove/http/server.h"
+#include "trove/recommend/recommender.h"
 
 namespace trove::http {
 
@@ -33,12 +34,14 @@ struct Core {
   std::shared_ptr<spdlog::logger> request_log;  // null: off
   std::atomic<Store*> store{nullptr};
   std::atomic<CatalogIndex*> index{nullptr};
+  std::atomic<Recommender*> reco{nullptr};  // owned by Server::Rep
   std::atomic<bool> ready{false};
   const GuardedServer* transport = nullptr;  // connection figures for /metrics
   Clock::time_point started = Clock::now();
 
   Store& the_store() const { return *store.load(std::memory_order_acquire); }
   CatalogIndex& the_index() const { return *index.load(std::memory_order_acquire); }
+  const Recommender& the_reco() const { return *reco.load(std::memory_order_acquire); }
 };
 
 // ---- answers --------------------------------------------------------------------------------
@@ -71,6 +74,23 @@ class Query {
   const httplib::Request& req_;
 };
 
+// The values of a repeatable parameter, each also split at commas ("a,b" and "a&..=b" alike);
+// empty pieces dropped.
+std::vector<std::string> split_commas(const std::vector<std::string>& values);
+
+// In a handler (`res` in scope): declares `lhs` from a Result, or answers its error (through
+// an optional Status mapping).
+#define TROVE_ASSIGN_OR_ANSWER(lhs, expr, ...)                                  \
+  auto lhs##_r = (expr);                                                        \
+  if (!lhs##_r.ok()) return send_status(res, __VA_ARGS__(lhs##_r.status()));  \
+  auto lhs = std::move(lhs##_r).value()
+
+#define TROVE_ANSWER_IF_ERROR(expr)              \
+  do {                                           \
+    ::trove::Status st_ = (expr);                \
+    if (!st_.ok()) return send_status(res, st_); \
+  } while (0)
+
 // ---- handlers (handlers_events.cpp, handlers_read.cpp) ----------------------------------------
 
 void handle_events(Core& core, const httplib::Request& req, httplib::Response& res,
@@ -86,6 +106,9 @@ void handle_item(Core& core, const httplib::Request& req, httplib::Response& res
 void handle_schemas(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_schema(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& res);
+// handlers_recommend.cpp: every /v1/recommend/... route (the route id picks the strategy).
+void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
+                      httplib::Response& res);
 
 // The OpenAPI 3.1 document (openapi.cpp).
 std::string build_openapi_json();

@@ -1,6 +1,7 @@
 // The read side: search, suggest, fuzzy, items, schemas, metrics.
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core.h"
@@ -10,18 +11,6 @@
 namespace trove::http {
 namespace {
 
-// Declares `lhs` from a Result, or answers its error (through an optional mapping).
-#define TROVE_ASSIGN_OR_ANSWER(lhs, expr, ...)                                          \
-  auto lhs##_r = (expr);                                                                \
-  if (!lhs##_r.ok()) return send_status(res, __VA_ARGS__(lhs##_r.status()));          \
-  auto lhs = std::move(lhs##_r).value()
-
-#define TROVE_ANSWER_IF_ERROR(expr)               \
-  do {                                            \
-    ::trove::Status st_ = (expr);                 \
-    if (!st_.ok()) return send_status(res, st_);  \
-  } while (0)
-
 // The index names the request field ("q", "filters[1]"); the API names the query parameter.
 Status as_query_error(const Status& st) {
   if (st.code() != StatusCode::kInvalidArgument || st.path().empty()) return st;
@@ -30,27 +19,12 @@ Status as_query_error(const Status& st) {
   return Status::invalid(st.message(), "query." + path);
 }
 
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const auto& v : values) {
-    size_t pos = 0;
-    while (pos <= v.size()) {
-      size_t end = v.find(',', pos);
-      if (end == std::string::npos) end = v.size();
-      if (end > pos) out.push_back(v.substr(pos, end - pos));
-      pos = end + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res) {
   const Query q(req);
-  // `user` is accepted for the re-ranking by affinity that arrives with the recommend module.
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
-                                "typos", "user"}));
+                                "typos", "user", "visitor"}));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
   TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 32));
@@ -59,7 +33,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   TROVE_ASSIGN_OR_ANSWER(explain, q.boolean("explain", false));
   TROVE_ASSIGN_OR_ANSWER(typos, q.boolean("typos", true));
   TROVE_ASSIGN_OR_ANSWER(user, q.text("user", 256));
-  (void)user;
+  TROVE_ASSIGN_OR_ANSWER(visitor, q.text("visitor", 256));
   SearchRequest sr;
   sr.q = *text;
   sr.filters = q.all("filter");
@@ -83,7 +57,14 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   sr.per_page = static_cast<size_t>(per_page);
   sr.explain = explain;
   sr.typo_tolerance = typos;
-  TROVE_ASSIGN_OR_ANSWER(found, core.the_index().search(sr), as_query_error);
+  // A person re-ranks the first results by their affinity (Recommender::search); the plain
+  // order for anyone the models do not know or who said personalized: false.
+  const bool person = (user && !user->empty()) || (visitor && !visitor->empty());
+  TROVE_ASSIGN_OR_ANSWER(found,
+                         person ? core.the_reco().search(core.the_index(), sr, user.value_or(""),
+                                                         visitor.value_or(""))
+                                : core.the_index().search(sr),
+                         as_query_error);
   send_json(res, search_response_json(found, explain));
 }
 
@@ -181,6 +162,16 @@ void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& 
     g.index_documents = index.document_count();
     g.indexed_seq = index.indexed_seq();
     g.vocabulary_terms = index.vocabulary_size();
+    const Recommender& reco = core.the_reco();
+    const RecoModels::Memory mem = reco.memory();
+    g.reco_item_bytes = mem.items;
+    g.reco_person_bytes = mem.people;
+    // memory() gives bytes and bytes per item / person; the counts are their ratio.
+    if (mem.per_item > 0) g.reco_items = std::llround(static_cast<double>(mem.items) / mem.per_item);
+    if (mem.per_person > 0) {
+      g.reco_people = std::llround(static_cast<double>(mem.people) / mem.per_person);
+    }
+    g.reco_rebuilds = reco.rebuilds();
     stats = &store.stats();
     const auto snaps =
         list_snapshots((std::filesystem::path(store.data_dir()) / "snapshots").string());

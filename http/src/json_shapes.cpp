@@ -8,7 +8,15 @@ nlohmann::json hit_json(const SearchHit& h, bool explain) {
   if (h.price) j["price"] = *h.price;
   if (h.in_stock) j["in_stock"] = *h.in_stock;
   j["score"] = h.score;
-  if (explain) j["matched_terms"] = h.matched_terms;
+  j["typos"] = h.typos;
+  if (explain) {
+    j["matched_terms"] = h.matched_terms;
+    if (!h.ranking.empty()) {
+      nlohmann::json parts = nlohmann::json::object();
+      for (const auto& [name, value] : h.ranking) parts[name] = value;
+      j["ranking"] = parts;
+    }
+  }
   return j;
 }
 }  // namespace
@@ -28,6 +36,18 @@ nlohmann::json search_response_json(const SearchResponse& res, bool explain) {
   if (explain) j["query"] = res.query_explained;
   j["took_ms"] = res.took_ms;
   return j;
+}
+
+nlohmann::json recommend_response_json(const RecoResponse& r) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& i : r.items) {
+    nlohmann::json j = {{"id", i.id}, {"title", i.title}, {"score", i.score}};
+    if (i.brand) j["brand"] = *i.brand;
+    if (i.price) j["price"] = *i.price;
+    items.push_back(std::move(j));
+  }
+  return {{"strategy", r.strategy}, {"source", r.source}, {"personalized", r.personalized},
+          {"items", std::move(items)}, {"took_ms", r.took_ms}};
 }
 
 nlohmann::json suggest_response_json(const SuggestResponse& res) {

@@ -161,6 +161,19 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
   sample(out, "trove_index_seq", g.indexed_seq);
   header(out, "trove_fuzzy_trie_terms", "gauge", "Terms in the typo-tolerance vocabulary.");
   sample(out, "trove_fuzzy_trie_terms", g.vocabulary_terms);
+  header(out, "trove_recommend_model_bytes", "gauge",
+         "Approximate heap bytes of the recommendation models, by part.");
+  sample(out, "trove_recommend_model_bytes", g.reco_item_bytes, "part=\"items\"");
+  sample(out, "trove_recommend_model_bytes", g.reco_person_bytes, "part=\"people\"");
+  header(out, "trove_recommend_model_items", "gauge",
+         "Items the recommendation models know (interacted with or in a list).");
+  sample(out, "trove_recommend_model_items", g.reco_items);
+  header(out, "trove_recommend_model_people", "gauge",
+         "People (accounts and visitors) the recommendation models know.");
+  sample(out, "trove_recommend_model_people", g.reco_people);
+  header(out, "trove_recommend_rebuilds_total", "counter",
+         "Recommendation models rebuilt from the journal after a UserForget.");
+  sample(out, "trove_recommend_rebuilds_total", g.reco_rebuilds);
   header(out, "trove_index_flush_failures_total", "counter", "Background index flushes that failed.");
   sample(out, "trove_index_flush_failures_total", index_flush_failures_.load(kRelaxed));
   if (g.snapshot_age_seconds) {

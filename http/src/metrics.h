@@ -28,6 +28,12 @@ struct Gauges {
   uint64_t index_documents = 0;
   uint64_t indexed_seq = 0;
   uint64_t vocabulary_terms = 0;
+  // The recommendation models (Recommender::memory(): one pass over items and people).
+  uint64_t reco_item_bytes = 0;
+  uint64_t reco_person_bytes = 0;
+  uint64_t reco_items = 0;
+  uint64_t reco_people = 0;
+  uint64_t reco_rebuilds = 0;
   std::optional<double> snapshot_age_seconds;
   uint64_t snapshot_seq = 0;
   uint64_t open_connections = 0;

@@ -32,6 +32,30 @@ json error_response(std::string_view description) {
   return json_response(description, schema_ref("Error"));
 }
 
+// The recommendation routes' own parameters, then the filters and exclusions they share.
+json reco_parameters(RouteId id, json own) {
+  const json price = {{"type", "number"}, {"minimum", 0}};
+  for (json p : {param("count", "query",
+                       id == RouteId::kRecoPlacement ? "items to return (the placement's count wins)"
+                                                     : "items to return",
+                       integer(1, 100, 10)),
+                 param("category", "query", "only items under this category path (A > B)",
+                       text(1024)),
+                 param("brand", "query", "only items of this brand", text(256)),
+                 param("in_stock", "query",
+                       "true: in-stock items only (also the default without it); false: "
+                       "out-of-stock items only",
+                       {{"type", "boolean"}}),
+                 param("min_price", "query", "lowest price", price),
+                 param("max_price", "query", "highest price", price),
+                 param("exclude", "query",
+                       "item ids never to return: repeatable, or a comma list (at most 100)",
+                       {{"type", "array"}, {"items", text(256)}})}) {
+    own.push_back(std::move(p));
+  }
+  return own;
+}
+
 json parameters(RouteId id) {
   const json filter = param("filter", "query",
                             "brand=X, category=A > B (path prefix), price=10..50, price>=10, "
@@ -52,10 +76,38 @@ json parameters(RouteId id) {
            param("explain", "query", "show the matched terms and the query", boolean(false)),
            param("typos", "query", "match words within the typo budget", boolean(true)),
            param("user", "query",
-                 "the user the results are for (re-ranking by affinity arrives with the "
-                 "recommendation module; accepted and not used yet)",
-                 text(256))});
+                 "the account the results are for: the first 100 hits are re-ranked by a blend "
+                 "of text score, the person's affinity (co-occurrence with their recent items), "
+                 "popularity and typo penalty (RankingUpsert weights); explain lists each hit's "
+                 "contributions in `ranking`. Plain order for people the models do not know or "
+                 "who said personalized: false",
+                 text(256)),
+           param("visitor", "query", "the visitor the results are for, when there is no account "
+                 "(as user)", text(256))});
     }
+    case RouteId::kRecoSimilar:
+    case RouteId::kRecoBoughtTogether:
+      return reco_parameters(id, {param("item", "query", "the item to recommend for", text(256),
+                                        true)});
+    case RouteId::kRecoForYou:
+      return reco_parameters(
+          id, {param("user", "query", "the account (without user and visitor: popular items)",
+                     text(256)),
+               param("visitor", "query", "the visitor, when there is no account", text(256))});
+    case RouteId::kRecoRecentlyViewed:
+      return reco_parameters(
+          id, {param("user", "query", "the account (user or visitor required)", text(256)),
+               param("visitor", "query", "the visitor, when there is no account", text(256))});
+    case RouteId::kRecoTrending:
+      return reco_parameters(id, {});
+    case RouteId::kRecoPlacement:
+      return reco_parameters(
+          id, {param("placement", "query", "a PlacementUpsert id", text(256), true),
+               param("item", "query", "the item, for a similar or bought_together placement",
+                     text(256)),
+               param("user", "query", "the account, for a for_you or recently_viewed placement",
+                     text(256)),
+               param("visitor", "query", "the visitor, when there is no account", text(256))});
     case RouteId::kSuggest:
       return json::array(
           {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),
@@ -118,6 +170,14 @@ json ok_response(RouteId id) {
     case RouteId::kMetrics:
       return {{"description", "Prometheus text format 0.0.4"},
               {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
+    case RouteId::kRecoSimilar:
+    case RouteId::kRecoBoughtTogether:
+    case RouteId::kRecoForYou:
+    case RouteId::kRecoTrending:
+    case RouteId::kRecoRecentlyViewed:
+    case RouteId::kRecoPlacement:
+      return json_response("Recommended items, best first; `source` says what answered",
+                           schema_ref("Recommendations"));
     case RouteId::kSchema:
       return {{"description", "A JSON Schema (draft 2020-12)"},
               {"content", {{"application/schema+json", {{"schema", object}}}}}};
@@ -180,6 +240,31 @@ json components() {
               {"code", {{"type", "string"}}},
               {"message", {{"type", "string"}}},
               {"path", {{"type", "string"}}}}}}}}}}}};
+  const json strategies = json::array(
+      {"similar", "bought-together", "for-you", "trending", "recently-viewed"});
+  const json reco_item = {{"type", "object"},
+                          {"required", {"id", "title", "score"}},
+                          {"properties",
+                           {{"id", {{"type", "string"}}},
+                            {"title", {{"type", "string"}}},
+                            {"brand", {{"type", "string"}}},
+                            {"price", {{"type", "number"}}},
+                            {"score", {{"type", "number"}}}}}};
+  json reco_props = json::object();
+  reco_props["strategy"] = {{"type", "string"}, {"enum", strategies}};
+  reco_props["source"] = {
+      {"type", "string"},
+      {"description", "what answered: co-occurrence, bought-together, trending, recently-viewed, "
+                      "offline, category-popularity, popularity; joined by + when several did; "
+                      "empty when nothing did"}};
+  reco_props["personalized"] = {
+      {"type", "boolean"}, {"description", "the answer comes from the person's own history"}};
+  reco_props["items"] = {{"type", "array"}, {"items", reco_item}};
+  reco_props["took_ms"] = {{"type", "number"}};
+  schemas["Recommendations"] = {
+      {"type", "object"},
+      {"required", {"strategy", "source", "personalized", "items", "took_ms"}},
+      {"properties", reco_props}};
   return {{"schemas", schemas},
           {"securitySchemes",
            {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
@@ -222,6 +307,11 @@ std::string build_openapi_json() {
     if (r.id == RouteId::kItem || r.id == RouteId::kSchema) {
       responses["404"] = error_response("No such item or event type");
     }
+    if (r.id == RouteId::kRecoSimilar || r.id == RouteId::kRecoBoughtTogether ||
+        r.id == RouteId::kRecoPlacement) {
+      responses["404"] = error_response(
+          "No such item (path query.item) or placement (path query.placement)");
+    }
     if (r.method == "POST") {
       responses["411"] = error_response("Chunked body where Content-Length is required");
       responses["413"] = error_response("Body over the limit");
@@ -241,9 +331,9 @@ std::string build_openapi_json() {
        {{"title", "Trove HTTP API"},
         {"version", TROVE_VERSION},
         {"description",
-         "Events in, search and suggestions out. Every error is "
+         "Events in; search, suggestions and recommendations out. Every error is "
          "{\"error\": {\"code\", \"message\", \"path\"}}; any route may also answer 408, 414, "
-         "431 (request limits) and 500. Recommendation routes arrive with their module."}}},
+         "431 (request limits) and 500."}}},
       {"servers", json::array({{{"url", "/"}}})},
       {"paths", paths},
       {"components", components()}};

@@ -23,10 +23,12 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kAdminSnapshot,
-  // HOOK(recommend): the /v1/recommend/{similar|bought-together|for-you|trending|placement}
-  // routes get their ids here, their rows in kRoutes below (scope kSearch, needs_data), their
-  // handlers in a handlers_recommend.cpp, and their registration in register_routes()
-  // (server.cpp); the OpenAPI document and the metrics follow from the table.
+  kRecoSimilar,
+  kRecoBoughtTogether,
+  kRecoForYou,
+  kRecoTrending,
+  kRecoRecentlyViewed,
+  kRecoPlacement,
   kOther,  // no route matched, or the request was refused before routing
 };
 inline constexpr size_t kRouteCount = static_cast<size_t>(RouteId::kOther) + 1;
@@ -54,6 +56,20 @@ inline constexpr RouteSpec kRoutes[] = {
      "Vocabulary words within an edit distance of a term"},
     {RouteId::kItem, "GET", "/v1/items/{id}", "/v1/items/(.+)", Scope::kSearch, true,
      "One catalog item with its counters"},
+    {RouteId::kRecoSimilar, "GET", "/v1/recommend/similar", "/v1/recommend/similar",
+     Scope::kSearch, true, "Items people interact with alongside an item"},
+    {RouteId::kRecoBoughtTogether, "GET", "/v1/recommend/bought-together",
+     "/v1/recommend/bought-together", Scope::kSearch, true,
+     "Items bought in the same baskets as an item"},
+    {RouteId::kRecoForYou, "GET", "/v1/recommend/for-you", "/v1/recommend/for-you",
+     Scope::kSearch, true, "Items for a person from their recent history (popular items without one)"},
+    {RouteId::kRecoTrending, "GET", "/v1/recommend/trending", "/v1/recommend/trending",
+     Scope::kSearch, true, "Items gaining interest now"},
+    {RouteId::kRecoRecentlyViewed, "GET", "/v1/recommend/recently-viewed",
+     "/v1/recommend/recently-viewed", Scope::kSearch, true,
+     "The items a person viewed last, newest first"},
+    {RouteId::kRecoPlacement, "GET", "/v1/recommend/placement", "/v1/recommend/placement",
+     Scope::kSearch, true, "A named slot configured by PlacementUpsert (strategy, filters, count)"},
     {RouteId::kSchemas, "GET", "/v1/schemas", "/v1/schemas", Scope::kNone, false,
      "The index of event JSON Schemas"},
     {RouteId::kSchema, "GET", "/v1/schemas/{type}", "/v1/schemas/([A-Za-z]+)", Scope::kNone,

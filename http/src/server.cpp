@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <regex>
 #include <thread>
@@ -45,6 +46,7 @@ std::string now_iso8601() {
 
 struct Server::Rep {
   Core core;
+  std::unique_ptr<Recommender> reco;  // opened by attach(), released by shutdown()
   std::unique_ptr<GuardedServer> transport;
   std::string id_prefix;
   std::atomic<uint64_t> next_request{1};
@@ -307,10 +309,19 @@ void Server::Rep::register_routes() {
                           {"indexed_seq", core.the_index().indexed_seq()}});
         });
         break;
+      case RouteId::kRecoSimilar:
+      case RouteId::kRecoBoughtTogether:
+      case RouteId::kRecoForYou:
+      case RouteId::kRecoTrending:
+      case RouteId::kRecoRecentlyViewed:
+      case RouteId::kRecoPlacement:
+        s.Get(pattern, [this, c, &r](const httplib::Request& req, httplib::Response& res) {
+          if (admit(r, req, res)) handle_recommend(*c, r.id, req, res);
+        });
+        break;
       case RouteId::kOther: break;
     }
   }
-  // HOOK(recommend): register the /v1/recommend/... routes here (see routes.h).
 }
 
 void Server::Rep::flush_loop() {
@@ -422,11 +433,22 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
 
 int Server::port() const { return rep_->transport->port(); }
 
-void Server::attach(Store& store, CatalogIndex& index) {
+Status Server::attach(Store& store, CatalogIndex& index) {
+  const auto t0 = Clock::now();
+  auto reco = Recommender::open(store);
+  if (!reco.ok()) return reco.status();
+  rep_->reco = std::move(reco).value();
+  const auto mem = rep_->reco->memory();
+  spdlog::info("recommendation models built: {} items, {:.1f} MiB ({:.2f} s)",
+               mem.per_item > 0 ? static_cast<size_t>(std::lround(mem.items / mem.per_item)) : 0,
+               static_cast<double>(mem.total) / (1 << 20),
+               std::chrono::duration<double>(Clock::now() - t0).count());
+  rep_->core.reco.store(rep_->reco.get(), std::memory_order_release);
   rep_->core.store.store(&store, std::memory_order_release);
   rep_->core.index.store(&index, std::memory_order_release);
   rep_->core.ready.store(true);
   spdlog::info("ready: seq {}, index at seq {}", store.last_seq(), index.indexed_seq());
+  return Status();
 }
 
 Status Server::shutdown() {
@@ -443,6 +465,9 @@ Status Server::shutdown() {
   Status st;
   if (r.core.ready.load()) st = r.core.the_index().flush();
   r.core.ready.store(false);
+  // No worker runs any more: the Recommender (a listener of the Store) can go.
+  r.core.reco.store(nullptr, std::memory_order_release);
+  r.reco.reset();
   if (r.core.request_log) r.core.request_log->flush();
   return st;
 }

@@ -124,6 +124,20 @@ Result<int64_t> Query::integer(const std::string& name, int64_t def, int64_t lo,
   return v;
 }
 
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      size_t end = v.find(',', pos);
+      if (end == std::string::npos) end = v.size();
+      if (end > pos) out.push_back(v.substr(pos, end - pos));
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
 Result<bool> Query::boolean(const std::string& name, bool def) const {
   auto t = text(name, 8);
   if (!t.ok()) return t.status();

@@ -84,7 +84,7 @@ class Harness {
     REQUIRE(index.ok());
     index_ = std::move(index).value();
     REQUIRE(index_->attach(*store_).ok());
-    server_->attach(*store_, *index_);
+    REQUIRE(server_->attach(*store_, *index_).ok());
   }
 
   ~Harness() { stop(); }

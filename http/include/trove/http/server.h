@@ -1,11 +1,12 @@
-// Server: Trove's HTTP API v1 (`trove serve`), over a Store and its CatalogIndex.
+// Server: Trove's HTTP API v1 (`trove serve`), over a Store, its CatalogIndex and the
+// Recommender it opens on that Store.
 //
 //   ServerOptions opts;
 //   opts.port = 7700;
 //   opts.keys_file = "/etc/trove/keys";                // "<id> <scope> <key>" per line
 //   auto server = Server::start(opts);                  // listening; /healthz answers
 //   ... open the Store and the CatalogIndex (snapshot + tail, index catch-up) ...
-//   server.value()->attach(*store, *index);             // /readyz says ready
+//   TROVE_RETURN_IF_ERROR(server.value()->attach(*store, *index));  // /readyz says ready
 //   ... wait for SIGTERM ...
 //   server.value()->shutdown();                         // in-flight requests finish
 //   store->snapshot();
@@ -21,7 +22,8 @@
 // are refused except on the bulk route.
 //
 // Thread-safety: start() and shutdown() from one controlling thread; attach() once, from any
-// thread. The Store and the CatalogIndex must outlive shutdown().
+// thread. The Store and the CatalogIndex must outlive shutdown() (which releases the
+// Recommender, a listener of the Store).
 #pragma once
 
 #include <cstddef>
@@ -89,15 +91,17 @@ class Server {
 
   int port() const;  // the bound port
 
-  // Serves these from now on and reports ready. REQUIRES: called once.
-  void attach(Store& store, CatalogIndex& index);
+  // Opens a Recommender on the store (its models folded over the journal; from then on it
+  // follows the store by itself), then serves these and reports ready. On failure (the
+  // journal does not read) nothing is attached. REQUIRES: called once, successfully.
+  Status attach(Store& store, CatalogIndex& index);
 
   // Stops accepting, lets the requests already received finish (new ones on open
   // connections are not read), stops the flush timer, flushes the index and the request
   // log. Idempotent. Returns the first error of the final flush.
   Status shutdown();
 
-  // Every route, in documentation order (the recommendation routes arrive with their issue).
+  // Every route, in documentation order.
   static std::vector<RouteInfo> routes();
   // The OpenAPI 3.1 document: the routes above and the event schemas of data/.
   static std::string openapi_json();
