@@ -25,7 +25,8 @@ struct EvalCliOptions {
   std::vector<std::string> targets = {"purchase", "rating"};
   double ease_lambda = EaseOptions{}.lambda;
   size_t ease_max_items = EaseOptions{}.max_items;
-  std::string ease_weighting = "binary";
+  std::string ease_weighting =
+      EaseOptions{}.weighting == EaseOptions::Weighting::kLog ? "log" : "binary";
   double blend_weight = EvalOptions{}.blend_weight;
   uint64_t max_cases = 0;
   std::vector<std::string> model_options;  // name=value

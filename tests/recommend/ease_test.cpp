@@ -79,6 +79,7 @@ TEST_CASE("EASE weights equal a direct dense computation of -P/diag(P)", "[recom
     INFO("lambda " << lambda);
     EaseOptions opts;
     opts.lambda = lambda;
+    opts.weighting = EaseOptions::Weighting::kBinary;
     const EaseModel model = EaseModel::train(cells_of(x), opts);
     REQUIRE(model.stats().items == 5);
     CHECK(model.stats().people == 6);

@@ -34,13 +34,14 @@
 namespace trove {
 
 struct EaseOptions {
-  double lambda = 500;     // L2 regularization (λ on G's diagonal); larger = smoother
+  double lambda = 100;      // L2 regularization (λ on G's diagonal); larger = smoother
   size_t max_items = 5000;  // model only the most popular items (by people): keeps m³ small
   // How a person's summed interaction weight w > 0 enters X (w <= 0 leaves the cell empty):
-  // binary (1) or log (log1p(w)). Binary evaluates better on the retail data (see
-  // docs/RECOMMEND.md): a few heavy buyers otherwise dominate G.
+  // binary (1) or log (log1p(w)). Log with λ = 100 evaluates best on the retail data when
+  // bought items may be offered again (`trove eval`, docs/RECOMMEND.md): a person's heavy
+  // items then count more in x·B. Paper-style EASE (history skipped) is ~10% better binary.
   enum class Weighting { kBinary, kLog };
-  Weighting weighting = Weighting::kBinary;
+  Weighting weighting = Weighting::kLog;
   // People who said `personalized: false`: left out of X when true.
   bool skip_unpersonalized = true;
 };
