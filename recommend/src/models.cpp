@@ -55,6 +55,28 @@ std::vector<ScoredItem> best_n(std::vector<ScoredItem> v, size_t n) {
   return v;
 }
 
+// The n best of `v` that `accept` lets through, best first (ties: the lower item). `accept`
+// (a catalog lookup) is asked only of the best candidates, in chunks of 4n, not of them all.
+std::vector<ScoredItem> best_accepted(std::vector<ScoredItem> v, size_t n,
+                                      const RecoModels::Accept& accept) {
+  if (!accept) return best_n(std::move(v), n);
+  auto better = [](const ScoredItem& a, const ScoredItem& b) {
+    return a.score != b.score ? a.score > b.score : a.item < b.item;
+  };
+  std::vector<ScoredItem> out;
+  size_t done = 0;
+  while (out.size() < n && done < v.size()) {
+    const size_t chunk = std::min(v.size(), done + std::max<size_t>(4 * n, 16));
+    std::partial_sort(v.begin() + static_cast<std::ptrdiff_t>(done),
+                      v.begin() + static_cast<std::ptrdiff_t>(chunk), v.end(), better);
+    for (size_t i = done; i < chunk && out.size() < n; ++i) {
+      if (accept(v[i].item)) out.push_back(v[i]);
+    }
+    done = chunk;
+  }
+  return out;
+}
+
 std::string hex128(XXH128_hash_t h) {
   char buf[33];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
@@ -206,7 +228,7 @@ struct RecoModels::Rep {
   }
 
   // One interaction of `p` with `item`, of weight w at time ts.
-  void interact(Person& p, uint32_t item, double w, int64_t ts, bool view) {
+  void interact(Person& p, uint32_t item, double w, int64_t ts, bool view, bool pair = true) {
     if (w <= 0) {
       touch_recent(p, item, ts, view);
       return;
@@ -218,7 +240,7 @@ struct RecoModels::Rep {
     t.value = t.value * std::exp2(-std::max(0.0, hours) / opts.trending_half_life_hours) + w;
     t.ts = std::max(t.ts, ts);
     p.weights[item] += w;
-    const bool shares = !(opts.unpersonalized_excluded && p.personalized == false);
+    const bool shares = pair && !(opts.unpersonalized_excluded && p.personalized == false);
     if (shares) {
       // Pair with the last `window` distinct items (newest first), each pair once per event.
       size_t n = 0;
@@ -248,10 +270,9 @@ struct RecoModels::Rep {
                               bool normalize) const {
     std::vector<ScoredItem> out;
     for (const auto& [j, v] : row) {
-      if (j == self || (accept && !accept(j))) continue;
-      out.push_back({j, normalize ? score_similar(self, j, v) : v});
+      if (j != self) out.push_back({j, normalize ? score_similar(self, j, v) : v});
     }
-    return best(std::move(out), n);
+    return best_accepted(std::move(out), n, accept);
   }
 
   static std::vector<ScoredItem> best(std::vector<ScoredItem> v, size_t n) {
@@ -343,7 +364,14 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
             const double w = o.cart;
             const double f = w > 0 ? r.decay_factor(ts) : 0;
             if (!(o.unpersonalized_excluded && p.personalized == false)) {
-              for (const auto& [other, q] : p.cart) r.pair_bought(i, other, w * f);
+              // With the `window` newest items still in the cart (bounded: carts can be long).
+              size_t n = 0;
+              for (auto it = p.recent.rbegin(); it != p.recent.rend() && n < o.window; ++it) {
+                if (it->item != i && p.cart.contains(it->item)) {
+                  r.pair_bought(i, it->item, w * f);
+                  ++n;
+                }
+              }
             }
             p.cart[i] += e.quantity.value_or(1);
             p.removed.erase(i);
@@ -363,8 +391,12 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
             }
             const double f = r.decay_factor(ts);
             if (!(o.unpersonalized_excluded && p.personalized == false)) {
+              // Each line with the next `window` lines: every pair of a small basket, a band of
+              // a large one (an order of 500 lines would otherwise make 125,000 pairs).
               for (size_t a = 0; a < basket.size(); ++a) {
-                for (size_t b = a + 1; b < basket.size(); ++b) r.pair_bought(basket[a], basket[b], o.purchase * f);
+                for (size_t b = a + 1; b < basket.size() && b <= a + o.window; ++b) {
+                  r.pair_bought(basket[a], basket[b], o.purchase * f);
+                }
               }
             }
             for (uint32_t i : basket) {
@@ -373,8 +405,10 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
               if (orders == 1) ++r.repeat_buyers[i];
               ++orders;
               p.removed.erase(i);
-              p.cart.erase(i);
-              r.interact(p, i, o.purchase, ts, false);
+              // A line that was in the cart was paired with the person's items when it was
+              // added; the purchase adds its weight, not the same pairs again.
+              const bool carted = p.cart.erase(i) > 0;
+              r.interact(p, i, o.purchase, ts, false, !carted);
             }
           }
         }
@@ -417,20 +451,28 @@ std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
   const Rep& r = *rep_;
   const Person* p = r.find_person(person);
   if (!p || p->recent.empty()) return {};
-  // Newest items count most: weight 0.9^k for the k-th newest seed.
-  absl::flat_hash_map<uint32_t, double> scores;
+  // Newest items count most: weight 0.9^k for the k-th newest seed. Scores add up in a dense
+  // per-thread array (faster than a hash map over thousands of candidates), reset after.
+  thread_local std::vector<double> scores;
+  thread_local std::vector<uint32_t> touched;
+  if (scores.size() < r.item_ids.size()) scores.resize(r.item_ids.size(), 0.0);
+  touched.clear();
   double recency = 1;
   const size_t seeds = std::min(p->recent.size(), r.opts.window);
   for (size_t k = 0; k < seeds; ++k, recency *= 0.9) {
     const uint32_t seed = p->recent[p->recent.size() - 1 - k].item;
-    for (const auto& [j, v] : r.co[seed]) scores[j] += recency * r.score_similar(seed, j, v);
+    for (const auto& [j, v] : r.co[seed]) {
+      if (scores[j] == 0) touched.push_back(j);
+      scores[j] += recency * r.score_similar(seed, j, v);
+    }
   }
   std::vector<ScoredItem> out;
-  for (const auto& [j, s] : scores) {
-    if (r.excluded(*p, j) || (accept && !accept(j))) continue;
-    out.push_back({j, s});
+  out.reserve(touched.size());
+  for (uint32_t j : touched) {
+    if (!r.excluded(*p, j)) out.push_back({j, scores[j]});
+    scores[j] = 0;
   }
-  return Rep::best(std::move(out), n);
+  return best_accepted(std::move(out), n, accept);
 }
 
 std::vector<double> RecoModels::affinity(std::string_view person,
@@ -456,9 +498,9 @@ std::vector<double> RecoModels::affinity(std::string_view person,
 std::vector<ScoredItem> RecoModels::popular(size_t n, const Accept& accept) const {
   std::vector<ScoredItem> out;
   for (uint32_t i = 0; i < rep_->pop.size(); ++i) {
-    if (rep_->pop[i] > 0 && (!accept || accept(i))) out.push_back({i, rep_->pop[i]});
+    if (rep_->pop[i] > 0) out.push_back({i, rep_->pop[i]});
   }
-  return Rep::best(std::move(out), n);
+  return best_accepted(std::move(out), n, accept);
 }
 
 std::vector<ScoredItem> RecoModels::trending(size_t n, const Accept& accept) const {
@@ -466,11 +508,11 @@ std::vector<ScoredItem> RecoModels::trending(size_t n, const Accept& accept) con
   std::vector<ScoredItem> out;
   for (uint32_t i = 0; i < r.trend.size(); ++i) {
     const Decayed& t = r.trend[i];
-    if (t.value <= 0 || (accept && !accept(i))) continue;
+    if (t.value <= 0) continue;
     const double hours = static_cast<double>(r.last_ts - t.ts) / 3'600'000.0;
     out.push_back({i, t.value * std::exp2(-std::max(0.0, hours) / r.opts.trending_half_life_hours)});
   }
-  return Rep::best(std::move(out), n);
+  return best_accepted(std::move(out), n, accept);
 }
 
 std::vector<uint32_t> RecoModels::recent_items(std::string_view person, bool views_only) const {

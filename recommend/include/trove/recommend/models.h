@@ -10,8 +10,8 @@
 //   value) and forward-decayed in time (half-life `half_life_days`); rows keep the
 //   `max_row` strongest entries (up to three times that between prunings), so memory per item is
 //   bounded;
-// - bought together: pairs within a PurchaseComplete basket, and an item added to a cart with
-//   what is in the cart;
+// - bought together: pairs within a PurchaseComplete basket (each line with the next `window`
+//   lines), and an item added to a cart with the `window` newest items in the cart;
 // - popularity (decayed like co-occurrence) and trending (short half-life) per item;
 // - per person: the recent distinct items, bought, removed from cart, cart, personalized flag;
 //   visitors joined to accounts by UserMerge (or an event naming both).
