@@ -77,8 +77,36 @@ TermDictionary::TermDictionary(TermFrequencies terms) : rep_(std::make_unique<Re
     i = j;
   }
   terms.resize(out);
-  // REQUIRES: fewer than 2^25 terms (ranks are 25-bit).
-  assert(terms.size() < ByteTrie::kMaxTerms);
+  // The tries hold fewer than 2^25 terms and 2^26 nodes (each term adds at most its length in
+  // nodes). A larger vocabulary keeps its most frequent terms that fit; the rest are dropped
+  // (and counted), never an overflow.
+  uint64_t bytes = 0;
+  for (const auto& t : terms) bytes += t.first.size();
+  if (terms.size() >= ByteTrie::kMaxTerms || bytes >= ByteTrie::kMaxNodes) {
+    std::vector<size_t> order(terms.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return terms[a].second > terms[b].second; });
+    std::vector<bool> keep(terms.size(), false);
+    uint64_t kept_bytes = 0, kept = 0;
+    for (size_t i : order) {
+      if (kept + 1 >= ByteTrie::kMaxTerms) break;
+      if (kept_bytes + terms[i].first.size() >= ByteTrie::kMaxNodes) continue;
+      keep[i] = true;
+      kept_bytes += terms[i].first.size();
+      ++kept;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < terms.size(); ++i) {
+      if (!keep[i]) {
+        ++r.dropped;
+        continue;
+      }
+      if (w != i) terms[w] = std::move(terms[i]);
+      ++w;
+    }
+    terms.resize(w);
+  }
 
   r.freq.reserve(terms.size());
   std::vector<std::string_view> views;

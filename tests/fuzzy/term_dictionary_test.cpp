@@ -253,3 +253,25 @@ TEST_CASE("memory per term stays small", "[fuzzy]") {
   // Random strings share little: this is a worst case for a trie, still a fraction of 617.
   CHECK(per_term < 128.0);
 }
+
+TEST_CASE("a vocabulary past the trie's node limit keeps its most frequent terms and counts "
+          "the rest as dropped", "[fuzzy][slow]") {
+  // 2,300,000 terms of 30 bytes: 69 MB of term bytes, past the 2^26-node bound.
+  constexpr size_t kTerms = 2'300'000;
+  trove::fuzzy::TermFrequencies terms;
+  terms.reserve(kTerms);
+  char buf[32];
+  for (size_t i = 0; i < kTerms; ++i) {
+    std::snprintf(buf, sizeof buf, "t%029zu", i);
+    terms.emplace_back(buf, i + 1);  // later terms are more frequent
+  }
+  trove::fuzzy::TermDictionary dict(std::move(terms));
+  const size_t kept = (size_t{1} << 26) / 30;  // terms of 30 bytes under 2^26 bytes
+  CHECK(dict.size() + dict.dropped_terms() == kTerms);
+  CHECK(dict.size() >= kept - 1);
+  CHECK(dict.size() <= kept);
+  std::snprintf(buf, sizeof buf, "t%029zu", kTerms - 1);
+  CHECK(dict.contains(buf));  // the most frequent stays
+  std::snprintf(buf, sizeof buf, "t%029zu", size_t{0});
+  CHECK_FALSE(dict.contains(buf));  // the least frequent went
+}
