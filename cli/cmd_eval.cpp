@@ -152,8 +152,8 @@ void print_report(const EvalCliOptions& o, const EvalReport& r) {
   fmt::print(
       "\nfilled: lists shorter than {} completed with the most popular items the method may "
       "offer (real-time: for_you; EASE: no modeled item in the history; blend: both short).\n"
-      "real-time, EASE-repeat and blend offer what RecoModels::excluded_for allows (bought items "
-      "only when their buyers often buy again); EASE skips the history.\n"
+      "own-history, real-time, EASE-repeat and blend offer what RecoModels::excluded_for allows "
+      "(bought items only when their buyers often buy again); EASE skips the history.\n"
       "coverage: distinct items in a top {} / {} items with any interaction.\n\n",
       r.list_size, r.k, r.items_with_interactions);
   fmt::print(

@@ -23,9 +23,18 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-enum Method { kPopularity, kTrending, kRealtime, kEase, kEaseRepeat, kBlend, kMethodCount };
+enum Method {
+  kPopularity,
+  kTrending,
+  kOwnHistory,
+  kRealtime,
+  kEase,
+  kEaseRepeat,
+  kBlend,
+  kMethodCount
+};
 constexpr std::array<const char*, kMethodCount> kMethodNames = {
-    "popularity", "trending", "real-time", "EASE", "EASE-repeat", "blend"};
+    "popularity", "trending", "own-history", "real-time", "EASE", "EASE-repeat", "blend"};
 constexpr size_t kRecallAt = 20;
 
 using List = std::vector<uint32_t>;  // RecoModels item indexes, best first
@@ -170,6 +179,20 @@ class Walk {
     };
     timed(kPopularity, [&](List& out, bool&) { out = items_of(models_.popular(n, nullptr)); });
     timed(kTrending, [&](List& out, bool&) { out = items_of(models_.trending(n, nullptr)); });
+    timed(kOwnHistory, [&](List& out, bool& filled) {
+      // The person's own items that may be offered again, heaviest first: the "buy again"
+      // baseline, strong wherever re-buying is common.
+      std::vector<ScoredItem> own;
+      for (const auto& [item, weight] : history) {
+        if (weight > 0 && offerable(item)) own.push_back({item, weight});
+      }
+      std::stable_sort(own.begin(), own.end(), [](const ScoredItem& a, const ScoredItem& b) {
+        return a.score > b.score;  // ties keep the lower item first (history order)
+      });
+      if (own.size() > n) own.resize(n);
+      out = items_of(own);
+      filled = fill(&out, offerable);
+    });
     timed(kRealtime, [&](List& out, bool& filled) {
       out = items_of(models_.for_you(person, n, offerable));
       filled = fill(&out, offerable);
@@ -244,6 +267,7 @@ class Walk {
     }
     std::sort(chosen_ids.begin(), chosen_ids.end());
     chosen_ids.erase(std::unique(chosen_ids.begin(), chosen_ids.end()), chosen_ids.end());
+    if (chosen_ids.empty()) return false;  // nothing chosen: nothing to score
     // Items the models have never seen count in |chosen| but no list can hold them.
     std::vector<uint32_t> chosen;
     for (const std::string& id : chosen_ids) {

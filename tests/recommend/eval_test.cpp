@@ -135,7 +135,7 @@ TEST_CASE("eval scores each purchase against the offer made when its basket star
   CHECK(r.purchase_cases == 2);
   CHECK(r.unknown == 1);  // the guest
   CHECK(r.ease.items == 5);  // the new item came after the split
-  REQUIRE(r.rows.size() == 6);
+  REQUIRE(r.rows.size() == 7);
 
   // Popularity offers milk first to everyone: no hit.
   const auto& pop = row(r, "popularity");
@@ -152,6 +152,10 @@ TEST_CASE("eval scores each purchase against the offer made when its basket star
     CHECK(m.hr == 0.5);
     CHECK(m.ndcg == Approx(0.5));
   }
+  // Neither p's bread nor q's milk is re-bought by anyone: own-history has nothing of its own
+  // to offer and falls back to popular items.
+  CHECK(row(r, "own-history").hr == 0);
+  CHECK(row(r, "own-history").filled == 2);
   // recall@20: p's lists hold butter (1 of 2); q's lists are filled up with popular items,
   // jam and honey among them (2 of 2).
   CHECK(row(r, "real-time").recall == Approx((0.5 + 1.0) / 2));
@@ -215,6 +219,29 @@ TEST_CASE("eval scores ratings, stops at max_cases and leaves forgotten people o
   CHECK(none.cases == 0);
   CHECK(none.records_after == 0);
   CHECK(row(none, "real-time").hr == 0);
+}
+
+TEST_CASE("eval's own-history row offers again what its buyers often re-buy",
+          "[recommend][eval]") {
+  TempDir dir;
+  Journal j(kJan);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5; ++i) j.basket(name("c", i), {"coffee"});
+  }
+  for (int i = 0; i < 15; ++i) j.basket(name("m", i), {"milk"});
+  j.at(kSplit + kDay);
+  j.basket("c0", {"coffee"});
+  j.write(dir.path());
+
+  EvalOptions opts;
+  opts.split_ms = kSplit;
+  opts.k = 1;
+  const EvalReport r = run(dir.path(), opts);
+  REQUIRE(r.cases == 1);
+  CHECK(row(r, "own-history").hr == 1);
+  CHECK(row(r, "popularity").hr == 0);  // milk
+  CHECK(row(r, "real-time").hr == 0);   // coffee has no neighbours: popular fill, milk
+  CHECK(row(r, "EASE").hr == 0);        // skips the history
 }
 
 TEST_CASE("eval is deterministic", "[recommend][eval]") {

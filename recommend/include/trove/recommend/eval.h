@@ -26,7 +26,8 @@
 // the end of the walk). Records by people erased later by UserForget are left out entirely.
 //
 // Methods (one row each): popularity (RecoModels::popular), trending (RecoModels::trending),
-// real-time (RecoModels::for_you), EASE (x·B over the person's current interactions, the
+// own-history (the person's own items that RecoModels::excluded_for allows, by summed weight:
+// the "buy again" baseline), real-time (RecoModels::for_you), EASE (x·B over the person's current interactions, the
 // history itself skipped, as in the paper), EASE-repeat (the same scores, offering what
 // RecoModels::excluded_for allows, history included, as real-time does), blend (for_you and EASE scores each divided by their list's max
 // and summed with EASE weighted by blend_weight). The personal rows fill a list shorter than
@@ -59,7 +60,7 @@ struct EvalOptions {
 };
 
 struct EvalRow {
-  std::string method;  // popularity, trending, real-time, EASE, EASE-repeat, blend
+  std::string method;  // popularity, trending, own-history, real-time, EASE, EASE-repeat, blend
   double hr = 0, ndcg = 0, recall = 0, coverage = 0;  // HR@k, NDCG@k, recall@20, coverage@k
   uint64_t cases = 0;
   uint64_t filled = 0;  // cases whose list was completed with popular items
