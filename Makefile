@@ -53,6 +53,8 @@ bench: deps build
 	$(BUILD)/bench/fuzzy_bench
 	./bench/search.sh $(BUILD)
 
+# Generates and ingests a demo shop, then serves it on 127.0.0.1:7700 (DEMO_LISTEN=host:port)
+# in the foreground, printing curl commands with fresh API keys; Ctrl-C stops it cleanly.
 demo: deps build
 	./scripts/demo.sh $(BUILD)/cli/trove $(DEMO_DIR)
 
