@@ -331,8 +331,8 @@ TEST_CASE("recommend routes answer on a generated shop and its placements; metri
   const std::string& text = m->body;
   CHECK(text.find("trove_http_requests_total{route=\"/v1/recommend/similar\",status=\"200\"} 1") !=
         std::string::npos);
-  CHECK(text.find("trove_http_request_duration_seconds_count{route=\"/v1/recommend/placement\"} 2") !=
-        std::string::npos);
+  CHECK(text.find("trove_http_request_duration_seconds_count{route=\"/v1/recommend/placement\"} "
+                  "2") != std::string::npos);
   CHECK(text.find("\ntrove_recommend_model_items 0\n") == std::string::npos);
   CHECK(text.find("\ntrove_recommend_model_items ") != std::string::npos);
   CHECK(text.find("\ntrove_recommend_model_people ") != std::string::npos);
