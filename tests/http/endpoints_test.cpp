@@ -111,7 +111,7 @@ TEST_CASE("acknowledged events carry their seqs and are durable across a reopen"
   });
 }
 
-TEST_CASE("a bad event is refused with 400 and its JSON path; nothing of its array is kept",
+TEST_CASE("a bad event is refused with 400 and its JSON path, nothing of its array is kept",
           "[http]") {
   Harness h;
   auto c = h.client();
@@ -318,7 +318,7 @@ TEST_CASE("429 with Retry-After once a key's token bucket is empty", "[http]") {
   CHECK(c.Get("/healthz")->status == 200);
 }
 
-TEST_CASE("503 when the journal cannot be written; reads go on", "[http]") {
+TEST_CASE("503 when the journal cannot be written, reads go on", "[http]") {
   if (!fs::exists("/dev/full")) return;
   HarnessOptions o;
   o.before_open = [](const std::string& dir) {

@@ -77,7 +77,7 @@ TEST_CASE("a header line of megabytes is refused with 431 without being buffered
   CHECK(h.client().Get("/healthz")->status == 200);
 }
 
-TEST_CASE("a request line of megabytes is refused with 414; too many headers with 431",
+TEST_CASE("a request line of megabytes is refused with 414, too many headers with 431",
           "[http][guards]") {
   Harness h;
   {

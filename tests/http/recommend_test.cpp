@@ -293,7 +293,7 @@ TEST_CASE("a UserForget posted over HTTP turns for-you for that person into popu
   CHECK(m->body.find("\ntrove_recommend_rebuilds_total 1\n") != std::string::npos);
 }
 
-TEST_CASE("recommend routes answer on a generated shop and its placements; metrics show the "
+TEST_CASE("recommend routes answer on a generated shop and its placements, metrics show the "
           "models",
           "[http]") {
   Harness h;

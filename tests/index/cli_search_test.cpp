@@ -60,7 +60,7 @@ void import_french_shop(const TempDir& tmp) {
 
 }  // namespace
 
-TEST_CASE("trove import --language stems the index in that language; search keeps it", "[cli]") {
+TEST_CASE("trove import --language stems the index in that language, search keeps it", "[cli]") {
   TempDir tmp;
   import_french_shop(tmp);
   // "gateau" reaches "gâteaux" through the French stem (Zgateau), not only as a typo.

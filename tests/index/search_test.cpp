@@ -772,7 +772,7 @@ TEST_CASE("an empty filter list is a match-all query of its own, not Xapian's st
   CHECK(index_internal::match_all().internal.get() != Xapian::Query::MatchAll.internal.get());
 }
 
-TEST_CASE("a re-ranking hook orders the first window; pages stay disjoint and complete",
+TEST_CASE("a re-ranking hook orders the first window, pages stay disjoint and complete",
           "[index]") {
   Shop shop;
   std::vector<Event> items;

@@ -154,7 +154,7 @@ TEST_CASE("personalized:false people feed popularity but not others' co-occurren
   CHECK(m.popularity(m.item_index("A").value()) > 0);
 }
 
-TEST_CASE("the same events give the same models and digest; a different one another",
+TEST_CASE("the same events give the same models and digest, a different one another",
           "[recommend]") {
   auto feed = [](bool extra) {
     Feed f;

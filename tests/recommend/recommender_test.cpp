@@ -99,7 +99,7 @@ TEST_CASE("the recommender builds from the journal and follows new events", "[re
   CHECK(shop.reco->digest() != digest);
 }
 
-TEST_CASE("filters, exclusions and counts apply; bad requests name the field", "[recommend]") {
+TEST_CASE("filters, exclusions and counts apply, bad requests name the field", "[recommend]") {
   Shop shop;
   Feed f = catalog();
   for (int i = 0; i < 3; ++i) {
@@ -144,7 +144,7 @@ TEST_CASE("cold start: a new person gets popular items, a new item its category'
   CHECK(mine->personalized);
 }
 
-TEST_CASE("placements name a strategy, a count and filters; offline lists come first",
+TEST_CASE("placements name a strategy, a count and filters, offline lists come first",
           "[recommend]") {
   Shop shop;
   Feed f = catalog();
