@@ -52,6 +52,8 @@ bench: deps build
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/fuzzy_bench
 	./bench/search.sh $(BUILD)
+	$(BUILD)/bench/recommend_bench
+	./bench/http.sh $(BUILD)
 
 # Generates and ingests a demo shop, then serves it on 127.0.0.1:7700 (DEMO_LISTEN=host:port)
 # in the foreground, printing curl commands with fresh API keys; Ctrl-C stops it cleanly.
