@@ -166,13 +166,8 @@ void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& 
     const RecoModels::Memory mem = reco.memory();
     g.reco_item_bytes = mem.items;
     g.reco_person_bytes = mem.people;
-    // memory() gives bytes and bytes per item / person; the counts are their ratio.
-    if (mem.per_item > 0) {
-      g.reco_items = std::llround(static_cast<double>(mem.items) / mem.per_item);
-    }
-    if (mem.per_person > 0) {
-      g.reco_people = std::llround(static_cast<double>(mem.people) / mem.per_person);
-    }
+    g.reco_items = static_cast<decltype(g.reco_items)>(mem.item_count);
+    g.reco_people = static_cast<decltype(g.reco_people)>(mem.person_count);
     g.reco_rebuilds = reco.rebuilds();
     stats = &store.stats();
     const auto snaps =

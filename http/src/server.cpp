@@ -440,7 +440,7 @@ Status Server::attach(Store& store, CatalogIndex& index) {
   rep_->reco = std::move(reco).value();
   const auto mem = rep_->reco->memory();
   spdlog::info("recommendation models built: {} items, {:.1f} MiB ({:.2f} s)",
-               mem.per_item > 0 ? static_cast<size_t>(std::lround(mem.items / mem.per_item)) : 0,
+               mem.item_count,
                static_cast<double>(mem.total) / (1 << 20),
                std::chrono::duration<double>(Clock::now() - t0).count());
   rep_->core.reco.store(rep_->reco.get(), std::memory_order_release);

@@ -674,6 +674,8 @@ RecoModels::Memory RecoModels::memory() const {
   }
   m.people += row_bytes(r.person_index) + row_bytes(r.visitor_account);
   m.total = m.items + m.people;
+  m.item_count = r.item_ids.size();
+  m.person_count = r.people.size();
   m.per_item = r.item_ids.empty() ? 0 : static_cast<double>(m.items) / r.item_ids.size();
   m.per_person = r.people.empty() ? 0 : static_cast<double>(m.people) / r.people.size();
   return m;

@@ -145,8 +145,9 @@ class RecoModels {
   std::string digest() const;
   // Approximate heap bytes held, in total and per item and per person.
   struct Memory {
-    size_t total = 0, items = 0, people = 0;
+    size_t total = 0, items = 0, people = 0;  // bytes
     double per_item = 0, per_person = 0;
+    size_t item_count = 0, person_count = 0;
   };
   Memory memory() const;
 
