@@ -42,6 +42,7 @@ struct Core {
   Store& the_store() const { return *store.load(std::memory_order_acquire); }
   CatalogIndex& the_index() const { return *index.load(std::memory_order_acquire); }
   const Recommender& the_reco() const { return *reco.load(std::memory_order_acquire); }
+  Recommender& the_reco() { return *reco.load(std::memory_order_acquire); }
 };
 
 // ---- answers --------------------------------------------------------------------------------
@@ -99,6 +100,8 @@ void handle_events_bulk(Core& core, const httplib::Request& req, httplib::Respon
                         const httplib::ContentReader& reader);
 void handle_admin_snapshot(Core& core, const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader);
+void handle_admin_train_ease(Core& core, const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& reader);
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res);

@@ -394,4 +394,14 @@ void handle_admin_snapshot(Core& core, const httplib::Request&, httplib::Respons
   send_json(res, {{"seq", info->seq}, {"file", file}, {"bytes", info->bytes}});
 }
 
+void handle_admin_train_ease(Core& core, const httplib::Request&, httplib::Response& res,
+                             const httplib::ContentReader& reader) {
+  std::string body;
+  if (!read_body(reader, core.opts.limits.max_body_bytes, &body, res)) return;
+  Status st = core.the_reco().train_ease();
+  if (!st.ok()) return send_status(res, st);  // 503 while a training runs
+  spdlog::info("EASE training started");
+  send_json(res, {{"training", true}}, 202);
+}
+
 }  // namespace trove::http

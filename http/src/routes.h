@@ -23,6 +23,7 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kAdminSnapshot,
+  kAdminTrainEase,
   kRecoSimilar,
   kRecoBoughtTogether,
   kRecoForYou,
@@ -85,6 +86,9 @@ inline constexpr RouteSpec kRoutes[] = {
      "Readiness: the store is open and the index caught up"},
     {RouteId::kAdminSnapshot, "POST", "/v1/admin/snapshot", "/v1/admin/snapshot", Scope::kAdmin,
      true, "Write a snapshot of the state now"},
+    {RouteId::kAdminTrainEase, "POST", "/v1/admin/train-ease", "/v1/admin/train-ease",
+     Scope::kAdmin, true,
+     "Train EASE in the background from what the models know now; swapped in when done"},
 };
 
 inline std::string_view route_label(RouteId id) {

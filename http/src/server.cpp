@@ -279,6 +279,7 @@ void Server::Rep::register_routes() {
       case RouteId::kEvents: post(&handle_events); break;
       case RouteId::kEventsBulk: post(&handle_events_bulk); break;
       case RouteId::kAdminSnapshot: post(&handle_admin_snapshot); break;
+      case RouteId::kAdminTrainEase: post(&handle_admin_train_ease); break;
       case RouteId::kSearch: get(&handle_search); break;
       case RouteId::kSuggest: get(&handle_suggest); break;
       case RouteId::kFuzzy: get(&handle_fuzzy); break;

@@ -338,3 +338,25 @@ TEST_CASE("recommend routes answer on a generated shop and its placements, metri
   CHECK(text.find("\ntrove_recommend_model_people ") != std::string::npos);
   CHECK(text.find("trove_recommend_model_bytes{part=\"items\"}") != std::string::npos);
 }
+
+TEST_CASE("an admin starts EASE training on demand, other scopes may not", "[http]") {
+  Harness h;
+  build_shop(h);
+  auto c = h.client();
+  check_error(c.Post("/v1/admin/train-ease", bearer(kSearchKey), "", "application/json"), 403,
+              "forbidden");
+  auto r = c.Post("/v1/admin/train-ease", bearer(kAdminKey), "", "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 202);
+  CHECK(nlohmann::json::parse(r->body)["training"] == true);
+  // The training finishes in the background; a later request starts another one.
+  for (int i = 0; i < 200; ++i) {
+    r = c.Post("/v1/admin/train-ease", bearer(kAdminKey), "", "application/json");
+    REQUIRE(r);
+    if (r->status == 202) break;
+    CHECK(r->status == 503);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(r->status == 202);
+}
