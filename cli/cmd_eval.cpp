@@ -48,7 +48,8 @@ Status set_model_option(RecommendOptions* o, std::string_view text) {
       {"other", &o->other},         {"rating", &o->rating},
       {"half_life_days", &o->half_life_days},
       {"trending_half_life_hours", &o->trending_half_life_hours},
-      {"damping", &o->damping},     {"repeat_ratio", &o->repeat_ratio}};
+      {"damping", &o->damping},     {"repeat_ratio", &o->repeat_ratio},
+      {"buy_again", &o->buy_again}};
   std::map<std::string, size_t*> counts = {
       {"window", &o->window}, {"recent", &o->recent}, {"max_row", &o->max_row}};
   std::string path = "--model-option ";

@@ -466,6 +466,27 @@ std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
       scores[j] += recency * r.score_similar(seed, j, v);
     }
   }
+  // Buy again: with nothing in the cart (a visit starting, not a basket filling), the
+  // person's own items that may be offered again (those whose buyers re-buy; never a removed
+  // one) join, scored log(1 + weight) / the best, beside the neighbours' scores / the best.
+  double best_co = 0;
+  for (uint32_t j : touched) best_co = std::max(best_co, scores[j]);
+  if (best_co > 0) {
+    for (uint32_t j : touched) scores[j] /= best_co;
+  }
+  if (r.opts.buy_again > 0 && p->cart.empty()) {
+    double best_own = 0;
+    for (const auto& [j, w] : p->weights) {
+      if (p->bought.contains(j) && !r.excluded(*p, j)) best_own = std::max(best_own, std::log1p(w));
+    }
+    if (best_own > 0) {
+      for (const auto& [j, w] : p->weights) {
+        if (!p->bought.contains(j) || r.excluded(*p, j)) continue;
+        if (scores[j] == 0) touched.push_back(j);
+        scores[j] += r.opts.buy_again * std::log1p(w) / best_own;
+      }
+    }
+  }
   std::vector<ScoredItem> out;
   out.reserve(touched.size());
   for (uint32_t j : touched) {

@@ -240,7 +240,7 @@ TEST_CASE("eval's own-history row offers again what its buyers often re-buy",
   REQUIRE(r.cases == 1);
   CHECK(row(r, "own-history").hr == 1);
   CHECK(row(r, "popularity").hr == 0);  // milk
-  CHECK(row(r, "real-time").hr == 0);   // coffee has no neighbours: popular fill, milk
+  CHECK(row(r, "real-time").hr == 1);   // buy again: coffee's buyers re-buy it
   CHECK(row(r, "EASE").hr == 0);        // skips the history
 }
 

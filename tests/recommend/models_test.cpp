@@ -187,3 +187,24 @@ TEST_CASE("forgotten events are those of the person and their visitors before th
   CHECK_FALSE(RecoModels::forgotten_event(m.forgotten(), 3, events[2]));  // someone else
   CHECK_FALSE(RecoModels::forgotten_event(m.forgotten(), 5, events[0]));  // after the forget
 }
+
+TEST_CASE("with an empty cart for you also offers what the person buys again, not while a "
+          "basket fills", "[recommend]") {
+  Feed f;
+  for (int i = 0; i < 4; ++i) {
+    const std::string v = numbered("b", i);
+    f.buy(v, v + "-1", {"MILK"}).buy(v, v + "-2", {"MILK"});  // milk is re-bought
+  }
+  for (int i = 0; i < 3; ++i) f.view(numbered("o", i), "BREAD").view(numbered("o", i), "JAM");
+  f.buy("me", "m1", {"MILK"}).view("me", "BREAD");
+  // BREAD's neighbour JAM (three people) far outweighs MILK (only my own pair, and milk is
+  // very popular), so MILK comes first only as a thing to buy again.
+  auto first = [](const RecoModels& m) { return m.item_id(m.for_you("v:me", 10, nullptr).at(0).item); };
+  CHECK(first(f.build()) == "MILK");
+  RecommendOptions off;
+  off.buy_again = 0;
+  CHECK(first(f.build(off)) == "JAM");
+  // A basket filling: the session's neighbours first.
+  f.cart("me", "BREAD");
+  CHECK(first(f.build()) == "JAM");
+}

@@ -50,6 +50,9 @@ struct RecommendOptions {
   double damping = 0.5;  // exponent of the candidate's popularity in similar()
   // Items whose buyers buy again at least this often may be recommended to who bought them.
   double repeat_ratio = 0.2;
+  // for_you with an empty cart also offers the person's own bought items that may be offered
+  // again (repeat_ratio), with this weight beside the neighbours' (both scaled to 1; 0: off).
+  double buy_again = 1.0;
   // `personalized: false` people: their events still count in popularity and trending, but
   // not in co-occurrence (others' personalization) when this is true.
   bool unpersonalized_excluded = true;
@@ -101,7 +104,8 @@ class RecoModels {
   std::vector<ScoredItem> bought_together(uint32_t item, size_t n, const Accept& accept) const;
   // Neighbours of the person's recent items, weighted by recency (the newest counts most),
   // without the items the person should not be offered again (bought unless repeat buying is
-  // typical for the item, removed from the cart). Empty for an unknown person.
+  // typical for the item, removed from the cart); with an empty cart, also the person's own
+  // items worth buying again (RecommendOptions::buy_again). Empty for an unknown person.
   std::vector<ScoredItem> for_you(std::string_view person, size_t n, const Accept& accept) const;
   // The person's affinity to each of `items`: what for_you scores it (its co-occurrence with
   // the person's recent items, newest counting most), 0 when none; exclusions not applied.
