@@ -15,6 +15,7 @@
 // (behaviour events, default 400000), TROVE_RECO_QUERIES (requests per strategy, default 4000).
 // Never asserts a time.
 #include <stdlib.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,23 +45,36 @@ size_t env_size(const char* name, size_t fallback) {
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
+// Wall time and the thread's CPU time per call: on a shared machine a 100 us call that is
+// descheduled for a 4 ms time slice shows in the wall p99, not in the CPU p99.
 struct Latency {
-  std::vector<double> us;
-  double pct(double p) {
-    if (us.empty()) return 0;
-    std::sort(us.begin(), us.end());
-    return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))];
+  std::vector<double> us, cpu_us;
+  static double at(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
   }
+  double pct(double p) { return at(us, p); }
+  double cpu_pct(double p) { return at(cpu_us, p); }
 };
+
+double thread_cpu_us() {
+  timespec ts;
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
 
 template <typename F>
 Latency time_each(size_t n, F&& fn) {
   Latency l;
   l.us.reserve(n);
+  l.cpu_us.reserve(n);
   for (size_t i = 0; i < n; ++i) {
+    const double c0 = thread_cpu_us();
     const auto t0 = Clock::now();
     fn(i);
     l.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    l.cpu_us.push_back(thread_cpu_us() - c0);
   }
   return l;
 }
@@ -243,11 +257,13 @@ int main() {
   });
   std::printf("(b) latency per request, %zu requests each (Recommender over the Store; models "
               "built from the journal in %.2f s)\n", n_queries, open_s);
-  std::printf("    %-18s %10s %10s   %s\n", "strategy", "p50 us", "p99 us", "target p99 <= 1 ms");
+  std::printf("    %-18s %10s %10s %12s %12s   %s\n", "strategy", "p50 us", "p99 us", "CPU p50 us",
+              "CPU p99 us", "target p99 <= 1 ms (wall; CPU)");
   for (auto& row : rows) {
-    const double p99 = row.l.pct(0.99);
-    std::printf("    %-18s %10.1f %10.1f   %s\n", row.name, row.l.pct(0.50), p99,
-                p99 <= 1000 ? "met" : "missed");
+    const double p99 = row.l.pct(0.99), cpu99 = row.l.cpu_pct(0.99);
+    std::printf("    %-18s %10.1f %10.1f %12.1f %12.1f   %s; %s\n", row.name, row.l.pct(0.50), p99,
+                row.l.cpu_pct(0.50), cpu99, p99 <= 1000 ? "met" : "missed",
+                cpu99 <= 1000 ? "met" : "missed");
   }
   const double naive_p50 = naive.pct(0.50);
   std::printf("    %-18s %10.1f %10.1f   (baseline: similar from every person's interactions "

@@ -56,7 +56,7 @@ std::vector<ScoredItem> best_n(std::vector<ScoredItem> v, size_t n) {
 }
 
 // The n best of `v` that `accept` lets through, best first (ties: the lower item). `accept`
-// (a catalog lookup) is asked only of the best candidates, in chunks of 4n, not of them all.
+// (a catalog lookup) is asked of the best candidates first, not of them all.
 std::vector<ScoredItem> best_accepted(std::vector<ScoredItem> v, size_t n,
                                       const RecoModels::Accept& accept) {
   if (!accept) return best_n(std::move(v), n);
@@ -64,15 +64,18 @@ std::vector<ScoredItem> best_accepted(std::vector<ScoredItem> v, size_t n,
     return a.score != b.score ? a.score > b.score : a.item < b.item;
   };
   std::vector<ScoredItem> out;
-  size_t done = 0;
-  while (out.size() < n && done < v.size()) {
-    const size_t chunk = std::min(v.size(), done + std::max<size_t>(4 * n, 16));
-    std::partial_sort(v.begin() + static_cast<std::ptrdiff_t>(done),
-                      v.begin() + static_cast<std::ptrdiff_t>(chunk), v.end(), better);
-    for (size_t i = done; i < chunk && out.size() < n; ++i) {
+  // The best 4n first; when the filter lets too few through (a narrow category), the rest is
+  // sorted once, not chunk by chunk (which would cost a partial sort of the whole per chunk).
+  const size_t chunk = std::min(v.size(), std::max<size_t>(4 * n, 16));
+  std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(chunk), v.end(), better);
+  for (size_t i = 0; i < chunk && out.size() < n; ++i) {
+    if (accept(v[i].item)) out.push_back(v[i]);
+  }
+  if (out.size() < n && chunk < v.size()) {
+    std::sort(v.begin() + static_cast<std::ptrdiff_t>(chunk), v.end(), better);
+    for (size_t i = chunk; i < v.size() && out.size() < n; ++i) {
       if (accept(v[i].item)) out.push_back(v[i]);
     }
-    done = chunk;
   }
   return out;
 }
