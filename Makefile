@@ -29,6 +29,14 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi
+	@# npm (the OpenAPI test installs its validator with it): Debian's, unless a node is already
+	@# there (NodeSource's nodejs ships its own npm and conflicts with Debian's package).
+	@if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then \
+	  echo "deps: installing nodejs npm"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; \
+	fi
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
