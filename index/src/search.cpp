@@ -446,10 +446,12 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         if (!item) continue;  // removed since the index was last flushed
         SearchHit h = make_hit(*item, st.item_id(ref));
         h.score = it.get_weight();
-        if (!exact_forms.empty()) h.typos = static_cast<int>(typo_cost(*found_by, it, variants, exact_forms));
-        if (rerank) {
+        if (rerank) {  // typos already counted for the candidates
           h.score = reranked[n].score;
+          h.typos = reranked[n].typos;
           h.ranking = std::move(reranked[n].ranking);
+        } else if (!exact_forms.empty()) {
+          h.typos = static_cast<int>(typo_cost(*found_by, it, variants, exact_forms));
         }
         absl::flat_hash_set<std::string> matched;
         for (auto t = found_by->get_matching_terms_begin(it); t != found_by->get_matching_terms_end(it);

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "index_fixture.h"
 #include "trove/data/generator.h"
 #include "trove/data/store.h"
 #include "trove/index/analyzer.h"
@@ -25,79 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace trove;
 
-using TempDir = trove::test::TempDir;
+using namespace trove::test;
 
-Event ev(EventBody body) {
-  Event e;
-  e.body = std::move(body);
-  return e;
-}
-
-ItemUpsert item(std::string id, std::string title) {
-  ItemUpsert u;
-  u.id = std::move(id);
-  u.title = std::move(title);
-  return u;
-}
-
-UserRef visitor(const std::string& v) {
-  UserRef u;
-  u.visitor_id = v;
-  return u;
-}
-
-struct Shop {
-  TempDir tmp;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<CatalogIndex> index;
-
-  explicit Shop(IndexOptions opts = {}) {
-    StoreOptions so;
-    so.now_ms = [t = int64_t{1700000000000}]() mutable { return t += 1000; };
-    auto s = Store::open(tmp.path() + "/data", so);
-    REQUIRE(s.ok());
-    store = std::move(s).value();
-    auto i = CatalogIndex::open(tmp.path() + "/data/index", opts);
-    INFO(i.status().to_string());
-    REQUIRE(i.ok());
-    index = std::move(i).value();
-    Status st = index->attach(*store);
-    INFO(st.to_string());
-    REQUIRE(st.ok());
-  }
-  void add(std::vector<Event> events) {
-    auto acks = store->ingest(std::move(events));
-    INFO(acks.status().to_string());
-    REQUIRE(acks.ok());
-    Status st = index->flush();
-    INFO(st.to_string());
-    REQUIRE(st.ok());
-  }
-  void add(EventBody body) {
-    std::vector<Event> v;
-    v.push_back(ev(std::move(body)));
-    add(std::move(v));
-  }
-  SearchResponse search(const SearchRequest& req) {
-    auto res = index->search(req);
-    INFO("q=" << req.q << ": " << res.status().to_string());
-    REQUIRE(res.ok());
-    return std::move(res).value();
-  }
-  // Every hit of the request, page after page, in order.
-  std::vector<SearchHit> all_pages(SearchRequest req, size_t per_page = 100) {
-    req.per_page = per_page;
-    std::vector<SearchHit> out;
-    for (req.page = 1;; ++req.page) {
-      auto res = search(req);
-      CHECK(res.hits.size() <= per_page);
-      if (res.hits.empty()) break;
-      for (auto& h : res.hits) out.push_back(std::move(h));
-      REQUIRE(req.page < 1000);
-    }
-    return out;
-  }
-};
 
 // A catalog big enough for every facet value and price bucket, with updates and removals.
 void fill(Shop& shop) {

@@ -1,6 +1,7 @@
 // CatalogIndex query features over a real Store in a temp dir: matching, relaxation,
 // phrases, exclusions, highlighting, synonyms, ranking of exact over stemmed forms, folding,
-// updates, bad input and search-as-you-type. Filters, facets, sorting and paging are in
+// updates, bad input, the re-ranking hook. Search-as-you-type is in suggest_test.cpp.
+// Filters, facets, sorting and paging are in
 // filter_facet_test.cpp; catch-up and crash recovery in recovery_test.cpp.
 #include <stdlib.h>
 
@@ -16,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_util.h"
+#include "index_fixture.h"
 #include "query.h"  // index/src: white-box
 #include "trove/data/store.h"
 #include "trove/index/analyzer.h"
@@ -27,103 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace trove;
 
-using TempDir = trove::test::TempDir;
-
-Event ev(EventBody body) {
-  Event e;
-  e.body = std::move(body);
-  return e;
-}
-
-ItemUpsert item(std::string id, std::string title) {
-  ItemUpsert u;
-  u.id = std::move(id);
-  u.title = std::move(title);
-  return u;
-}
-
-UserRef visitor(const std::string& v) {
-  UserRef u;
-  u.visitor_id = v;
-  return u;
-}
-
-// A Store and its CatalogIndex in a fresh temp dir, with a deterministic clock.
-struct Shop {
-  TempDir tmp;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<CatalogIndex> index;
-
-  explicit Shop(IndexOptions opts = {}) {
-    StoreOptions so;
-    so.now_ms = [t = int64_t{1700000000000}]() mutable { return t += 1000; };
-    auto s = Store::open(tmp.path() + "/data", so);
-    REQUIRE(s.ok());
-    store = std::move(s).value();
-    auto i = CatalogIndex::open(tmp.path() + "/data/index", opts);
-    REQUIRE(i.ok());
-    index = std::move(i).value();
-    Status st = index->attach(*store);
-    INFO(st.to_string());
-    REQUIRE(st.ok());
-  }
-
-  void add(std::vector<Event> events) {
-    auto acks = store->ingest(std::move(events));
-    INFO(acks.status().to_string());
-    REQUIRE(acks.ok());
-    Status st = index->flush();
-    INFO(st.to_string());
-    REQUIRE(st.ok());
-  }
-  void add(EventBody body) {
-    std::vector<Event> v;
-    v.push_back(ev(std::move(body)));
-    add(std::move(v));
-  }
-
-  SearchResponse search(const SearchRequest& req) {
-    auto res = index->search(req);
-    INFO("q=" << req.q << ": " << res.status().to_string());
-    REQUIRE(res.ok());
-    return std::move(res).value();
-  }
-  SearchResponse search(const std::string& q) {
-    SearchRequest req;
-    req.q = q;
-    req.per_page = 100;
-    return search(req);
-  }
-  // Hit ids in rank order.
-  std::vector<std::string> ids(const std::string& q) {
-    std::vector<std::string> out;
-    for (const auto& h : search(q).hits) out.push_back(h.id);
-    return out;
-  }
-  std::set<std::string> id_set(const std::string& q) {
-    auto v = ids(q);
-    return {v.begin(), v.end()};
-  }
-  SuggestResponse suggest(const std::string& q, size_t items = 10) {
-    SuggestRequest req;
-    req.q = q;
-    req.items = items;
-    req.completions = 10;
-    auto res = index->suggest(req);
-    INFO("q=" << q << ": " << res.status().to_string());
-    REQUIRE(res.ok());
-    return std::move(res).value();
-  }
-};
+using namespace trove::test;
 
 using Ids = std::set<std::string>;
-
-// "literal" + std::to_string(n), in steps (GCC 12 warns falsely on the one-liner).
-std::string cat(std::string_view a, int n) {
-  std::string s(a);
-  s += std::to_string(n);
-  return s;
-}
 
 }  // namespace
 
@@ -531,130 +438,6 @@ TEST_CASE("search rejects bad queries with InvalidArgument and a path", "[index]
   sr = shop.index->suggest(s);
   REQUIRE_FALSE(sr.ok());
   CHECK(sr.status().path() == "filters[0]");
-}
-
-TEST_CASE("suggest completes the last word as a prefix from its first character", "[index]") {
-  Shop shop;
-  shop.add(item("bar", "Dark chocolate bar"));
-  shop.add(item("milk", "Milk chocolate"));
-  shop.add(item("chip", "Chocolate chip cookies"));
-  shop.add(item("choco", "Choco crispies"));
-  shop.add(item("cherry", "Cherry pie"));
-  shop.add(item("tea", "Green tea"));
-  ItemUpsert b = item("brand", "Hazelnut spread");
-  b.brand = "Chokladfabriken";
-  shop.add(b);
-
-  auto ids_of = [](const SuggestResponse& r) {
-    std::set<std::string> s;
-    for (const auto& h : r.items) s.insert(h.id);
-    return s;
-  };
-  auto choc = shop.suggest("choc");
-  CHECK(ids_of(choc) == Ids{"bar", "milk", "chip", "choco"});
-  REQUIRE_FALSE(choc.completions.empty());
-  CHECK(std::find(choc.completions.begin(), choc.completions.end(), "chocolate") !=
-        choc.completions.end());
-  for (const auto& c : choc.completions) CHECK(c.rfind("choc", 0) == 0);
-  for (const auto& h : choc.items) {
-    INFO(h.title_highlighted);
-    const size_t em = h.title_highlighted.find("<em>");
-    REQUIRE(em != std::string::npos);
-    const std::string word = h.title_highlighted.substr(em + 4, 4);
-    CHECK((word == "Choc" || word == "choc"));
-  }
-
-  // One and two characters.
-  auto c = shop.suggest("c");
-  CHECK(ids_of(c) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
-  for (const auto& s : c.completions) CHECK(s.rfind("c", 0) == 0);
-  auto ch = shop.suggest("CH");
-  CHECK(ids_of(ch) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
-  for (const auto& s : ch.completions) CHECK(s.rfind("ch", 0) == 0);
-  auto g = shop.suggest("g");
-  CHECK(ids_of(g) == Ids{"tea"});
-
-  // Earlier words are whole words; completions carry them in front.
-  auto dark = shop.suggest("dark choc");
-  CHECK(ids_of(dark) == Ids{"bar"});
-  REQUIRE_FALSE(dark.completions.empty());
-  for (const auto& s : dark.completions) CHECK(s.rfind("dark choc", 0) == 0);
-  CHECK(shop.suggest("dar choc").items.empty());
-  // A trailing space closes the last word.
-  CHECK(ids_of(shop.suggest("choco ")) == Ids{"choco"});
-  // Accents and case fold like search.
-  CHECK(ids_of(shop.suggest("CHÔC")) == ids_of(choc));
-  CHECK(shop.suggest("zzz").items.empty());
-  // At most `items` items.
-  CHECK(shop.suggest("c", 2).items.size() == 2);
-}
-
-TEST_CASE("suggest ranks more popular items first among equal matches", "[index]") {
-  Shop shop;
-  shop.add(item("a", "Chocolate bar"));
-  shop.add(item("b", "Chocolate bar"));
-  shop.add(item("c", "Chocolate bar"));
-  std::vector<Event> views;
-  for (int i = 0; i < 3; ++i) views.push_back(ev(DetailItemView{visitor("v1"), "b"}));
-  views.push_back(ev(DetailItemView{visitor("v2"), "c"}));
-  shop.add(std::move(views));
-  auto res = shop.suggest("cho");
-  REQUIRE(res.items.size() == 3);
-  CHECK(res.items[0].id == "b");
-  CHECK(res.items[1].id == "c");
-  CHECK(res.items[2].id == "a");
-}
-
-TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, then item order",
-          "[index]") {
-  // 5,000 items span several popularity blocks; the popular ones sit in different blocks, some
-  // late, so a scan that skipped a block wrongly would miss them.
-  Shop shop;
-  std::vector<Event> items;
-  for (int i = 0; i < 5000; ++i) items.push_back(ev(item(cat("i", i), cat("Cheese ", i))));
-  shop.add(std::move(items));
-  std::vector<Event> behaviour;
-  auto views = [&](int i, int n) {
-    for (int k = 0; k < n; ++k) behaviour.push_back(ev(DetailItemView{visitor("v"), cat("i", i)}));
-  };
-  views(4999, 3);
-  views(2100, 2);
-  views(3001, 2);
-  views(3000, 2);
-  views(50, 1);
-  PurchaseComplete order;
-  order.user = visitor("w");
-  order.order_id = "o1";
-  order.lines.push_back({"i4500", 1, 2.0});  // 5 points: the most popular
-  behaviour.push_back(ev(order));
-  shop.add(std::move(behaviour));
-
-  std::vector<std::string> expected = {"i4500", "i4999", "i2100", "i3000", "i3001", "i50"};
-  for (int i = 0; expected.size() < 20; ++i) {
-    if (i != 50) expected.push_back(cat("i", i));
-  }
-  auto ranked = [](const SuggestResponse& res) {
-    std::vector<std::string> out;
-    for (const auto& h : res.items) out.push_back(h.id);
-    return out;
-  };
-  CHECK(ranked(shop.suggest("c", 20)) == expected);
-  CHECK(ranked(shop.suggest("ch", 20)) == expected);
-
-  // A later view raises a late item above all; an index opened afresh over the same store
-  // (its bounds computed at attach, its cache empty) ranks the same.
-  std::vector<Event> more;
-  for (int k = 0; k < 9; ++k) more.push_back(ev(DetailItemView{visitor("v"), "i4321"}));
-  shop.add(std::move(more));
-  expected.insert(expected.begin(), "i4321");
-  expected.pop_back();
-  CHECK(ranked(shop.suggest("che", 20)) == expected);
-  shop.index.reset();
-  auto reopened = CatalogIndex::open(shop.tmp.path() + "/data/index", {});
-  REQUIRE(reopened.ok());
-  shop.index = std::move(reopened).value();
-  REQUIRE(shop.index->attach(*shop.store).ok());
-  CHECK(ranked(shop.suggest("c", 20)) == expected);
 }
 
 TEST_CASE("an item with a 256-character brand and long words is indexed and searchable",

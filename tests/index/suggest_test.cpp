@@ -1,0 +1,143 @@
+// CatalogIndex search-as-you-type over a real Store in a temp dir: the last word as a prefix
+// from its first character, completions, popularity order, and the lone-prefix ranking with
+// block-max pruning checked across blocks and after a reopen.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "index_fixture.h"
+
+namespace {
+
+using namespace trove;
+using namespace trove::test;
+
+using Ids = std::set<std::string>;
+
+}  // namespace
+
+TEST_CASE("suggest completes the last word as a prefix from its first character", "[index]") {
+  Shop shop;
+  shop.add(item("bar", "Dark chocolate bar"));
+  shop.add(item("milk", "Milk chocolate"));
+  shop.add(item("chip", "Chocolate chip cookies"));
+  shop.add(item("choco", "Choco crispies"));
+  shop.add(item("cherry", "Cherry pie"));
+  shop.add(item("tea", "Green tea"));
+  ItemUpsert b = item("brand", "Hazelnut spread");
+  b.brand = "Chokladfabriken";
+  shop.add(b);
+
+  auto ids_of = [](const SuggestResponse& r) {
+    std::set<std::string> s;
+    for (const auto& h : r.items) s.insert(h.id);
+    return s;
+  };
+  auto choc = shop.suggest("choc");
+  CHECK(ids_of(choc) == Ids{"bar", "milk", "chip", "choco"});
+  REQUIRE_FALSE(choc.completions.empty());
+  CHECK(std::find(choc.completions.begin(), choc.completions.end(), "chocolate") !=
+        choc.completions.end());
+  for (const auto& c : choc.completions) CHECK(c.rfind("choc", 0) == 0);
+  for (const auto& h : choc.items) {
+    INFO(h.title_highlighted);
+    const size_t em = h.title_highlighted.find("<em>");
+    REQUIRE(em != std::string::npos);
+    const std::string word = h.title_highlighted.substr(em + 4, 4);
+    CHECK((word == "Choc" || word == "choc"));
+  }
+
+  // One and two characters.
+  auto c = shop.suggest("c");
+  CHECK(ids_of(c) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
+  for (const auto& s : c.completions) CHECK(s.rfind("c", 0) == 0);
+  auto ch = shop.suggest("CH");
+  CHECK(ids_of(ch) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
+  for (const auto& s : ch.completions) CHECK(s.rfind("ch", 0) == 0);
+  auto g = shop.suggest("g");
+  CHECK(ids_of(g) == Ids{"tea"});
+
+  // Earlier words are whole words; completions carry them in front.
+  auto dark = shop.suggest("dark choc");
+  CHECK(ids_of(dark) == Ids{"bar"});
+  REQUIRE_FALSE(dark.completions.empty());
+  for (const auto& s : dark.completions) CHECK(s.rfind("dark choc", 0) == 0);
+  CHECK(shop.suggest("dar choc").items.empty());
+  // A trailing space closes the last word.
+  CHECK(ids_of(shop.suggest("choco ")) == Ids{"choco"});
+  // Accents and case fold like search.
+  CHECK(ids_of(shop.suggest("CHÔC")) == ids_of(choc));
+  CHECK(shop.suggest("zzz").items.empty());
+  // At most `items` items.
+  CHECK(shop.suggest("c", 2).items.size() == 2);
+}
+
+TEST_CASE("suggest ranks more popular items first among equal matches", "[index]") {
+  Shop shop;
+  shop.add(item("a", "Chocolate bar"));
+  shop.add(item("b", "Chocolate bar"));
+  shop.add(item("c", "Chocolate bar"));
+  std::vector<Event> views;
+  for (int i = 0; i < 3; ++i) views.push_back(ev(DetailItemView{visitor("v1"), "b"}));
+  views.push_back(ev(DetailItemView{visitor("v2"), "c"}));
+  shop.add(std::move(views));
+  auto res = shop.suggest("cho");
+  REQUIRE(res.items.size() == 3);
+  CHECK(res.items[0].id == "b");
+  CHECK(res.items[1].id == "c");
+  CHECK(res.items[2].id == "a");
+}
+
+TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, then item order",
+          "[index]") {
+  // 5,000 items span several popularity blocks; the popular ones sit in different blocks, some
+  // late, so a scan that skipped a block wrongly would miss them.
+  Shop shop;
+  std::vector<Event> items;
+  for (int i = 0; i < 5000; ++i) items.push_back(ev(item(cat("i", i), cat("Cheese ", i))));
+  shop.add(std::move(items));
+  std::vector<Event> behaviour;
+  auto views = [&](int i, int n) {
+    for (int k = 0; k < n; ++k) behaviour.push_back(ev(DetailItemView{visitor("v"), cat("i", i)}));
+  };
+  views(4999, 3);
+  views(2100, 2);
+  views(3001, 2);
+  views(3000, 2);
+  views(50, 1);
+  PurchaseComplete order;
+  order.user = visitor("w");
+  order.order_id = "o1";
+  order.lines.push_back({"i4500", 1, 2.0});  // 5 points: the most popular
+  behaviour.push_back(ev(order));
+  shop.add(std::move(behaviour));
+
+  std::vector<std::string> expected = {"i4500", "i4999", "i2100", "i3000", "i3001", "i50"};
+  for (int i = 0; expected.size() < 20; ++i) {
+    if (i != 50) expected.push_back(cat("i", i));
+  }
+  auto ranked = [](const SuggestResponse& res) {
+    std::vector<std::string> out;
+    for (const auto& h : res.items) out.push_back(h.id);
+    return out;
+  };
+  CHECK(ranked(shop.suggest("c", 20)) == expected);
+  CHECK(ranked(shop.suggest("ch", 20)) == expected);
+
+  // A later view raises a late item above all; an index opened afresh over the same store
+  // (its bounds computed at attach, its cache empty) ranks the same.
+  std::vector<Event> more;
+  for (int k = 0; k < 9; ++k) more.push_back(ev(DetailItemView{visitor("v"), "i4321"}));
+  shop.add(std::move(more));
+  expected.insert(expected.begin(), "i4321");
+  expected.pop_back();
+  CHECK(ranked(shop.suggest("che", 20)) == expected);
+  shop.index.reset();
+  auto reopened = CatalogIndex::open(shop.tmp.path() + "/data/index", {});
+  REQUIRE(reopened.ok());
+  shop.index = std::move(reopened).value();
+  REQUIRE(shop.index->attach(*shop.store).ok());
+  CHECK(ranked(shop.suggest("c", 20)) == expected);
+}
