@@ -20,6 +20,7 @@ namespace trove::http {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kWriteBuffer = 64 * 1024;  // an answer up to this size goes out in one send
 // Raw body bytes a request may send beyond its decoded limit: chunk framing (a few bytes per
 // chunk) and slack; the handlers check the decoded size exactly.
 size_t raw_body_cap(size_t body_limit) { return body_limit + body_limit / 2 + (64u << 10); }
@@ -194,15 +195,28 @@ ssize_t GuardedStream::read(char* ptr, size_t size) {
   return static_cast<ssize_t>(n);
 }
 
+// An answer is buffered and sent with one send() (httplib writes its head and its body
+// separately: two sends woke the client twice); flush() sends the rest after the request.
 ssize_t GuardedStream::write(const char* ptr, size_t size) {
-  size_t sent = 0;
-  if (!send_all(conn_.fd, ptr, size, limits_.write_timeout_ms, &sent)) {
-    guard_.close_after = true;
-    guard_.bytes_out += sent;
-    return -1;
-  }
-  guard_.bytes_out += sent;
+  if (failed_) return -1;
+  out_.append(ptr, size);
+  guard_.bytes_out += size;
+  if (out_.size() >= kWriteBuffer && !flush()) return -1;
   return static_cast<ssize_t>(size);
+}
+
+bool GuardedStream::flush() {
+  if (failed_) return false;
+  if (out_.empty()) return true;
+  size_t sent = 0;
+  const bool ok = send_all(conn_.fd, out_.data(), out_.size(), limits_.write_timeout_ms, &sent);
+  out_.clear();
+  if (!ok) {
+    failed_ = true;
+    guard_.close_after = true;
+    return false;
+  }
+  return true;
 }
 
 bool GuardedStream::is_readable() const {
@@ -212,6 +226,7 @@ bool GuardedStream::is_readable() const {
 }
 
 bool GuardedStream::is_writable() const {
+  if (out_.size() < kWriteBuffer) return true;  // the buffer takes it
   pollfd pfd{conn_.fd, POLLOUT, 0};
   return ::poll(&pfd, 1, limits_.write_timeout_ms) > 0;
 }
@@ -264,13 +279,13 @@ Status GuardedServer::start(const std::string& host, int port) {
   wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epfd_ < 0 || wakefd_ < 0) return Status::io_error("epoll/eventfd: " + std::string(std::strerror(errno)));
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN;  // level-triggered and never read: once written, it wakes every worker
   ev.data.fd = wakefd_;
   ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
 
   size_t threads = limits_.threads;
   if (threads == 0) threads = std::max<size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
-  loop_thread_ = std::thread([this] { loop(); });
+  sweep_thread_ = std::thread([this] { sweep_loop(); });
   for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
   accept_thread_ = std::thread([this] { listen_after_bind(); });
   // stop() only stops a server that is running: wait until the accept loop is.
@@ -279,7 +294,7 @@ Status GuardedServer::start(const std::string& host, int port) {
 }
 
 void GuardedServer::stop_all() {
-  if (!accept_thread_.joinable() && !loop_thread_.joinable() && workers_.empty()) return;
+  if (!accept_thread_.joinable() && !sweep_thread_.joinable() && workers_.empty()) return;
   stopping_ = true;
   stop();
   if (accept_thread_.joinable()) accept_thread_.join();
@@ -287,14 +302,16 @@ void GuardedServer::stop_all() {
     const uint64_t one = 1;
     (void)!::write(wakefd_, &one, sizeof one);
   }
-  if (loop_thread_.joinable()) loop_thread_.join();
-  {
-    std::lock_guard lock(work_mu_);
-    workers_exit_ = true;
-  }
-  work_cv_.notify_all();
+  sweep_cv_.notify_all();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
+  // Workers finish the requests they hold (a connection between requests is not read again).
   for (auto& t : workers_) t.join();
   workers_.clear();
+  {
+    std::lock_guard lock(conns_mu_);
+    for (auto& [fd, c] : conns_) close_conn(std::move(c));
+    conns_.clear();
+  }
   if (epfd_ >= 0) ::close(epfd_);
   if (wakefd_ >= 0) ::close(wakefd_);
   epfd_ = wakefd_ = -1;
@@ -331,21 +348,31 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
+// Hands a connection back to the epoll set: into the table first, then re-armed, so the worker
+// that sees its next event finds it there.
 void GuardedServer::park(std::unique_ptr<Conn> c) {
+  const int fd = c->fd;
+  const bool fresh = !c->armed;
+  c->armed = true;
   {
-    std::lock_guard lock(park_mu_);
-    to_park_.push_back(std::move(c));
+    std::lock_guard lock(conns_mu_);
+    conns_[fd] = std::move(c);
   }
-  const uint64_t one = 1;
-  (void)!::write(wakefd_, &one, sizeof one);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.fd = fd;
+  ::epoll_ctl(epfd_, fresh ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
-void GuardedServer::dispatch(std::unique_ptr<Conn> c) {
-  {
-    std::lock_guard lock(work_mu_);
-    work_.push_back(std::move(c));
-  }
-  work_cv_.notify_one();
+// The connection of `fd`, taken out of the table (nullptr: another thread holds it, or the
+// sweeper closed it).
+std::unique_ptr<Conn> GuardedServer::take(int fd) {
+  std::lock_guard lock(conns_mu_);
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return nullptr;
+  std::unique_ptr<Conn> c = std::move(it->second);
+  conns_.erase(it);
+  return c;
 }
 
 void GuardedServer::close_conn(std::unique_ptr<Conn> c) {
@@ -389,131 +416,102 @@ void GuardedServer::answer_violation(std::unique_ptr<Conn> c, HeadVerdict v) {
   --open_;
 }
 
-void GuardedServer::loop() {
-  std::unordered_map<int, std::unique_ptr<Conn>> waiting;
-  epoll_event events[128];
-  auto next_sweep = Clock::now();
-  auto take = [&](int fd) {
-    auto it = waiting.find(fd);
-    std::unique_ptr<Conn> c = std::move(it->second);
-    waiting.erase(it);
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-    return c;
-  };
-  // Violations and timeouts are answered on a worker (a write may block for a while).
-  auto reject = [&](std::unique_ptr<Conn> c, HeadVerdict v) {
-    std::lock_guard lock(work_mu_);
-    c->rejected = v;
-    work_.push_back(std::move(c));
-    work_cv_.notify_one();
-  };
+// Head and keep-alive deadlines. A partial head past its deadline is answered 408 here.
+void GuardedServer::sweep_loop() {
   while (!stopping_) {
-    const int n = ::epoll_wait(epfd_, events, 128, 100);
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == wakefd_) {
-        uint64_t v;
-        (void)!::read(wakefd_, &v, sizeof v);
-        std::vector<std::unique_ptr<Conn>> incoming;
-        {
-          std::lock_guard lock(park_mu_);
-          incoming.swap(to_park_);
+    {
+      std::unique_lock lock(sweep_mu_);
+      sweep_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_.load(); });
+    }
+    if (stopping_) break;
+    const auto now = Clock::now();
+    std::vector<std::unique_ptr<Conn>> expired;
+    {
+      std::lock_guard lock(conns_mu_);
+      for (auto it = conns_.begin(); it != conns_.end();) {
+        if (now >= it->second->deadline) {
+          expired.push_back(std::move(it->second));
+          it = conns_.erase(it);
+        } else {
+          ++it;
         }
-        for (auto& c : incoming) {
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-          ev.data.fd = c->fd;
-          const int cfd = c->fd;
-          waiting.emplace(cfd, std::move(c));
-          ::epoll_ctl(epfd_, EPOLL_CTL_ADD, cfd, &ev);
-        }
-        continue;
-      }
-      auto it = waiting.find(fd);
-      if (it == waiting.end()) continue;
-      Conn& c = *it->second;
-      bool eof = false;
-      // Edge-triggered: read until EAGAIN, or until enough to decide (a full head, or more
-      // bytes than a head may have).
-      while (c.unconsumed() <= limits_.max_header_bytes + kReadChunk) {
-        const size_t old = c.in.size();
-        c.in.resize(old + kReadChunk);
-        const ssize_t r = ::recv(fd, c.in.data() + old, kReadChunk, 0);
-        c.in.resize(old + (r > 0 ? static_cast<size_t>(r) : 0));
-        if (r > 0) continue;
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        eof = true;
-        break;
-      }
-      size_t head_len = 0;
-      const HeadVerdict v =
-          check_head(std::string_view(c.in).substr(c.off), limits_, &head_len);
-      if (v == HeadVerdict::kComplete) {
-        dispatch(take(fd));
-      } else if (v != HeadVerdict::kIncomplete) {
-        reject(take(fd), v);
-      } else if (eof) {
-        close_conn(take(fd));
-      } else if (!c.partial && c.unconsumed() > 0) {
-        c.partial = true;
-        c.deadline = Clock::now() + std::chrono::milliseconds(limits_.head_timeout_ms);
       }
     }
-    const auto now = Clock::now();
-    if (now >= next_sweep) {
-      next_sweep = now + std::chrono::milliseconds(50);
-      std::vector<int> expired;
-      for (const auto& [fd, c] : waiting) {
-        if (now >= c->deadline) expired.push_back(fd);
-      }
-      for (int fd : expired) {
-        std::unique_ptr<Conn> c = take(fd);
-        if (c->partial) {
-          reject(std::move(c), HeadVerdict::kIncomplete);
-        } else {
-          close_conn(std::move(c));
-        }
+    for (auto& c : expired) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+      if (c->partial) {
+        answer_violation(std::move(c), HeadVerdict::kIncomplete);
+      } else {
+        close_conn(std::move(c));
       }
     }
   }
-  // Shutting down: requests not yet complete are not read; idle connections close.
-  for (auto& [fd, c] : waiting) close_conn(std::move(c));
-  std::lock_guard lock(park_mu_);
-  for (auto& c : to_park_) close_conn(std::move(c));
-  to_park_.clear();
 }
 
+// Each worker waits on the shared epoll set itself and serves the connection whose bytes
+// arrived (one-shot events: one worker per connection at a time). Under load a worker goes
+// from one request to the next without a hand-off to another thread.
 void GuardedServer::worker() {
-  for (;;) {
-    std::unique_ptr<Conn> c;
-    {
-      std::unique_lock lock(work_mu_);
-      work_cv_.wait(lock, [&] { return !work_.empty() || workers_exit_; });
-      if (work_.empty()) return;
-      c = std::move(work_.front());
-      work_.pop_front();
+  epoll_event ev{};
+  while (!stopping_) {
+    const int n = ::epoll_wait(epfd_, &ev, 1, 100);
+    if (n <= 0 || ev.data.fd == wakefd_) continue;
+    std::unique_ptr<Conn> c = take(ev.data.fd);
+    if (!c) continue;  // its holder re-arms it when it parks it
+    bool eof = false;
+    // Read what is there, up to enough to decide (a full head, or more than a head may be).
+    while (c->unconsumed() <= limits_.max_header_bytes + kReadChunk) {
+      const size_t old = c->in.size();
+      c->in.resize(old + kReadChunk);
+      const ssize_t r = ::recv(c->fd, c->in.data() + old, kReadChunk, 0);
+      c->in.resize(old + (r > 0 ? static_cast<size_t>(r) : 0));
+      if (r > 0) {
+        if (static_cast<size_t>(r) < kReadChunk) break;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      eof = true;
+      break;
     }
-    serve(std::move(c));
+    size_t head_len = 0;
+    const HeadVerdict v = check_head(std::string_view(c->in).substr(c->off), limits_, &head_len);
+    if (v == HeadVerdict::kComplete) {
+      serve(std::move(c));
+    } else if (v != HeadVerdict::kIncomplete) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+      answer_violation(std::move(c), v);
+    } else if (eof) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+      close_conn(std::move(c));
+    } else {
+      if (!c->partial && c->unconsumed() > 0) {
+        c->partial = true;
+        c->deadline = Clock::now() + std::chrono::milliseconds(limits_.head_timeout_ms);
+      }
+      park(std::move(c));
+    }
   }
 }
 
 void GuardedServer::serve(std::unique_ptr<Conn> c) {
-  if (c->rejected) {
-    const HeadVerdict v = *c->rejected;
-    return answer_violation(std::move(c), v);
-  }
   for (;;) {
     size_t head_len = 0;
     const HeadVerdict v = check_head(std::string_view(c->in).substr(c->off), limits_, &head_len);
     if (v == HeadVerdict::kIncomplete) {
-      if (stopping_) return close_conn(std::move(c));
+      if (stopping_) {
+        ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+        return close_conn(std::move(c));
+      }
       c->partial = c->unconsumed() > 0;
       c->deadline = Clock::now() + std::chrono::milliseconds(c->partial ? limits_.head_timeout_ms
                                                                          : limits_.keep_alive_timeout_ms);
       return park(std::move(c));
     }
-    if (v != HeadVerdict::kComplete) return answer_violation(std::move(c), v);
+    if (v != HeadVerdict::kComplete) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+      return answer_violation(std::move(c), v);
+    }
 
     RequestGuard guard;
     guard.start = Clock::now();
@@ -522,15 +520,18 @@ void GuardedServer::serve(std::unique_ptr<Conn> c) {
     const bool closing = stopping_ || c->requests + 1 >= limits_.max_requests_per_connection;
     bool connection_closed = false;
     tl_guard = &guard;
-    const bool ok = process_request(strm, closing, connection_closed, nullptr);
+    const bool processed = process_request(strm, closing, connection_closed, nullptr);
+    const bool ok = strm.flush() && processed;
     tl_guard = nullptr;
     ++c->requests;
     if (guard.close_after) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
       lingering_close(c->fd);
       --open_;
       return;
     }
     if (!ok || connection_closed || closing || guard.body_too_large || guard.timed_out) {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
       return close_conn(std::move(c));
     }
     if (c->off == c->in.size()) {

@@ -3,16 +3,20 @@
 // CVE-2025-53628: header lines of any length), and against slow clients.
 //
 // GuardedServer derives from httplib::Server and takes over each accepted socket:
-//  1. the socket waits in an epoll loop (no worker thread) until its request head is complete;
-//     the head is checked as it arrives: line length, total size, header count, URI and query
-//     length, and a deadline for the whole head. A violation is answered (414, 431, 408) from
-//     here, and httplib never reads that head.
-//  2. a complete head goes to a worker of our pool, which runs httplib's process_request() on
-//     a GuardedStream: reads are served from the bytes already received, body bytes are
-//     counted against the route's limit as they arrive, every read and write has a timeout
-//     and the whole body a deadline.
-//  3. between requests a kept-alive connection goes back to the epoll loop, so idle
-//     connections hold no thread either.
+//  1. the socket waits in an epoll set (one-shot events, no thread holds it) until its request
+//     head is complete. The workers of our pool wait on that set themselves: the one that gets
+//     a connection's event reads what arrived without blocking and checks the head so far
+//     (line length, total size, header count, URI and query length); a sweeper thread enforces
+//     the deadline of the whole head and of idle kept-alive connections. A violation is
+//     answered (414, 431, 408) there, and httplib never reads that head. An incomplete head
+//     goes back to the set and frees the worker at once.
+//  2. with a complete head the same worker runs httplib's process_request() on a
+//     GuardedStream: reads are served from the bytes already received, body bytes are counted
+//     against the route's limit as they arrive, every read and write has a timeout and the
+//     whole body a deadline.
+//  3. between requests a kept-alive connection goes back to the epoll set, so idle connections
+//     hold no thread either. Under load a worker goes from one request to the next without
+//     handing a connection to another thread (a hand-off cost two context switches a request).
 //
 // Thread-safety: start()/stop() from one thread; the rest runs on the pool and the loop.
 #pragma once
@@ -49,9 +53,7 @@ struct Conn {
   Clock::time_point deadline;
   bool partial = false;  // some bytes of a head have arrived
   uint64_t requests = 0;
-  // Set by the epoll loop when the head broke a limit (kIncomplete: its deadline passed);
-  // the worker answers it.
-  std::optional<HeadVerdict> rejected;
+  bool armed = false;  // registered in the epoll set (re-armed with EPOLL_CTL_MOD)
   std::string remote_ip;
   int remote_port = 0;
   std::string local_ip;
@@ -90,6 +92,8 @@ class GuardedStream final : public httplib::Stream {
   void get_remote_ip_and_port(std::string& ip, int& port) const override;
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   socket_t socket() const override { return conn_.fd; }
+  // Sends what write() buffered; false when the peer did not take it in time.
+  bool flush();
 
  private:
   bool fill(int timeout_ms);  // reads more into conn_.in; false on EOF, error or timeout
@@ -99,6 +103,8 @@ class GuardedStream final : public httplib::Stream {
   RequestGuard& guard_;
   size_t head_left_;
   Clock::time_point body_deadline_;
+  std::string out_;      // written, not sent yet
+  bool failed_ = false;  // a send failed: the connection closes
 };
 
 // Raw answers written outside httplib (guards, overload): a JSON error and Connection: close.
@@ -127,11 +133,11 @@ class GuardedServer : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
-  void loop();                      // the epoll thread
+  void sweep_loop();                // the deadline thread
   void worker();                    // a pool thread
   void serve(std::unique_ptr<Conn> c);
-  void park(std::unique_ptr<Conn> c);  // back to the epoll loop
-  void dispatch(std::unique_ptr<Conn> c);
+  void park(std::unique_ptr<Conn> c);  // into the table, then (re-)armed in the epoll set
+  std::unique_ptr<Conn> take(int fd);
   void close_conn(std::unique_ptr<Conn> c);
   void answer_violation(std::unique_ptr<Conn> c, HeadVerdict v);
 
@@ -144,16 +150,14 @@ class GuardedServer : public httplib::Server {
   std::atomic<size_t> open_{0};
   std::atomic<uint64_t> refused_{0};
 
-  std::mutex park_mu_;  // incoming parked connections, handed to the loop
-  std::vector<std::unique_ptr<Conn>> to_park_;
+  // Connections waiting for bytes (in the epoll set), by fd. A worker takes one out while it
+  // serves it, so a connection is never in the table and in a worker at once.
+  std::mutex conns_mu_;
+  std::unordered_map<int, std::unique_ptr<Conn>> conns_;
 
-  std::mutex work_mu_;
-  std::condition_variable work_cv_;
-  std::deque<std::unique_ptr<Conn>> work_;
-  size_t busy_ = 0;
-  bool workers_exit_ = false;
-
-  std::thread loop_thread_;
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  std::thread sweep_thread_;
   std::thread accept_thread_;
   std::vector<std::thread> workers_;
 };
