@@ -91,7 +91,12 @@ struct Store::Rep {
 
   mutable WriterFirstMutex state_mu;  // guards state and listeners
   State state;
-  std::vector<std::pair<uint64_t, Listener>> listeners;
+  struct Listening {
+    uint64_t id = 0;
+    Listener fn;
+    BatchEnd batch_end;
+  };
+  std::vector<Listening> listeners;
   uint64_t next_listener = 1;
 
   // Group commit: callers queue here; the front one leads.
@@ -193,7 +198,10 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     std::unique_lock lock(state_mu);
     for (size_t i = 0; i < to_apply.size(); ++i) {
       state.apply(records[i].seq, *to_apply[i]);
-      for (const auto& [id, l] : listeners) l(records[i].seq, *to_apply[i], state);
+      for (const Listening& l : listeners) l.fn(records[i].seq, *to_apply[i], state);
+    }
+    for (const Listening& l : listeners) {
+      if (l.batch_end) l.batch_end(state);
     }
   }
   for (auto& [w, a] : acks) w->result = Result<std::vector<Ack>>(std::move(a));
@@ -309,16 +317,16 @@ void Store::read(const std::function<void(const State&)>& fn) const {
   fn(rep_->state);
 }
 
-uint64_t Store::add_listener(Listener fn) {
+uint64_t Store::add_listener(Listener fn, BatchEnd batch_end) {
   std::unique_lock lock(rep_->state_mu);
   const uint64_t id = rep_->next_listener++;
-  rep_->listeners.emplace_back(id, std::move(fn));
+  rep_->listeners.push_back({id, std::move(fn), std::move(batch_end)});
   return id;
 }
 
 void Store::remove_listener(uint64_t id) {
   std::unique_lock lock(rep_->state_mu);
-  std::erase_if(rep_->listeners, [id](const auto& l) { return l.first == id; });
+  std::erase_if(rep_->listeners, [id](const Rep::Listening& l) { return l.id == id; });
 }
 
 Result<SnapshotInfo> Store::snapshot() {

@@ -355,10 +355,11 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
       RecoModels all(opts.models);
       TROVE_RETURN_IF_ERROR(Journal::scan(journal_dir, 1, [&](const RecordView& r) {
         std::optional<Event> e = parse(r);
-        if (e) all.apply(r.seq, *e);
+        if (e) all.apply_deferred(r.seq, *e);
         return e.has_value();
       }));
       TROVE_RETURN_IF_ERROR(parse_error);
+      all.flush();
       forgotten = all.forgotten();
     }
   }
@@ -369,6 +370,7 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
   const auto walk_start = Clock::now();
   auto split_here = [&] {
     walking = true;
+    walk.models().flush();
     report.fold_seconds = seconds_since(walk_start);
     report.models_memory = walk.models().memory();
     walk.train_ease();
@@ -386,9 +388,10 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
       ++report.records_before;
     } else {
       ++report.records_after;
+      walk.models().flush();  // what came before is visible to the predictions
       walk.before(*e, &report);
     }
-    walk.models().apply(r.seq, *e);
+    walk.models().apply_deferred(r.seq, *e);
     if (walk.done()) {
       report.stopped_early = true;
       return false;

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -107,6 +108,52 @@ struct RecoModels::Rep {
   absl::flat_hash_map<std::string, std::string> visitor_account;  // visitor id -> user id
   std::map<std::string, std::set<std::string>> account_visitors;  // user id -> visitor ids
   std::vector<Forgotten> forgotten;
+
+  // Row updates not yet made (apply_deferred): made by flush() row by row, each row's in the
+  // order they came, so the rows end exactly as if each had been made at once.
+  struct RowAdd {
+    uint32_t row = 0, other = 0;
+    double w = 0;
+  };
+  std::vector<RowAdd> pending_co, pending_bought;
+  std::vector<RowAdd> scratch;    // flush's sorted copy
+  std::vector<uint32_t> offsets;  // flush's counting sort
+  static constexpr size_t kFlushAt = size_t{1} << 18;  // updates pending at most (4 MiB)
+
+  void require_flushed() const {
+    assert(pending_co.empty() && pending_bought.empty() && "RecoModels: flush() before reading");
+  }
+
+  // Makes the updates in order, each slot prefetched a few updates ahead: rows are scattered
+  // over tens of megabytes, and a miss per update (not the hashing) is what costs.
+  void add_all(std::vector<Row>& rows, const std::vector<RowAdd>& adds) {
+    constexpr size_t kAhead = 16;
+    const size_t n = adds.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) rows[adds[i + kAhead].row].prefetch(adds[i + kAhead].other);
+      add(rows[adds[i].row], adds[i].other, adds[i].w, opts.max_row);
+    }
+  }
+  void flush_rows(std::vector<Row>& rows, std::vector<RowAdd>& pending) {
+    // Few updates, or a catalog much larger than them: in order (a sort would gain nothing).
+    if (pending.size() < 4096 || pending.size() * 4 < rows.size()) {
+      add_all(rows, pending);
+      pending.clear();
+      return;
+    }
+    // A stable counting sort by row, then each row's updates together while it is in cache.
+    offsets.assign(rows.size() + 1, 0);
+    for (const RowAdd& a : pending) ++offsets[a.row + 1];
+    for (size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
+    scratch.resize(pending.size());
+    for (const RowAdd& a : pending) scratch[offsets[a.row]++] = a;
+    add_all(rows, scratch);
+    pending.clear();
+  }
+  void flush() {
+    flush_rows(co, pending_co);
+    flush_rows(bought_with, pending_bought);
+  }
 
   uint32_t intern_item(const std::string& id) {
     auto [it, fresh] = item_index.try_emplace(id, static_cast<uint32_t>(item_ids.size()));
@@ -250,8 +297,8 @@ struct RecoModels::Rep {
       for (auto it = p.recent.rbegin(); it != p.recent.rend() && n < opts.window; ++it) {
         if (it->item == item) continue;
         ++n;
-        add(co[item], it->item, w * f, opts.max_row);
-        add(co[it->item], item, w * f, opts.max_row);
+        pending_co.push_back({item, it->item, w * f});
+        pending_co.push_back({it->item, item, w * f});
       }
     }
     touch_recent(p, item, ts, view);
@@ -259,8 +306,8 @@ struct RecoModels::Rep {
 
   void pair_bought(uint32_t a, uint32_t b, double w) {
     if (a == b) return;
-    add(bought_with[a], b, w, opts.max_row);
-    add(bought_with[b], a, w, opts.max_row);
+    pending_bought.push_back({a, b, w});
+    pending_bought.push_back({b, a, w});
   }
 
   double score_similar(uint32_t i, uint32_t j, double co_ij) const {
@@ -320,7 +367,15 @@ uint64_t RecoModels::last_seq() const { return rep_->last_seq; }
 int64_t RecoModels::last_timestamp_ms() const { return rep_->last_ts; }
 
 void RecoModels::apply(uint64_t seq, const Event& event) {
+  apply_deferred(seq, event);
+  rep_->flush();
+}
+
+void RecoModels::flush() { rep_->flush(); }
+
+void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
   Rep& r = *rep_;
+  if (r.pending_co.size() + r.pending_bought.size() >= Rep::kFlushAt) r.flush();
   r.last_seq = seq;
   const int64_t ts = event.timestamp_ms.value_or(r.last_ts);
   r.last_ts = std::max(r.last_ts, ts);
@@ -440,17 +495,20 @@ std::vector<std::string> RecoModels::visitors_of(std::string_view user_id) const
 }
 
 std::vector<ScoredItem> RecoModels::similar(uint32_t item, size_t n, const Accept& accept) const {
+  rep_->require_flushed();
   if (item >= rep_->co.size()) return {};
   return rep_->top(rep_->co[item], item, n, accept, true);
 }
 std::vector<ScoredItem> RecoModels::bought_together(uint32_t item, size_t n,
                                                     const Accept& accept) const {
+  rep_->require_flushed();
   if (item >= rep_->bought_with.size()) return {};
   return rep_->top(rep_->bought_with[item], item, n, accept, true);
 }
 
 std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
                                             const Accept& accept) const {
+  rep_->require_flushed();
   const Rep& r = *rep_;
   const Person* p = r.find_person(person);
   if (!p || p->recent.empty()) return {};
@@ -501,6 +559,7 @@ std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
 
 std::vector<double> RecoModels::affinity(std::string_view person,
                                          const std::vector<uint32_t>& items) const {
+  rep_->require_flushed();
   const Rep& r = *rep_;
   std::vector<double> out(items.size(), 0.0);
   const Person* p = r.find_person(person);
@@ -620,6 +679,7 @@ bool RecoModels::forgotten_event(const std::vector<Forgotten>& forgotten, uint64
 }
 
 std::string RecoModels::digest() const {
+  rep_->require_flushed();
   const Rep& r = *rep_;
   XXH3_state_t* st = XXH3_createState();
   XXH3_128bits_reset(st);
@@ -682,6 +742,7 @@ std::string RecoModels::digest() const {
 }
 
 RecoModels::Memory RecoModels::memory() const {
+  rep_->require_flushed();
   const Rep& r = *rep_;
   Memory m;
   auto row_bytes = [](const auto& map) {

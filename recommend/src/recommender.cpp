@@ -37,9 +37,10 @@ Status fold_journal(const std::string& data_dir, uint64_t until,
                                    " does not parse: " + ev.status().to_string());
       return false;
     }
-    if (!RecoModels::forgotten_event(forgotten, rec.seq, *ev)) models->apply(rec.seq, *ev);
+    if (!RecoModels::forgotten_event(forgotten, rec.seq, *ev)) models->apply_deferred(rec.seq, *ev);
     return true;
   });
+  models->flush();
   TROVE_RETURN_IF_ERROR(st);
   return failure;
 }
@@ -353,9 +354,10 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
   // The listener is added first but waits for `ready`, which the fold sets under the Store's
   // read lock: events applied before it are in the journal the fold reads (up to the State's
   // seq), events after it come through the listener; none twice, none missed.
+  // Row updates wait for the end of the group commit (batch_end), still under the write lock.
   r->listener = store.add_listener([r](uint64_t seq, const Event& e, const State&) {
     if (!r->ready.load() || seq <= r->models.last_seq()) return;
-    r->models.apply(seq, e);
+    r->models.apply_deferred(seq, e);
     if (e.type() != EventType::kUserForget) return;
     // Erase the person: rebuild without their events (and their visitors'), exactly.
     r->forgotten.push_back(r->models.forgotten().back());
@@ -367,7 +369,7 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
     }
     r->models = std::move(fresh);
     r->rebuilds.fetch_add(1);
-  });
+  }, [r](const State&) { r->models.flush(); });
   store.read([&](const State& s) {
     const uint64_t until = s.last_seq();
     status = fold_journal(store.data_dir(), until, {}, &r->models);

@@ -31,3 +31,29 @@ TEST_CASE("a removed store listener is never called again", "[store]") {
   }
   std::filesystem::remove_all(tmpl);
 }
+
+TEST_CASE("batch_end follows each group commit's events, before a reader sees them", "[store]") {
+  char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  {
+    auto store = trove::Store::open(tmpl);
+    REQUIRE(store.ok());
+    std::vector<uint64_t> seen;   // event seqs since the last batch end
+    std::vector<std::vector<uint64_t>> batches;
+    store.value()->add_listener(
+        [&](uint64_t seq, const trove::Event&, const trove::State&) { seen.push_back(seq); },
+        [&](const trove::State& s) {
+          CHECK(s.last_seq() == seen.back());  // the batch's events are all applied
+          batches.push_back(seen);
+          seen.clear();
+        });
+    REQUIRE(store.value()->ingest({view("x"), view("y"), view("z")}).ok());
+    REQUIRE(batches.size() == 1);
+    CHECK(batches[0] == std::vector<uint64_t>{1, 2, 3});
+    REQUIRE(store.value()->ingest({view("w")}).ok());
+    REQUIRE(batches.size() == 2);
+    CHECK(batches[1] == std::vector<uint64_t>{4});
+    CHECK(seen.empty());
+  }
+  std::filesystem::remove_all(tmpl);
+}

@@ -95,9 +95,13 @@ class Store {
 
   // Called after each event is applied, under the state's write lock (derived views: the
   // search index, the recommendation models). Returns an id for remove_listener(), which a
-  // view must call before it is destroyed if the Store outlives it.
+  // view must call before it is destroyed if the Store outlives it. `batch_end`, when given,
+  // is called once after each group commit's events, still under the write lock and before
+  // any reader sees them: a view may defer work to it (the recommendation models apply their
+  // row updates row by row there).
   using Listener = std::function<void(uint64_t seq, const Event& event, const State& state)>;
-  uint64_t add_listener(Listener fn);
+  using BatchEnd = std::function<void(const State& state)>;
+  uint64_t add_listener(Listener fn, BatchEnd batch_end = {});
   void remove_listener(uint64_t id);
 
   // Writes a snapshot of the current state; returns what was written.
