@@ -86,7 +86,31 @@ struct Recommender::Rep {
     std::lock_guard lock(ease_mu);
     return ease;
   }
-  Status rebuild_error;  // the last rebuild's failure (the models are then left as they were)
+  // A UserForget's rebuild that failed (the journal could not be read): the models still hold
+  // the person's events. Until a rebuild succeeds (tried again at the end of every group
+  // commit), the people it names get no personal output, and forget_status() says why.
+  Status rebuild_error;
+  absl::flat_hash_set<std::string> unforgotten;  // their person keys
+  std::atomic<uint64_t> rebuild_failures{0};
+
+  // Rebuilds the models from the journal up to `until` without the forgotten people's events.
+  void rebuild(uint64_t until) {
+    RecoModels fresh(models.options());
+    Status st = fold_journal(store->data_dir(), until, forgotten, &fresh);
+    if (!st.ok()) {
+      rebuild_error = std::move(st);
+      rebuild_failures.fetch_add(1);
+      return;
+    }
+    models = std::move(fresh);
+    unforgotten.clear();
+    rebuild_error = {};
+    rebuilds.fetch_add(1);
+  }
+  // Whether `who` (a person key) may get personal output now.
+  bool personal(const std::string& who) const {
+    return models.personalized(who) && !unforgotten.contains(who);
+  }
 
   // What a request may return, as RecoModels item indexes.
   struct Gate {
@@ -244,7 +268,7 @@ struct Recommender::Rep {
         }
         case Strategy::kForYou: {
           out.strategy = "for-you";
-          const bool personal = anyone && models.personalized(who);
+          const bool personal = anyone && this->personal(who);
           // Personal output needs a person the models know; others get the popular items.
           out.personalized = personal && !models.recent_items(who, false).empty();
           if (personal) {
@@ -282,7 +306,7 @@ struct Recommender::Rep {
           break;
         case Strategy::kRecentlyViewed: {
           out.strategy = "recently-viewed";
-          const bool personal = anyone && models.personalized(who);
+          const bool personal = anyone && this->personal(who);
           out.personalized = personal;
           if (!personal) break;
           std::vector<ScoredItem> seen;
@@ -360,16 +384,18 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
     r->models.apply_deferred(seq, e);
     if (e.type() != EventType::kUserForget) return;
     // Erase the person: rebuild without their events (and their visitors'), exactly.
-    r->forgotten.push_back(r->models.forgotten().back());
-    RecoModels fresh(r->models.options());
-    Status st = fold_journal(r->store->data_dir(), seq, r->forgotten, &fresh);
-    if (!st.ok()) {
-      r->rebuild_error = st;
-      return;
+    const RecoModels::Forgotten& f = r->models.forgotten().back();
+    r->forgotten.push_back(f);
+    for (const auto& u : f.user_ids) r->unforgotten.insert(r->models.person_key(u, ""));
+    for (const auto& v : f.visitor_ids) {
+      r->unforgotten.insert("v:" + v);
+      r->unforgotten.insert(r->models.person_key("", v));
     }
-    r->models = std::move(fresh);
-    r->rebuilds.fetch_add(1);
-  }, [r](const State&) { r->models.flush(); });
+    r->rebuild(seq);
+  }, [r](const State&) {
+    r->models.flush();
+    if (!r->unforgotten.empty()) r->rebuild(r->models.last_seq());  // a failed one, again
+  });
   store.read([&](const State& s) {
     const uint64_t until = s.last_seq();
     status = fold_journal(store.data_dir(), until, {}, &r->models);
@@ -430,7 +456,7 @@ Result<SearchResponse> Recommender::search(const CatalogIndex& index, const Sear
   if (!user_id.empty() || !visitor_id.empty()) {
     rep_->store->read([&](const State&) {
       who = rep_->models.person_key(user_id, visitor_id);
-      personal = rep_->models.personalized(who) && !rep_->models.recent_items(who, false).empty();
+      personal = rep_->personal(who) && !rep_->models.recent_items(who, false).empty();
     });
   }
   if (!personal) return index.search(req);
@@ -491,5 +517,17 @@ RecoModels::Memory Recommender::memory() const {
   return m;
 }
 uint64_t Recommender::rebuilds() const { return rep_->rebuilds.load(); }
+uint64_t Recommender::rebuild_failures() const { return rep_->rebuild_failures.load(); }
+
+Status Recommender::forget_status() const {
+  Status out;
+  rep_->store->read([&](const State&) {
+    if (rep_->unforgotten.empty()) return;
+    out = Status::unavailable("a UserForget is not yet applied to the recommendation models "
+                              "(their people get no personal output meanwhile): " +
+                              rep_->rebuild_error.to_string());
+  });
+  return out;
+}
 
 }  // namespace trove

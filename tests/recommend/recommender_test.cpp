@@ -5,6 +5,7 @@
 #include "trove/recommend/recommender.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -219,6 +220,47 @@ TEST_CASE("UserForget leaves the models exactly as a journal without the person'
   // A restart rebuilds the same way from the journal.
   with.reopen();
   CHECK(with.reco->digest() == without.reco->digest());
+}
+
+TEST_CASE("a forget whose rebuild cannot read the journal withholds the person's output, says "
+          "so, and is done by a later commit",
+          "[recommend]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+  f.view_as("bob-laptop", "bob", "mug-blue").view_as("bob-laptop", "bob", "tea-black");
+  shop.ingest(f);
+  RecoRequest bob;
+  bob.user_id = "bob";
+  REQUIRE(shop.reco->for_you(bob)->personalized);
+  CHECK(shop.reco->forget_status().ok());
+
+  // The journal's directory out of the way: the Store keeps appending to its open file, but a
+  // rebuild (which reads the journal by name) fails.
+  const std::string journal = shop.store->data_dir() + "/journal";
+  REQUIRE(std::rename(journal.c_str(), (journal + ".away").c_str()) == 0);
+  shop.ingest(Feed().forget_user("bob"));
+  CHECK(shop.reco->rebuilds() == 0);
+  CHECK(shop.reco->rebuild_failures() >= 1);
+  const Status st = shop.reco->forget_status();
+  CHECK(st.code() == StatusCode::kUnavailable);
+  CHECK_THAT(st.message(), Catch::Contains("UserForget"));
+  CHECK_FALSE(shop.reco->for_you(bob)->personalized);  // withheld meanwhile
+  RecoRequest laptop;
+  laptop.visitor_id = "bob-laptop";
+  CHECK_FALSE(shop.reco->for_you(laptop)->personalized);
+
+  // Back in place: the next commit's end rebuilds, and the models equal a journal without bob.
+  REQUIRE(std::rename((journal + ".away").c_str(), journal.c_str()) == 0);
+  shop.ingest(Feed().at_day(1).view("v0", "tea-black"));
+  CHECK(shop.reco->rebuilds() == 1);
+  CHECK(shop.reco->forget_status().ok());
+  Shop without;
+  Feed g = catalog();
+  for (int i = 0; i < 3; ++i) g.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+  without.ingest(g);
+  without.ingest(Feed().at_day(1).view("v0", "tea-black"));
+  CHECK(shop.reco->digest() == without.reco->digest());
 }
 
 TEST_CASE("personalized search re-ranks the user's affine items up and explains why",

@@ -103,6 +103,11 @@ class Recommender {
   std::string digest() const;  // the models'
   RecoModels::Memory memory() const;
   uint64_t rebuilds() const;   // models rebuilt after UserForget
+  uint64_t rebuild_failures() const;  // rebuilds that could not read the journal
+  // OK, or Unavailable while a UserForget's rebuild has failed (the journal could not be
+  // read): the models then still hold the person's events; they get no personal output, and
+  // the rebuild is tried again at the end of every group commit until it succeeds.
+  Status forget_status() const;
 
  private:
   struct Rep;
