@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "answer_cache.h"
 #include "conn.h"
 #include "keys.h"
 #include "metrics.h"
@@ -30,6 +31,7 @@ struct Core {
   ServerOptions opts;
   std::optional<ApiKeys> keys;  // nullopt: no authentication
   std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<AnswerCache> answers;  // search and suggest answers
   Metrics metrics;
   std::shared_ptr<spdlog::logger> request_log;  // null: off
   std::atomic<Store*> store{nullptr};

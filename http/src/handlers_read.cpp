@@ -19,9 +19,52 @@ Status as_query_error(const Status& st) {
   return Status::invalid(st.message(), "query." + path);
 }
 
+// Where a fresh answer is kept: the key and the index generation read before computing it (an
+// answer computed across a commit is then stored as of the older generation: stale at once).
+struct CacheSlot {
+  std::string key;
+  uint64_t generation = 0;
+  bool store = false;
+};
+
+// Answers from the cache when it can (true); else prepares `slot` for the fresh answer.
+bool answer_from_cache(Core& core, RouteId route, const httplib::Request& req,
+                       httplib::Response& res, CacheSlot* slot) {
+  if (!core.answers || !core.answers->enabled()) return false;
+  slot->generation = core.the_index().generation();
+  slot->key = AnswerCache::key(static_cast<int>(route), req);
+  slot->store = true;
+  if (AnswerCache::bypass(req)) {
+    res.set_header("X-Trove-Cache", "bypass");
+    return false;
+  }
+  auto body = core.answers->get(slot->key, slot->generation);
+  if (!body) {
+    res.set_header("X-Trove-Cache", "miss");
+    return false;
+  }
+  res.status = 200;
+  res.set_header("X-Trove-Cache", "hit");
+  res.set_content(*body, "application/json");
+  return true;
+}
+
+void send_cacheable(Core& core, const CacheSlot& slot, httplib::Response& res,
+                    const nlohmann::json& answer) {
+  auto body = std::make_shared<std::string>(
+      answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  res.status = 200;
+  res.set_content(*body, "application/json");
+  if (slot.store) core.answers->put(slot.key, slot.generation, std::move(body));
+}
+
 }  // namespace
 
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res) {
+  // A personalized order follows the person's live behaviour: never cached.
+  CacheSlot slot;
+  const bool personal = req.has_param("user") || req.has_param("visitor");
+  if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   const Query q(req);
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
                                 "typos", "user", "visitor"}));
@@ -65,10 +108,13 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
                                                          visitor.value_or(""))
                                 : core.the_index().search(sr),
                          as_query_error);
-  send_json(res, search_response_json(found, explain));
+  if (person) return send_json(res, search_response_json(found, explain));
+  send_cacheable(core, slot, res, search_response_json(found, explain));
 }
 
 void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res) {
+  CacheSlot slot;
+  if (answer_from_cache(core, RouteId::kSuggest, req, res, &slot)) return;
   const Query q(req);
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "items", "completions"}));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
@@ -81,7 +127,7 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   sr.items = static_cast<size_t>(items);
   sr.completions = static_cast<size_t>(completions);
   TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr), as_query_error);
-  send_json(res, suggest_response_json(found));
+  send_cacheable(core, slot, res, suggest_response_json(found));
 }
 
 void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res) {
@@ -169,6 +215,8 @@ void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& 
     g.reco_items = static_cast<decltype(g.reco_items)>(mem.item_count);
     g.reco_people = static_cast<decltype(g.reco_people)>(mem.person_count);
     g.reco_rebuilds = reco.rebuilds();
+    g.answer_cache_hits = core.answers ? core.answers->hits() : 0;
+    g.answer_cache_misses = core.answers ? core.answers->misses() : 0;
     stats = &store.stats();
     const auto snaps =
         list_snapshots((std::filesystem::path(store.data_dir()) / "snapshots").string());

@@ -174,6 +174,12 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
   header(out, "trove_recommend_rebuilds_total", "counter",
          "Recommendation models rebuilt from the journal after a UserForget.");
   sample(out, "trove_recommend_rebuilds_total", g.reco_rebuilds);
+  header(out, "trove_answer_cache_hits_total", "counter",
+         "Search and suggest answers served from the answer cache.");
+  sample(out, "trove_answer_cache_hits_total", g.answer_cache_hits);
+  header(out, "trove_answer_cache_misses_total", "counter",
+         "Search and suggest answers looked up in the cache and computed.");
+  sample(out, "trove_answer_cache_misses_total", g.answer_cache_misses);
   header(out, "trove_index_flush_failures_total", "counter", "Background index flushes that failed.");
   sample(out, "trove_index_flush_failures_total", index_flush_failures_.load(kRelaxed));
   if (g.snapshot_age_seconds) {

@@ -373,6 +373,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
         " without API keys: give --keys-file, or --allow-no-auth to accept the risk");
   }
   core.limiter = std::make_unique<RateLimiter>(opts.limits.rate_per_second, opts.limits.rate_burst);
+  core.answers = std::make_unique<AnswerCache>(
+      opts.answer_cache_entries, std::chrono::milliseconds(std::max(0, opts.answer_cache_ttl_ms)));
   if (opts.request_log != "off") {
     spdlog::sink_ptr sink;
     try {

@@ -488,4 +488,10 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   return out;
 }
 
+uint64_t CatalogIndex::generation() const {
+  // Both only grow, so their sum changes when either does.
+  return rep_->generation.load(std::memory_order_acquire) +
+         rep_->synonyms_version.load(std::memory_order_acquire);
+}
+
 }  // namespace trove

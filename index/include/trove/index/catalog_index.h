@@ -174,6 +174,11 @@ class CatalogIndex {
                                              size_t limit) const;
   size_t vocabulary_size() const;
 
+  // Changes whenever what a search or suggest can answer from the index changes: after each
+  // commit (flush, catch-up, rebuild) and after synonyms are applied. Answers cached against
+  // one value are stale once it moved (popularity, which moves with every behaviour event,
+  // is not covered: a cache bounds its age instead).
+  uint64_t generation() const;
   uint64_t indexed_seq() const;   // journal seq the committed index reflects
   uint64_t document_count() const;
   uint64_t disk_bytes() const;
