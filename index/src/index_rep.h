@@ -76,6 +76,11 @@ struct CatalogIndex::Rep {
   };
   mutable std::mutex prefix_mu;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const PrefixAnswer>> prefix_cache;
+  // The completions of the last word's prefix in a query of several words ("chocolat n"):
+  // the most frequent vocabulary words under it, which depend on the index alone, so an
+  // entry holds while the generation it was read at does. Guarded by prefix_mu.
+  mutable absl::flat_hash_map<std::string, std::pair<uint64_t, std::vector<std::string>>>
+      completion_cache;
 
   // An upper bound of the popularity of the items in each block of kPopularityBlock refs, so
   // ranking a lone prefix by popularity skips the blocks that cannot beat what it has (block-

@@ -49,6 +49,35 @@ std::vector<std::string> completions_of(Xapian::Database& db, const std::string&
   return out;
 }
 
+// completions_of(), kept per prefix while the index generation holds (scanning the terms
+// under a one- or two-letter prefix was a fifth of a multi-word suggest).
+using CompletionCache =
+    absl::flat_hash_map<std::string, std::pair<uint64_t, std::vector<std::string>>>;
+std::vector<std::string> cached_completions(std::mutex& mu, CompletionCache& cache,
+                                            Xapian::Database& db, uint64_t generation,
+                                            const std::string& prefix, size_t limit) {
+  constexpr size_t kKeep = kPrefixKeep / 10;
+  if (limit > kKeep) return completions_of(db, prefix, limit);
+  std::vector<std::string> out;
+  bool found = false;
+  {
+    std::lock_guard lock(mu);
+    auto it = cache.find(prefix);
+    if (it != cache.end() && it->second.first == generation) {
+      out = it->second.second;
+      found = true;
+    }
+  }
+  if (!found) {
+    out = completions_of(db, prefix, kKeep);
+    std::lock_guard lock(mu);
+    if (cache.size() >= kPrefixCacheEntries) cache.clear();
+    cache[prefix] = {generation, out};
+  }
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
 // Whole vocabulary words that the typed prefix reaches within its typo budget ("chocla" ->
 // chocolate), nearest and most frequent first; none for short prefixes.
 std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
@@ -191,6 +220,9 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   Status failure;
   r.store->read([&](const State& st) {
     try {
+      // The reader is at this generation or a later one: what is cached under it from this
+      // reader is never newer than the index it claims.
+      const uint64_t reader_generation = r.generation.load(std::memory_order_acquire);
       Xapian::Database& db = r.reader();
       absl::flat_hash_set<std::string> matched(words.begin(), words.end());
       auto add_item = [&](ItemRef ref, double score) {
@@ -260,7 +292,8 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
                               kTypoWeight[1]);
           }
           parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
-          completions = completions_of(db, prefix, req.completions);
+          completions = cached_completions(r.prefix_mu, r.completion_cache, db, reader_generation,
+                                           prefix, req.completions);
         }
         Xapian::Enquire enquire(db);
         enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));
