@@ -118,19 +118,28 @@ std::vector<uint32_t> naive_similar(const RecoModels& m, uint32_t item, size_t n
 // at once), State alone (the baseline) and the models alone.
 void report_apply(const char* what, const std::vector<Event>& events) {
   constexpr size_t kBatch = 65536;  // the Store's largest group commit
-  double state_only = 1e30, batched = 1e30, per_event = 1e30, models_only = 1e30;
+  // Best of 3 by wall time and, apart, by this thread's CPU time (which other processes on a
+  // shared machine move less).
+  struct Best {
+    double wall = 1e30, cpu = 1e30;
+  };
+  Best state_only, batched, small_batches, per_event, models_only;
+  auto time = [](Best& best, const auto& run) {
+    const auto t0 = Clock::now();
+    const double c0 = thread_cpu_us();
+    run();
+    best.cpu = std::min(best.cpu, (thread_cpu_us() - c0) / 1e6);
+    best.wall = std::min(best.wall, secs(t0));
+  };
   for (int rep = 0; rep < 3; ++rep) {
-    {
+    time(state_only, [&] {
       State s;
-      const auto t0 = Clock::now();
       uint64_t seq = 0;
       for (const auto& e : events) s.apply(++seq, e);
-      state_only = std::min(state_only, secs(t0));
-    }
-    {
+    });
+    time(batched, [&] {
       State s;
       RecoModels m;
-      const auto t0 = Clock::now();
       uint64_t seq = 0;
       for (const auto& e : events) {
         s.apply(++seq, e);
@@ -138,39 +147,52 @@ void report_apply(const char* what, const std::vector<Event>& events) {
         if (seq % kBatch == 0) m.flush();
       }
       m.flush();
-      batched = std::min(batched, secs(t0));
-    }
-    {
+    });
+    time(small_batches, [&] {  // HTTP bulk requests reach the Store 1,024 events at a time
       State s;
       RecoModels m;
-      const auto t0 = Clock::now();
+      uint64_t seq = 0;
+      for (const auto& e : events) {
+        s.apply(++seq, e);
+        m.apply_deferred(seq, e);
+        if (seq % 1024 == 0) m.flush();
+      }
+      m.flush();
+    });
+    time(per_event, [&] {
+      State s;
+      RecoModels m;
       uint64_t seq = 0;
       for (const auto& e : events) {
         s.apply(++seq, e);
         m.apply(seq, e);
       }
-      per_event = std::min(per_event, secs(t0));
-    }
-    {
+    });
+    time(models_only, [&] {
       RecoModels m;
-      const auto t0 = Clock::now();
       uint64_t seq = 0;
       for (const auto& e : events) {
         m.apply_deferred(++seq, e);
         if (seq % kBatch == 0) m.flush();
       }
       m.flush();
-      models_only = std::min(models_only, secs(t0));
-    }
+    });
   }
   const double ev = static_cast<double>(events.size());
   std::printf("(a) event apply, one thread, best of 3: %s (%zu events)\n", what, events.size());
-  std::printf("    State::apply + every model, rows per 65,536-event commit %10.0f ev/s   (target >= 500,000: %s)\n",
-              ev / batched, ev / batched >= 500000 ? "met" : "missed");
-  std::printf("    State::apply + every model, rows per event               %10.0f ev/s\n", ev / per_event);
-  std::printf("    State::apply alone (baseline)                            %10.0f ev/s   models cost %.0f%% on top\n",
-              ev / state_only, 100.0 * (batched - state_only) / state_only);
-  std::printf("    RecoModels alone, rows per commit                        %10.0f ev/s\n\n", ev / models_only);
+  std::printf("                                                      wall ev/s    CPU ev/s\n");
+  auto row = [&](const char* name, const Best& b) {
+    std::printf("    %-48s %10.0f  %10.0f\n", name, ev / b.wall, ev / b.cpu);
+  };
+  row("State::apply + every model, rows per commit", batched);
+  row("  ... rows per commit of 1,024 events", small_batches);
+  row("State::apply + every model, rows per event", per_event);
+  row("State::apply alone (baseline)", state_only);
+  row("RecoModels alone, rows per commit", models_only);
+  std::printf("    target >= 500,000 ev/s with every model (rows per commit of <= 65,536 events, as the\n"
+              "    Recommender runs them): %s by wall time, %s by CPU time; models cost %.0f%% on top of State\n\n",
+              ev / batched.wall >= 500000 ? "met" : "missed", ev / batched.cpu >= 500000 ? "met" : "missed",
+              100.0 * (batched.cpu - state_only.cpu) / state_only.cpu);
 }
 
 }  // namespace

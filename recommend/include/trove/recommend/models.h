@@ -8,7 +8,7 @@
 // - item-to-item co-occurrence: each interaction pairs its item with the person's last
 //   `window` distinct items, weighted by event kind (view < cart < purchase, ratings by
 //   value) and forward-decayed in time (half-life `half_life_days`); rows keep the
-//   `max_row` strongest entries (up to three times that between prunings), so memory per item is
+//   `max_row` strongest entries (up to four times that between prunings), so memory per item is
 //   bounded;
 // - bought together: pairs within a PurchaseComplete basket (each line with the next `window`
 //   lines), and an item added to a cart with the `window` newest items in the cart;
@@ -46,9 +46,9 @@ struct RecommendOptions {
   double rating = 1;  // a RateItem of r stars (0..5) weighs rating * max(0, r - 2): 5 stars = 3
   double half_life_days = 30;          // co-occurrence and popularity
   double trending_half_life_hours = 24;
-  size_t window = 10;    // an interaction pairs with the person's last `window` distinct items
+  size_t window = 5;     // an interaction pairs with the person's last `window` distinct items
   size_t recent = 50;    // recent distinct items kept per person (for you, recently viewed)
-  size_t max_row = 200;  // co-occurrence entries kept per item (a row may reach three times
+  size_t max_row = 100;  // co-occurrence entries kept per item (a row may reach four times
                          // this before its weakest are dropped)
   double damping = 0.5;  // exponent of the candidate's popularity in similar()
   // Items whose buyers buy again at least this often may be recommended to who bought them.
