@@ -1,142 +1,198 @@
 #!/usr/bin/env bash
-# bench/http.sh BUILD_DIR: the HTTP API under wrk on loopback (issue 6), a benchmark, not a
-# test: it prints figures and never asserts a time.
+# bench/http.sh BUILD_DIR: the HTTP API (`trove serve`) under wrk on loopback (issue 6), on real
+# data. A benchmark, not a test: it prints figures and never asserts a time.
 #
-#   1. a generated shop (trove generate: items + behaviour events) bulk-loaded through
-#      POST /v1/events/bulk;
-#   2. GET /v1/search (real title words, one in three with a typo) and GET /v1/suggest
-#      (prefixes of title words), each alone, with wrk;
-#   3. the same searches while another client bulk-ingests fresh events as fast as it can:
-#      search latency with and without concurrent ingestion, and the ingestion rate;
-#   4. bulk ingestion alone (events/s through HTTP, fsync per group commit).
+#   1. the catalog: the Open Food Facts products (../shared/data/openfoodfacts/products.jsonl.zst,
+#      818,775) imported with `trove import` (as bench/search.sh does);
+#   2. the behaviour: the UCI Online Retail transactions (565,252 events, the mapping of
+#      bench/retail_events.h, written as NDJSON by bench/http_retail_ndjson) POSTed to
+#      /v1/events/bulk in one body: events/s through HTTP, fsync per group commit;
+#   3. request lists from the same data (bench/http_requests.py, fixed seed): suggest as typed
+#      keystroke by keystroke (first 1-3 words of product names, biased toward popular names,
+#      one session in 8 with a typo), search (1-3 words of names, one in 5 with a typo),
+#      similar items for retail items, for-you for retail customers, trending;
+#   4. wrk, 1 thread, TROVE_BENCH_CONNS connections, TROVE_BENCH_SECONDS per row, cycling
+#      through each list (bench/http_cycle.lua). "cached" rows send the mix as it comes (the
+#      server's answer cache serves repeats); "uncached" rows send each distinct request with
+#      `Cache-Control: no-cache`, which bypasses the answer cache;
+#   5. search (uncached) while a client bulk-ingests the retail behaviour again (event ids
+#      stripped, so every pass is journaled and applied), and the ingestion rate meanwhile.
 #
-# The server runs on core 0 and wrk on core 1 when taskset is there (TROVE_NO_TASKSET=1: not).
-# Environment: TROVE_BENCH_ITEMS (default 5000), TROVE_BENCH_EVENTS (behaviour events loaded
-# first, default 50000), TROVE_BENCH_INGEST (events per ingest body, default 100000),
-# TROVE_BENCH_SECONDS (per wrk run, default 10), TROVE_BENCH_CONNS (default 16),
-# TROVE_BENCH_DIR (temp dirs; default $TMPDIR or /tmp), TROVE_BENCH_KEEP=1 (keep the temp dir).
+# The server runs on core 0 and wrk and curl on core 1 (taskset; TROVE_NO_TASKSET=1: not).
+# Environment: TROVE_SHARED_DATA (default <source>/../shared/data), TROVE_BENCH_OFF_LIMIT
+# (import only the first N products, for a quick run; the recorded run is the full catalog),
+# TROVE_BENCH_SECONDS (per wrk row, default 10), TROVE_BENCH_CONNS (default 16),
+# TROVE_BENCH_REQUEST_LOG (on: the JSON request log to a file in the temp dir, as a production
+# server writes it, default; off: none), TROVE_BENCH_DIR (temp dirs; default $TMPDIR or /tmp),
+# TROVE_BENCH_KEEP=1 (keep the temp dir). Missing data or tools: says so and exits 0.
 set -euo pipefail
 
 build=${1:?usage: bench/http.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+data=${TROVE_SHARED_DATA:-$src/../shared/data}
+products=$data/openfoodfacts/products.jsonl.zst
+transactions=$data/uci-online-retail/transactions.csv
 trove=$build/cli/trove
-items=${TROVE_BENCH_ITEMS:-5000}
-events=${TROVE_BENCH_EVENTS:-50000}
-ingest=${TROVE_BENCH_INGEST:-100000}
+converter=$build/bench/http_retail_ndjson
 secs=${TROVE_BENCH_SECONDS:-10}
 conns=${TROVE_BENCH_CONNS:-16}
-for tool in wrk curl python3; do
-  if ! command -v $tool >/dev/null; then echo "http: $tool is not installed; nothing measured"; exit 0; fi
+limit=${TROVE_BENCH_OFF_LIMIT:-}
+
+for f in "$products" "$transactions"; do
+  if [ ! -f "$f" ]; then echo "http: $f is not here; nothing measured (the benchmark needs the shared data)"; exit 0; fi
 done
-[ -x "$trove" ] || { echo "http: $trove is missing: cmake --build $build --target trove" >&2; exit 2; }
+for tool in wrk curl python3 zstd; do
+  if ! command -v $tool >/dev/null; then echo "http: $tool is not installed (make deps); nothing measured"; exit 0; fi
+done
+for b in "$trove" "$converter"; do
+  [ -x "$b" ] || { echo "http: $b is missing: cmake --build $build --target trove http_retail_ndjson" >&2; exit 2; }
+done
 
 work=$(mktemp -d "${TROVE_BENCH_DIR:-${TMPDIR:-/tmp}}/trove_http_bench.XXXXXX")
 server_pid=""
+ingester=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  [ "${TROVE_BENCH_KEEP:-0}" = 1 ] || rm -rf "$work"
+  [ -n "$ingester" ] && kill "$ingester" 2>/dev/null || true
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
+  if [ "${TROVE_BENCH_KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-on_core() {  # on_core N cmd...
+trap 'exit 130' INT TERM
+pin=()  # taskset -c N before a command, when there are 2 cores and taskset
+pinned() { [ "${TROVE_NO_TASKSET:-0}" != 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; }
+on_core() {  # on_core N cmd... (in the foreground)
   local core=$1; shift
-  if [ "${TROVE_NO_TASKSET:-0}" != 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    taskset -c "$core" "$@"
-  else
-    "$@"
-  fi
+  if pinned; then taskset -c "$core" "$@"; else "$@"; fi
 }
+say() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+now() { date +%s.%N; }
 
-echo "http: generating $items items, $events behaviour events; then $ingest events per ingest body"
-"$trove" generate --items "$items" --visitors 2000 --events "$events" --seed 7 --out "$work/shop.ndjson" >/dev/null 2>&1
-"$trove" generate --items "$items" --visitors 20000 --events "$ingest" --seed 8 --no-event-ids \
-  --out "$work/more.ndjson" >/dev/null 2>&1
-# Only behaviour events for the ingest body (the catalog is loaded already); no event_id, so
-# each pass is journaled again rather than acknowledged as duplicates.
-grep -v '"type":"ItemUpsert"' "$work/more.ndjson" > "$work/ingest.ndjson" || true
-n_ingest=$(wc -l < "$work/ingest.ndjson")
+echo "## bench/http.sh $(date -u +'%Y-%m-%d %H:%M UTC')"
+echo
+echo "- machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)"
+echo "- build: $(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$build/CMakeCache.txt") ($build), trove built $(date -u -r "$trove" +'%H:%M UTC')"
+if git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
+  dirty=$(git -C "$src" status --porcelain -- data index fuzzy recommend http cli | awk '{ print $2 }' | cut -d/ -f1 | sort -u | tr '\n' ' ')
+  echo "- source: commit $(git -C "$src" rev-parse --short HEAD)${dirty:+ + uncommitted changes in: $dirty}"
+fi
+echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- wrk: 1 thread, $conns connections, ${secs} s a row; server on core 0, wrk and curl on core 1"
 
-on_core 0 "$trove" serve --data-dir "$work/data" --listen 127.0.0.1:0 --log-file off \
+# ---- 1. catalog ----
+catalog=$products
+if [ -n "$limit" ]; then
+  catalog=$work/products.jsonl
+  zstd -dc "$products" | head -n "$limit" > "$catalog" || true
+fi
+say "trove import $(basename "$catalog")${limit:+ (first $limit products)} ..."
+t0=$(now)
+set +e
+"$trove" import --data-dir "$work/data" --format jsonl --progress off "$catalog" 2>"$work/import.log"
+rc=$?
+set -e
+t1=$(now)
+if [ $rc -gt 1 ]; then echo "http: trove import failed (exit $rc)" >&2; tail -20 "$work/import.log" >&2; exit 1; fi
+echo "- catalog: $(awk '$1 == "imported" { print $2 }' "$work/import.log") products imported in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s (trove import)"
+
+# ---- 2. behaviour stream, request lists ----
+say "converting the retail transactions ..."
+"$converter" "$transactions" "$work/retail.ndjson" > "$work/convert.txt"
+echo "- behaviour: $(cat "$work/convert.txt")"
+# The second stream: behaviour only, no event ids (each pass is journaled and applied again).
+grep -v '"type":"ItemUpsert"' "$work/retail.ndjson" | sed 's/"event_id":"[^"]*",//' > "$work/again.ndjson"
+say "request lists ..."
+python3 "$src/bench/http_requests.py" "$catalog" "$work/retail.ndjson" "$work" 20261127 "$limit" \
+  > "$work/requests.txt"
+echo "- requests: $(cat "$work/requests.txt")"
+
+# ---- 3. server ----
+log_args=(--log-file off)
+[ "${TROVE_BENCH_REQUEST_LOG:-on}" = on ] && log_args=(--log-file "$work/requests.log")
+echo "- server: trove serve ${log_args[*]/$work\//} --rate-limit 0 (request log ${TROVE_BENCH_REQUEST_LOG:-on})"
+say "starting the server ..."
+t0=$(now)
+# Started directly (not through a shell function) so that $! is the server and the cleanup's
+# SIGTERM reaches it.
+pinned && pin=(taskset -c 0)
+"${pin[@]}" "$trove" serve --data-dir "$work/data" --listen 127.0.0.1:0 "${log_args[@]}" \
   --error-log "$work/errors.log" --rate-limit 0 &
 server_pid=$!
 port=""
-for _ in $(seq 1 200); do
+for _ in $(seq 1 3000); do
   port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/errors.log" 2>/dev/null | head -1 || true)
   [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
 done
-[ -n "$port" ] || { echo "http: the server did not start" >&2; cat "$work/errors.log" >&2; exit 2; }
+if [ -z "$port" ] || ! curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then
+  echo "http: the server did not start" >&2; cat "$work/errors.log" >&2; exit 2
+fi
 base=http://127.0.0.1:$port
+echo "- server ready in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
 
-bulk() {  # bulk FILE: prints events/s
-  local t0 t1 lines
-  lines=$(wc -l < "$1")
-  t0=$(date +%s.%N)
-  curl -sf -H 'Content-Type: application/x-ndjson' --data-binary @"$1" "$base/v1/events/bulk" > "$work/bulk.out"
-  t1=$(date +%s.%N)
-  python3 -c "import json,sys; r=json.load(open('$work/bulk.out')); print(f\"{r['accepted']} accepted, {r['rejected']} rejected, {$lines/($t1-$t0):,.0f} events/s ({$t1-$t0:.2f} s)\")"
+bulk() {  # bulk FILE: one POST; prints "accepted rejected seconds events/s"
+  local t0 t1
+  t0=$(now)
+  on_core 1 curl -sS -H 'Content-Type: application/x-ndjson' --data-binary @"$1" \
+    "$base/v1/events/bulk" > "$work/bulk.out"
+  t1=$(now)
+  python3 -c "import json; r=json.load(open('$work/bulk.out')); s=$t1-$t0; print(r['accepted'], r['rejected'], f'{s:.2f}', f\"{r['accepted']/s:.0f}\")"
 }
-echo "load: $(bulk "$work/shop.ndjson")"
-sleep 1  # the index flush timer
+# The index commits catalog changes on the server's flush timer (250 ms); behaviour events
+# need no commit, so indexed_seq stays at the last catalog event: give the timer a second.
+wait_indexed() { sleep 1.5; }
 
-# Queries from the catalog's own titles: search words (a third with a typo), suggest prefixes.
-python3 - "$work" <<'EOF'
-import json, random, sys, urllib.parse
-work = sys.argv[1]
-random.seed(20261127)
-words = []
-for line in open(f"{work}/shop.ndjson"):
-    e = json.loads(line)
-    if e.get("type") == "ItemUpsert":
-        words += [w for w in e["title"].split() if len(w) >= 3]
-def typo(w):
-    if len(w) < 5: return w
-    i = random.randrange(1, len(w) - 1)
-    return w[:i] + w[i + 1] + w[i] + w[i + 2:]
-search, suggest = [], []
-for _ in range(2000):
-    k = random.choice([1, 1, 2])
-    q = " ".join(random.choice(words) for _ in range(k))
-    if random.random() < 1 / 3: q = typo(q)
-    search.append("/v1/search?q=" + urllib.parse.quote(q))
-    w = random.choice(words)
-    suggest.append("/v1/suggest?q=" + urllib.parse.quote(w[: random.randint(1, len(w))]))
-for name, paths in (("search", search), ("suggest", suggest)):
-    with open(f"{work}/{name}.lua", "w") as f:
-        f.write("local paths = {\n" + ",\n".join(json.dumps(p) for p in paths) + "\n}\n")
-        f.write("""local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("%10.0f req/s   p50 %7.2f ms   p99 %7.2f ms   non-2xx %d   socket errors %d\\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.status, e.connect + e.read + e.write + e.timeout))
-end
-""")
-EOF
+say "bulk ingestion of the retail stream ..."
+read -r b_acc b_rej b_s b_rate < <(bulk "$work/retail.ndjson")
+wait_indexed
+echo "- bulk: $b_acc events accepted, $b_rej rejected in $b_s s: $b_rate events/s"
 
-run_wrk() {  # run_wrk NAME
-  on_core 1 wrk -t1 -c"$conns" -d"${secs}s" -s "$work/$1.lua" "$base" | tail -1
+# ---- 4. wrk rows ----
+declare -a rows
+run_wrk() {  # run_wrk LABEL TARGET LIST [HEADER]
+  local label=$1 target=$2 list=$3 header=${4:-}
+  say "wrk: $label ..."
+  local out
+  out=$(on_core 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$src/bench/http_cycle.lua" "$base" \
+    -- "$work/$list.txt" ${header:+"$header"} | grep '^RESULT' || true)
+  rows+=("$label|$target|${out#RESULT }")
+  echo "  $label: ${out#RESULT }" >&2
 }
-echo
-echo "wrk, $conns connections, ${secs} s each (server on core 0, wrk on core 1):"
-printf '%-34s %s\n' "suggest" "$(run_wrk suggest)"
-printf '%-34s %s\n' "search (quiet)" "$(run_wrk search)"
+nc='Cache-Control: no-cache'
+run_wrk "suggest, cached (keystroke mix, repeats as typed)" ">= 20,000 req/s, p99 <= 10 ms" suggest
+run_wrk "suggest, uncached (each distinct request, no-cache)" "" suggest_distinct "$nc"
+run_wrk "search, cached (1-3 words, 1 in 5 with a typo)" "" search
+run_wrk "search, uncached (distinct, no-cache)" "" search_distinct "$nc"
+run_wrk "recommend/similar (retail items)" "" similar
+run_wrk "recommend/for-you (retail customers)" "" for_you
+run_wrk "recommend/trending" "" trending
 
-# Search while a client bulk-ingests fresh events in a loop.
+# ---- 5. search while bulk ingestion runs ----
+say "search during bulk ingestion ..."
+: > "$work/again_rates.txt"
 (
-  while [ ! -f "$work/stop" ]; do
-    bulk "$work/ingest.ndjson" >> "$work/ingest_rates.txt"
-  done
+  while [ ! -f "$work/stop" ]; do bulk "$work/again.ndjson" >> "$work/again_rates.txt"; done
 ) &
 ingester=$!
-sleep 0.5
-printf '%-34s %s\n' "search (during bulk ingestion)" "$(run_wrk search)"
+sleep 1
+run_wrk "search, uncached, during bulk ingestion" "p99 < 20 ms" search_distinct "$nc"
 touch "$work/stop"
-wait "$ingester"
-echo "  ingestion meanwhile: $(tail -n +1 "$work/ingest_rates.txt" | sed 's/^/    /' | head -5 | tr '\n' ';')"
+wait "$ingester" || true
+ingester=""
+during=$(awk '{ n += $1; s += $3 } END { if (s > 0) printf "%.0f events/s over %d passes of %d events", n / s, NR, n / NR }' "$work/again_rates.txt")
+
+# ---- report ----
+echo "- bulk ingestion during the search row: $during"
+echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "bulk ingestion alone ($n_ingest events per body): $(bulk "$work/ingest.ndjson")"
-curl -sf "$base/metrics" | grep -E '^trove_journal_(commit_seconds|batch_events)_(sum|count)' | sed 's/^/  /'
+echo "| row | req/s | p50 | p99 | non-2xx | socket errors | target |"
+echo "|---|---|---|---|---|---|---|"
+for r in "${rows[@]}"; do
+  IFS='|' read -r label target res <<<"$r"
+  read -r rps _ _ p50 _ _ p99 _ _ non2xx _ sockerr _ _ <<<"$res"
+  echo "| $label | $rps | $p50 ms | $p99 ms | $non2xx | $sockerr | $target |"
+done
+echo "| POST /v1/events/bulk, retail stream (one body of $b_acc events) | $b_rate events/s | | | | | >= 200,000 events/s |"
+echo
+curl -sf "$base/metrics" | grep -E '^trove_journal_(commit_seconds|batch_events)_(sum|count)' | sed 's/^/    /' || true
