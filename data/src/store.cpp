@@ -317,6 +317,11 @@ void Store::read(const std::function<void(const State&)>& fn) const {
   fn(rep_->state);
 }
 
+void Store::exclusive(const std::function<void(const State&)>& fn) {
+  std::unique_lock lock(rep_->state_mu);
+  fn(rep_->state);
+}
+
 uint64_t Store::add_listener(Listener fn, BatchEnd batch_end) {
   std::unique_lock lock(rep_->state_mu);
   const uint64_t id = rep_->next_listener++;

@@ -24,13 +24,19 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Folds `models` over the journal records 1..until, leaving out forgotten people's events.
-Status fold_journal(const std::string& data_dir, uint64_t until,
-                    const std::vector<RecoModels::Forgotten>& forgotten, RecoModels* models) {
+// Folds `models` over the journal records from..until, leaving out forgotten people's events;
+// stops early (Unavailable) once *stop is set.
+Status fold_journal(const std::string& data_dir, uint64_t from, uint64_t until,
+                    const std::vector<RecoModels::Forgotten>& forgotten, RecoModels* models,
+                    const std::atomic<bool>* stop = nullptr) {
   EventParser parser;
   Status failure;
-  Status st = Journal::scan((fs::path(data_dir) / "journal").string(), 1, [&](const RecordView& rec) {
+  Status st = Journal::scan((fs::path(data_dir) / "journal").string(), from, [&](const RecordView& rec) {
     if (rec.seq > until) return false;
+    if (stop && stop->load(std::memory_order_relaxed)) {
+      failure = Status::unavailable("stopped");
+      return false;
+    }
     auto ev = parser.parse(rec.payload);
     if (!ev.ok()) {
       failure = Status::corruption("journal record " + std::to_string(rec.seq) +
@@ -86,26 +92,75 @@ struct Recommender::Rep {
     std::lock_guard lock(ease_mu);
     return ease;
   }
-  // A UserForget's rebuild that failed (the journal could not be read): the models still hold
-  // the person's events. Until a rebuild succeeds (tried again at the end of every group
-  // commit), the people it names get no personal output, and forget_status() says why.
+  // UserForget: the models are rebuilt from the journal without the person's events on a
+  // thread of their own, off the Store's lock (a replay takes seconds on a large journal;
+  // ingestion and reads go on meanwhile), then the records applied in between are folded in
+  // and the result swapped in under the write lock. Until then the people the forget names
+  // (their person keys in `unforgotten`, guarded by the Store's lock like `forgotten`,
+  // `models` and `rebuild_error`) get no personal output. A rebuild that cannot read the
+  // journal is tried again after the next group commit; forget_status() says why meanwhile.
   Status rebuild_error;
-  absl::flat_hash_set<std::string> unforgotten;  // their person keys
+  absl::flat_hash_set<std::string> unforgotten;
   std::atomic<uint64_t> rebuild_failures{0};
+  std::mutex forget_mu;  // guards the three below; never held while taking the Store's lock
+  std::condition_variable forget_cv;
+  bool forget_wanted = false;   // a forget (or a commit after a failed rebuild) to act on
+  bool forget_running = false;
+  std::atomic<bool> forget_stop{false};
+  std::thread forget_thread;
 
-  // Rebuilds the models from the journal up to `until` without the forgotten people's events.
-  void rebuild(uint64_t until) {
-    RecoModels fresh(models.options());
-    Status st = fold_journal(store->data_dir(), until, forgotten, &fresh);
-    if (!st.ok()) {
-      rebuild_error = std::move(st);
-      rebuild_failures.fetch_add(1);
-      return;
+  void want_rebuild() {
+    {
+      std::lock_guard lock(forget_mu);
+      forget_wanted = true;
     }
-    models = std::move(fresh);
-    unforgotten.clear();
-    rebuild_error = {};
-    rebuilds.fetch_add(1);
+    forget_cv.notify_all();
+  }
+
+  void forget_loop() {
+    std::unique_lock lock(forget_mu);
+    for (;;) {
+      forget_cv.wait(lock, [&] { return forget_stop.load() || forget_wanted; });
+      if (forget_stop.load()) return;
+      forget_wanted = false;
+      forget_running = true;
+      lock.unlock();
+      rebuild_once();
+      lock.lock();
+      forget_running = false;
+      forget_cv.notify_all();  // wait_for_forgets()
+    }
+  }
+
+  void rebuild_once() {
+    std::vector<RecoModels::Forgotten> list;
+    uint64_t until = 0;
+    bool pending = false;
+    RecommendOptions opts;
+    store->read([&](const State&) {
+      pending = !unforgotten.empty();
+      list = forgotten;
+      until = models.last_seq();
+      opts = models.options();
+    });
+    if (!pending) return;
+    RecoModels fresh(opts);
+    Status st = fold_journal(store->data_dir(), 1, until, list, &fresh, &forget_stop);
+    if (forget_stop.load()) return;
+    store->exclusive([&](const State&) {
+      if (forgotten.size() != list.size()) return;  // another forget came: its wake-up redoes it
+      // The records applied while the thread folded, into the fresh models too.
+      if (st.ok()) st = fold_journal(store->data_dir(), until + 1, models.last_seq(), list, &fresh);
+      if (!st.ok()) {
+        rebuild_error = std::move(st);
+        rebuild_failures.fetch_add(1);
+        return;
+      }
+      models = std::move(fresh);
+      unforgotten.clear();
+      rebuild_error = {};
+      rebuilds.fetch_add(1);
+    });
   }
   // Whether `who` (a person key) may get personal output now.
   bool personal(const std::string& who) const {
@@ -328,6 +383,9 @@ struct Recommender::Rep {
 
 Recommender::Recommender(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Recommender::~Recommender() {
+  rep_->forget_stop.store(true);
+  rep_->forget_cv.notify_all();
+  if (rep_->forget_thread.joinable()) rep_->forget_thread.join();
   if (rep_->ease_thread.joinable()) rep_->ease_thread.join();
   if (rep_->store && rep_->listener) rep_->store->remove_listener(rep_->listener);
 }
@@ -391,24 +449,27 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
       r->unforgotten.insert("v:" + v);
       r->unforgotten.insert(r->models.person_key("", v));
     }
-    r->rebuild(seq);
+    r->want_rebuild();
   }, [r](const State&) {
     r->models.flush();
-    if (!r->unforgotten.empty()) r->rebuild(r->models.last_seq());  // a failed one, again
+    if (!r->unforgotten.empty() && !r->rebuild_error.ok()) r->want_rebuild();  // a failed one, again
   });
+  r->forget_thread = std::thread([r] { r->forget_loop(); });
   store.read([&](const State& s) {
     const uint64_t until = s.last_seq();
-    status = fold_journal(store.data_dir(), until, {}, &r->models);
+    status = fold_journal(store.data_dir(), 1, until, {}, &r->models);
     if (status.ok() && !r->models.forgotten().empty()) {
       r->forgotten = r->models.forgotten();
       RecoModels fresh(opts);
-      status = fold_journal(store.data_dir(), until, r->forgotten, &fresh);
+      status = fold_journal(store.data_dir(), 1, until, r->forgotten, &fresh);
       if (status.ok()) r->models = std::move(fresh);
     }
     r->ready.store(true);
   });
+  // Built first so that a failure still stops the thread and removes the listener.
+  std::unique_ptr<Recommender> out(new Recommender(std::move(rep)));
   if (!status.ok()) return status;
-  return std::unique_ptr<Recommender>(new Recommender(std::move(rep)));
+  return out;
 }
 
 Result<RecoResponse> Recommender::similar(const RecoRequest& req) const {
@@ -523,11 +584,17 @@ Status Recommender::forget_status() const {
   Status out;
   rep_->store->read([&](const State&) {
     if (rep_->unforgotten.empty()) return;
+    std::string why = rep_->rebuild_error.ok() ? std::string("rebuilding")
+                                               : "rebuild failed: " + rep_->rebuild_error.to_string();
     out = Status::unavailable("a UserForget is not yet applied to the recommendation models "
-                              "(their people get no personal output meanwhile): " +
-                              rep_->rebuild_error.to_string());
+                              "(their people get no personal output meanwhile): " + why);
   });
   return out;
+}
+
+void Recommender::wait_for_forgets() const {
+  std::unique_lock lock(rep_->forget_mu);
+  rep_->forget_cv.wait(lock, [&] { return !rep_->forget_wanted && !rep_->forget_running; });
 }
 
 }  // namespace trove

@@ -211,7 +211,9 @@ TEST_CASE("UserForget leaves the models exactly as a journal without the person'
   Shop with, without;
   with.ingest(history(true));
   without.ingest(history(false));
+  with.reco->wait_for_forgets();  // the rebuild runs on its own thread
   CHECK(with.reco->rebuilds() == 1);
+  CHECK(with.reco->forget_status().ok());
   CHECK(with.reco->digest() == without.reco->digest());
   // Bob's pairs are gone: mug-blue and tea-black were only ever bought together by him, so
   // bought together falls back to the category.
@@ -219,6 +221,37 @@ TEST_CASE("UserForget leaves the models exactly as a journal without the person'
   CHECK(with.reco->for_you(for_visitor("bob-phone"))->source == "popularity");
   // A restart rebuilds the same way from the journal.
   with.reopen();
+  CHECK(with.reco->digest() == without.reco->digest());
+}
+
+TEST_CASE("events ingested while a forget rebuilds are folded into the rebuilt models",
+          "[recommend]") {
+  // A journal large enough that the background replay takes a while, then a forget followed
+  // at once by more events, one small commit each: the same models as without bob.
+  auto before = [](bool with_bob) {
+    Feed f = catalog();
+    for (int i = 0; i < 20000; ++i) {
+      f.view(numbered("v", i % 300), i % 2 ? "mug-red" : "tea-green").view(numbered("v", i % 300), "tea-black");
+    }
+    if (with_bob) f.view_as("bob-laptop", "bob", "mug-blue").view_as("bob-laptop", "bob", "tea-black");
+    return f;
+  };
+  Shop with, without;
+  with.ingest(before(true));
+  without.ingest(before(false));
+  with.ingest(Feed().forget_user("bob"));
+  for (int i = 0; i < 30; ++i) {
+    Feed more;
+    more.at_day(1 + i).view(numbered("w", i), "mug-blue").view(numbered("w", i), "tea-green");
+    with.ingest(more);
+    without.ingest(more);
+  }
+  RecoRequest bob;
+  bob.user_id = "bob";
+  CHECK_FALSE(with.reco->for_you(bob)->personalized);  // withheld, or forgotten
+  with.reco->wait_for_forgets();
+  CHECK(with.reco->forget_status().ok());
+  CHECK(with.reco->rebuilds() >= 1);
   CHECK(with.reco->digest() == without.reco->digest());
 }
 
@@ -240,6 +273,7 @@ TEST_CASE("a forget whose rebuild cannot read the journal withholds the person's
   const std::string journal = shop.store->data_dir() + "/journal";
   REQUIRE(std::rename(journal.c_str(), (journal + ".away").c_str()) == 0);
   shop.ingest(Feed().forget_user("bob"));
+  shop.reco->wait_for_forgets();
   CHECK(shop.reco->rebuilds() == 0);
   CHECK(shop.reco->rebuild_failures() >= 1);
   const Status st = shop.reco->forget_status();
@@ -253,6 +287,7 @@ TEST_CASE("a forget whose rebuild cannot read the journal withholds the person's
   // Back in place: the next commit's end rebuilds, and the models equal a journal without bob.
   REQUIRE(std::rename((journal + ".away").c_str(), journal.c_str()) == 0);
   shop.ingest(Feed().at_day(1).view("v0", "tea-black"));
+  shop.reco->wait_for_forgets();
   CHECK(shop.reco->rebuilds() == 1);
   CHECK(shop.reco->forget_status().ok());
   Shop without;

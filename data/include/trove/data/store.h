@@ -93,6 +93,11 @@ class Store {
   // Runs fn with the state under a shared lock: no event is half-applied in what it sees.
   void read(const std::function<void(const State&)>& fn) const;
 
+  // Runs fn with the state under the write lock, between group commits: a derived view swaps
+  // in what it built elsewhere (the recommendation models rebuilt after a UserForget). fn must
+  // not call back into the Store.
+  void exclusive(const std::function<void(const State&)>& fn);
+
   // Called after each event is applied, under the state's write lock (derived views: the
   // search index, the recommendation models). Returns an id for remove_listener(), which a
   // view must call before it is destroyed if the Store outlives it. `batch_end`, when given,

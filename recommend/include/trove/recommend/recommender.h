@@ -13,8 +13,9 @@
 // the Store's write lock, so a reader never sees the models and the State disagree. A
 // UserForget rebuilds the models from the journal without the forgotten person's events
 // (and their visitors'), so the models are exactly those of a journal that never had them
-// (digest() proves it); this costs a journal replay (about 0.5 s per 500,000 events) under
-// the write lock, which is acceptable for a rare erasure request.
+// (digest() proves it); the replay (about 0.5 s per 500,000 events) runs on a background
+// thread off the Store's lock, and only the records applied meanwhile are folded under it
+// before the swap; the people it names get no personal output until then.
 //
 // Serving: only live catalog items are recommended, never out-of-stock ones (unless the
 // filters ask for in_stock=false), never the request's exclusions or the item itself.
@@ -104,10 +105,12 @@ class Recommender {
   RecoModels::Memory memory() const;
   uint64_t rebuilds() const;   // models rebuilt after UserForget
   uint64_t rebuild_failures() const;  // rebuilds that could not read the journal
-  // OK, or Unavailable while a UserForget's rebuild has failed (the journal could not be
-  // read): the models then still hold the person's events; they get no personal output, and
-  // the rebuild is tried again at the end of every group commit until it succeeds.
+  // OK, or Unavailable while a UserForget is not yet applied to the models: its rebuild runs
+  // on a background thread, or failed (the journal could not be read) and is tried again after
+  // the next group commit. Meanwhile the people it names get no personal output.
   Status forget_status() const;
+  // Until no forget rebuild runs or is about to (a failed one waits for the next commit).
+  void wait_for_forgets() const;
 
  private:
   struct Rep;
