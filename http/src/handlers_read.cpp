@@ -215,6 +215,8 @@ void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& 
     g.reco_items = static_cast<decltype(g.reco_items)>(mem.item_count);
     g.reco_people = static_cast<decltype(g.reco_people)>(mem.person_count);
     g.reco_rebuilds = reco.rebuilds();
+    g.reco_rebuild_failures = reco.rebuild_failures();
+    g.reco_forget_pending = reco.forget_status().ok() ? 0 : 1;
     g.answer_cache_hits = core.answers ? core.answers->hits() : 0;
     g.answer_cache_misses = core.answers ? core.answers->misses() : 0;
     stats = &store.stats();

@@ -174,6 +174,13 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
   header(out, "trove_recommend_rebuilds_total", "counter",
          "Recommendation models rebuilt from the journal after a UserForget.");
   sample(out, "trove_recommend_rebuilds_total", g.reco_rebuilds);
+  header(out, "trove_recommend_rebuild_failures_total", "counter",
+         "UserForget rebuilds that could not read the journal (each is tried again).");
+  sample(out, "trove_recommend_rebuild_failures_total", g.reco_rebuild_failures);
+  header(out, "trove_recommend_forget_pending", "gauge",
+         "1 while a UserForget is not yet applied to the recommendation models (rebuilding, or "
+         "its rebuild failed); its people get no personal output meanwhile.");
+  sample(out, "trove_recommend_forget_pending", g.reco_forget_pending);
   header(out, "trove_answer_cache_hits_total", "counter",
          "Search and suggest answers served from the answer cache.");
   sample(out, "trove_answer_cache_hits_total", g.answer_cache_hits);

@@ -34,6 +34,8 @@ struct Gauges {
   uint64_t reco_items = 0;
   uint64_t reco_people = 0;
   uint64_t reco_rebuilds = 0;
+  uint64_t reco_rebuild_failures = 0;
+  uint64_t reco_forget_pending = 0;  // 1 while a UserForget is not yet applied to the models
   uint64_t answer_cache_hits = 0;    // search and suggest answers served from the cache
   uint64_t answer_cache_misses = 0;  // looked up and computed (bypasses not counted)
   std::optional<double> snapshot_age_seconds;

@@ -305,9 +305,13 @@ void Server::Rep::register_routes() {
             return send_error(res, 503, "not_ready",
                               core.ready.load() ? "shutting down" : "opening the store and the index");
           }
+          // A forget not yet applied to the models does not stop serving (its people get
+          // no personal output meanwhile), but is reported.
+          const Status forget = core.the_reco().forget_status();
           send_json(res, {{"status", "ready"},
                           {"seq", core.the_store().last_seq()},
-                          {"indexed_seq", core.the_index().indexed_seq()}});
+                          {"indexed_seq", core.the_index().indexed_seq()},
+                          {"forget", forget.ok() ? std::string("ok") : forget.message()}});
         });
         break;
       case RouteId::kRecoSimilar:

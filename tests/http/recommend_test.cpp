@@ -1,6 +1,8 @@
 // The /v1/recommend/... routes and personalized search over real HTTP on loopback, on a
 // hand-built shop whose neighbours are known, and on a generated one for the shapes.
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "http/http_harness.h"
 
@@ -288,9 +290,21 @@ TEST_CASE("a UserForget posted over HTTP turns for-you for that person into popu
   auto recent = c.Get("/v1/recommend/recently-viewed?visitor=me", bearer(kSearchKey));
   REQUIRE(recent);
   CHECK(body_json(recent)["items"].empty());
-  auto m = c.Get("/metrics", bearer(kAdminKey));
-  REQUIRE(m);
-  CHECK(m->body.find("\ntrove_recommend_rebuilds_total 1\n") != std::string::npos);
+  // The models are rebuilt without "me" on a background thread: wait for it (bounded), then
+  // metrics and readyz say it is done.
+  std::string metrics;
+  for (int i = 0; i < 600; ++i) {
+    auto m = c.Get("/metrics", bearer(kAdminKey));
+    REQUIRE(m);
+    metrics = m->body;
+    if (metrics.find("\ntrove_recommend_forget_pending 0\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(metrics.find("\ntrove_recommend_forget_pending 0\n") != std::string::npos);
+  CHECK(metrics.find("\ntrove_recommend_rebuilds_total 1\n") != std::string::npos);
+  CHECK(metrics.find("\ntrove_recommend_rebuild_failures_total 0\n") != std::string::npos);
+  CHECK(body_json(c.Get("/readyz"))["forget"] == "ok");
+  CHECK(for_me()["personalized"] == false);  // still nothing personal: the events are gone
 }
 
 TEST_CASE("recommend routes answer on a generated shop and its placements, metrics show the "
