@@ -83,6 +83,9 @@ class WriterFirstMutex {
   pthread_rwlock_t lock_;
 };
 
+// Events applied per hold of the write lock (see commit()).
+constexpr size_t kApplySlice = 1024;
+
 struct Store::Rep {
   std::string data_dir;
   std::string snapshot_dir;
@@ -194,9 +197,13 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     for (Writer* w : batch) w->result = Result<std::vector<Ack>>(st);
     return;
   }
-  {
+  // Applied in slices, the write lock taken per slice: readers (searches) wait for one
+  // slice, not for a whole group commit of up to 65,536 events. Each event is applied whole;
+  // a reader may see a commit's first slices before its last.
+  for (size_t from = 0; from < to_apply.size(); from += kApplySlice) {
+    const size_t to = std::min(to_apply.size(), from + kApplySlice);
     std::unique_lock lock(state_mu);
-    for (size_t i = 0; i < to_apply.size(); ++i) {
+    for (size_t i = from; i < to; ++i) {
       state.apply(records[i].seq, *to_apply[i]);
       for (const Listening& l : listeners) l.fn(records[i].seq, *to_apply[i], state);
     }

@@ -32,7 +32,7 @@ TEST_CASE("a removed store listener is never called again", "[store]") {
   std::filesystem::remove_all(tmpl);
 }
 
-TEST_CASE("batch_end follows each group commit's events, before a reader sees them", "[store]") {
+TEST_CASE("batch_end follows each slice of at most 1,024 of a commit's events, before a reader sees it", "[store]") {
   char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   {
@@ -53,6 +53,20 @@ TEST_CASE("batch_end follows each group commit's events, before a reader sees th
     REQUIRE(store.value()->ingest({view("w")}).ok());
     REQUIRE(batches.size() == 2);
     CHECK(batches[1] == std::vector<uint64_t>{4});
+    // One commit of 2,500 events: slices of 1,024, 1,024 and 452, in order.
+    std::vector<trove::Event> many;
+    for (int i = 0; i < 2500; ++i) {
+      std::string item = "i";
+      item += std::to_string(i % 7);
+      many.push_back(view(item));
+    }
+    REQUIRE(store.value()->ingest(std::move(many)).ok());
+    REQUIRE(batches.size() == 5);
+    CHECK(batches[2].size() == 1024);
+    CHECK(batches[3].size() == 1024);
+    CHECK(batches[4].size() == 452);
+    CHECK(batches[2].front() == 5);
+    CHECK(batches[4].back() == 2504);
     CHECK(seen.empty());
   }
   std::filesystem::remove_all(tmpl);

@@ -100,10 +100,11 @@ class Store {
 
   // Called after each event is applied, under the state's write lock (derived views: the
   // search index, the recommendation models). Returns an id for remove_listener(), which a
-  // view must call before it is destroyed if the Store outlives it. `batch_end`, when given,
-  // is called once after each group commit's events, still under the write lock and before
-  // any reader sees them: a view may defer work to it (the recommendation models apply their
-  // row updates row by row there).
+  // view must call before it is destroyed if the Store outlives it. A group commit's events
+  // are applied in slices of at most 1,024, the write lock taken per slice (so a reader waits
+  // for one slice, not a whole commit); `batch_end`, when given, is called after each slice,
+  // still under the write lock and before any reader sees it: a view may defer work to it (the
+  // recommendation models apply their row updates row by row there).
   using Listener = std::function<void(uint64_t seq, const Event& event, const State& state)>;
   using BatchEnd = std::function<void(const State& state)>;
   uint64_t add_listener(Listener fn, BatchEnd batch_end = {});
