@@ -24,7 +24,7 @@
 # TROVE_BENCH_SECONDS (per wrk row, default 10), TROVE_BENCH_CONNS (default 16),
 # TROVE_BENCH_REQUEST_LOG (on: the JSON request log to a file in the temp dir, as a production
 # server writes it, default; off: none), TROVE_BENCH_DIR (temp dirs; default $TMPDIR or /tmp),
-# TROVE_BENCH_KEEP=1 (keep the temp dir). Missing data or tools: says so and exits 0.
+# TROVE_BENCH_KEEP=1 (keep the temp dir), TROVE_BENCH_SERVER_ARGS (more `trove serve` flags). Missing data or tools: says so and exits 0.
 set -euo pipefail
 
 build=${1:?usage: bench/http.sh BUILD_DIR}
@@ -116,7 +116,7 @@ t0=$(now)
 # SIGTERM reaches it.
 pinned && pin=(taskset -c 0)
 "${pin[@]}" "$trove" serve --data-dir "$work/data" --listen 127.0.0.1:0 "${log_args[@]}" \
-  --error-log "$work/errors.log" --rate-limit 0 &
+  --error-log "$work/errors.log" --rate-limit 0 ${TROVE_BENCH_SERVER_ARGS:-} &
 server_pid=$!
 port=""
 for _ in $(seq 1 3000); do

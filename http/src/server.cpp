@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sched.h>
 #include <sys/random.h>
 
 #include <charconv>
@@ -269,6 +270,13 @@ void Server::Rep::register_routes() {
         if (admit(r, req, res)) fn(*c, req, res);
       });
     };
+    auto read = [&](Plain fn) {  // CPU-bound reads: one of the read slots while they run
+      s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
+        if (!admit(r, req, res)) return;
+        ReadSlot slot(*c);
+        fn(*c, req, res);
+      });
+    };
     auto post = [&](Reading fn) {
       s.Post(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res,
                                         const httplib::ContentReader& reader) {
@@ -280,10 +288,10 @@ void Server::Rep::register_routes() {
       case RouteId::kEventsBulk: post(&handle_events_bulk); break;
       case RouteId::kAdminSnapshot: post(&handle_admin_snapshot); break;
       case RouteId::kAdminTrainEase: post(&handle_admin_train_ease); break;
-      case RouteId::kSearch: get(&handle_search); break;
-      case RouteId::kSuggest: get(&handle_suggest); break;
-      case RouteId::kFuzzy: get(&handle_fuzzy); break;
-      case RouteId::kItem: get(&handle_item); break;
+      case RouteId::kSearch: read(&handle_search); break;
+      case RouteId::kSuggest: read(&handle_suggest); break;
+      case RouteId::kFuzzy: read(&handle_fuzzy); break;
+      case RouteId::kItem: read(&handle_item); break;
       case RouteId::kSchemas: get(&handle_schemas); break;
       case RouteId::kSchema: get(&handle_schema); break;
       case RouteId::kMetrics: get(&handle_metrics); break;
@@ -321,7 +329,9 @@ void Server::Rep::register_routes() {
       case RouteId::kRecoRecentlyViewed:
       case RouteId::kRecoPlacement:
         s.Get(pattern, [this, c, &r](const httplib::Request& req, httplib::Response& res) {
-          if (admit(r, req, res)) handle_recommend(*c, r.id, req, res);
+          if (!admit(r, req, res)) return;
+          ReadSlot slot(*c);
+          handle_recommend(*c, r.id, req, res);
         });
         break;
       case RouteId::kOther: break;
@@ -379,6 +389,14 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
   core.limiter = std::make_unique<RateLimiter>(opts.limits.rate_per_second, opts.limits.rate_burst);
   core.answers = std::make_unique<AnswerCache>(
       opts.answer_cache_entries, std::chrono::milliseconds(std::max(0, opts.answer_cache_ttl_ms)));
+  size_t reads = opts.limits.max_running_reads;
+  if (reads == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    reads = ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<size_t>(CPU_COUNT(&set)) : 0;
+    if (reads == 0) reads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  core.read_slots = std::make_unique<FairSlots>(reads);
   if (opts.request_log != "off") {
     spdlog::sink_ptr sink;
     try {
