@@ -172,7 +172,9 @@ struct State::Rep {
 
   static void remember(Profile& p, uint64_t seq, int64_t ts, ItemRef item, EventType kind,
                        float value) {
-    if (p.history.size() >= kMaxHistory) p.history.erase(p.history.begin());
+    if (p.history.size() >= kMaxHistory + kHistorySlack - 1) {
+      p.history.erase(p.history.begin(), p.history.end() - static_cast<std::ptrdiff_t>(kMaxHistory - 1));
+    }
     p.history.push_back(Interaction{seq, ts, item, kind, value});
   }
 

@@ -492,19 +492,26 @@ TEST_CASE("lists add and remove items and an emptied list disappears", "[state]"
   CHECK_FALSE(f.state.item_ref("never-seen").has_value());
 }
 
-TEST_CASE("history keeps only the most recent kMaxHistory interactions, oldest first", "[state]") {
+TEST_CASE("history keeps the most recent interactions, kMaxHistory after a trim, oldest first",
+          "[state]") {
   Feed f;
-  const size_t n = State::kMaxHistory + 57;
+  const trove::Profile* p = nullptr;
   std::vector<uint64_t> seqs;
+  // Grows to kMaxHistory + kHistorySlack - 1, then the next one trims it back to kMaxHistory.
+  const size_t n = State::kMaxHistory + State::kHistorySlack + 3;
+  size_t want = 0;
   for (size_t i = 0; i < n; ++i) {
     seqs.push_back(f.apply(trove::DetailItemView{visitor("v1"), "sku-" + std::to_string(i % 7)}));
     f.apply(trove::HomePageView{visitor("v1")});  // counted, not remembered
+    if (want == State::kMaxHistory + State::kHistorySlack - 1) want = State::kMaxHistory - 1;
+    ++want;
+    p = f.state.profile("v:v1");
+    REQUIRE(p->history.size() == want);
+    REQUIRE(p->history.back().seq == seqs.back());
+    REQUIRE(p->history.front().seq == seqs[i + 1 - p->history.size()]);  // contiguous, newest last
   }
-  const trove::Profile* p = f.state.profile("v:v1");
-  REQUIRE(p->history.size() == State::kMaxHistory);
+  CHECK(p->history.size() == State::kMaxHistory + 3);  // trimmed once, then 3 more
   CHECK(p->events == 2 * n);
-  CHECK(p->history.front().seq == seqs[n - State::kMaxHistory]);
-  CHECK(p->history.back().seq == seqs.back());
   CHECK(p->history.back().kind == EventType::kDetailItemView);
 
   // A merge of two full histories keeps the newest kMaxHistory of the union.

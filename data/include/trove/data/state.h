@@ -68,7 +68,9 @@ struct Profile {
   int64_t last_seen_ms = 0;
   uint64_t events = 0;
   std::optional<bool> personalized;
-  std::vector<Interaction> history;  // the most recent kMaxHistory, oldest first
+  // The most recent interactions, oldest first: at least kMaxHistory (when there were that
+  // many) and fewer than kMaxHistory + kHistorySlack (trimmed in one go, not one per event).
+  std::vector<Interaction> history;
   std::map<ItemRef, int64_t> cart;   // quantities
   std::map<std::string, std::set<ItemRef>> lists;
   std::map<ItemRef, float> ratings;
@@ -85,6 +87,9 @@ struct Account {
 class State {
  public:
   static constexpr size_t kMaxHistory = 200;
+  // A full history is trimmed back to kMaxHistory when it reaches kMaxHistory + kHistorySlack:
+  // erasing the oldest entry at every event moved 6 kB per event (7 % of bulk ingestion).
+  static constexpr size_t kHistorySlack = 56;
 
   State();
   ~State();
