@@ -16,7 +16,8 @@
 #      server's answer cache serves repeats); "uncached" rows send each distinct request with
 #      `Cache-Control: no-cache`, which bypasses the answer cache;
 #   5. search (uncached) while a client bulk-ingests the retail behaviour again (event ids
-#      stripped, so every pass is journaled and applied), and the ingestion rate meanwhile.
+#      stripped, so every pass is journaled and applied), with TROVE_BENCH_CONNS and with 2
+#      connections, and the ingestion rate meanwhile.
 #
 # The server runs on core 0 and wrk and curl on core 1 (taskset; TROVE_NO_TASKSET=1: not).
 # Environment: TROVE_SHARED_DATA (default <source>/../shared/data), TROVE_BENCH_OFF_LIMIT
@@ -150,11 +151,11 @@ echo "- bulk: $b_acc events accepted, $b_rej rejected in $b_s s: $b_rate events/
 
 # ---- 4. wrk rows ----
 declare -a rows
-run_wrk() {  # run_wrk LABEL TARGET LIST [HEADER]
-  local label=$1 target=$2 list=$3 header=${4:-}
+run_wrk() {  # run_wrk LABEL TARGET LIST [HEADER [CONNECTIONS]]
+  local label=$1 target=$2 list=$3 header=${4:-} c=${5:-$conns}
   say "wrk: $label ..."
   local out
-  out=$(on_core 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$src/bench/http_cycle.lua" "$base" \
+  out=$(on_core 1 wrk -t1 -c"$c" -d"${secs}s" --latency -s "$src/bench/http_cycle.lua" "$base" \
     -- "$work/$list.txt" ${header:+"$header"} | grep '^RESULT' || true)
   rows+=("$label|$target|${out#RESULT }")
   echo "  $label: ${out#RESULT }" >&2
@@ -177,6 +178,9 @@ say "search during bulk ingestion ..."
 ingester=$!
 sleep 1
 run_wrk "search, uncached, during bulk ingestion" "p99 < 20 ms" search_distinct "$nc"
+# The same with 2 connections: latency beside a writer, not the queue of 16 saturating clients
+# on the one core the server shares with the ingestion.
+run_wrk "search, uncached, during bulk ingestion, 2 connections" "p99 < 20 ms" search_distinct "$nc" 2
 touch "$work/stop"
 wait "$ingester" || true
 ingester=""
