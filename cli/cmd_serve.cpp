@@ -30,6 +30,8 @@ struct ServeArgs {
   std::string error_log;
   bool allow_no_auth = false;
   int index_flush_ms = 250;
+  size_t answer_cache_entries = 65536;
+  int answer_cache_ttl_ms = 2000;
   http::Limits limits;
 };
 
@@ -114,6 +116,8 @@ int run_serve(const ServeArgs& a) {
   opts.allow_no_auth = a.allow_no_auth;
   opts.request_log = a.log_file;
   opts.index_flush_ms = a.index_flush_ms;
+  opts.answer_cache_entries = a.answer_cache_entries;
+  opts.answer_cache_ttl_ms = a.answer_cache_ttl_ms;
   opts.limits = a.limits;
   auto server = http::Server::start(opts);
   if (!server.ok()) return fail(kName, server.status());
@@ -185,6 +189,13 @@ Command add_serve_command(CLI::App& root) {
                   "How often the index is flushed after ingests")
       ->capture_default_str()
       ->check(CLI::Range(10, 60000));
+  app->add_option("--answer-cache-entries", a->answer_cache_entries,
+                  "Search and suggest answers kept for repeats (0: no cache)")
+      ->capture_default_str();
+  app->add_option("--answer-cache-ms", a->answer_cache_ttl_ms,
+                  "Longest a cached answer is used (also dropped at each index change)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
   http::Limits& l = a->limits;
   auto group = app->add_option_group("limits", "Request limits (safe defaults)");
   group->add_option("--max-body-bytes", l.max_body_bytes, "Body of /v1/events and admin routes")

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <string>
+#include <vector>
+
 #include "http/http_harness.h"
 #include "trove/data/snapshot.h"
 
@@ -13,7 +16,9 @@ namespace {
 
 class ServeProcess {
  public:
-  ServeProcess(const std::string& data_dir, const std::string& dir) : error_log_(dir + "/errors.log") {
+  ServeProcess(const std::string& data_dir, const std::string& dir,
+               std::vector<std::string> extra = {})
+      : error_log_(dir + "/errors.log") {
     std::remove(error_log_.c_str());
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
@@ -21,8 +26,13 @@ class ServeProcess {
       const std::string data = "--data-dir=" + data_dir;
       const std::string elog = "--error-log=" + error_log_;
       const std::string rlog = "--log-file=" + dir + "/requests.log";
-      ::execl(TROVE_CLI_PATH, TROVE_CLI_PATH, "serve", data.c_str(), "--listen=127.0.0.1:0",
-              elog.c_str(), rlog.c_str(), "--index-flush-ms=50", static_cast<char*>(nullptr));
+      std::vector<std::string> args = {TROVE_CLI_PATH, "serve", data, "--listen=127.0.0.1:0",
+                                       elog, rlog, "--index-flush-ms=50"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(TROVE_CLI_PATH, argv.data());
       ::_exit(127);
     }
     // The port is in the start-up log; then wait for readiness.
@@ -122,7 +132,8 @@ TEST_CASE("kill -9 after acknowledged events: a restart has every one of them",
     }
     p.signal_and_wait(SIGKILL);
   }
-  ServeProcess again(data, dir.path());
+  // Restarted with the answer cache off and one read at a time (the flags reach the server).
+  ServeProcess again(data, dir.path(), {"--answer-cache-entries=0", "--max-running-reads=1"});
   auto c = again.client();
   for (int i = 0; i < 50; ++i) {
     auto r = c.Get("/v1/items/k-" + std::to_string(i));
@@ -132,5 +143,8 @@ TEST_CASE("kill -9 after acknowledged events: a restart has every one of them",
   auto s = c.Get("/v1/search?q=kettle&per_page=1");
   REQUIRE(s);
   CHECK(body_json(s)["total"] == 50);
+  auto s2 = c.Get("/v1/search?q=kettle&per_page=1");  // a repeat, yet no cache to hit
+  REQUIRE(s2);
+  CHECK(s2->get_header_value("X-Trove-Cache") != "hit");  // with the cache on: "hit"
   CHECK(body_json(c.Get("/readyz"))["seq"] == acked.back());
 }
