@@ -18,6 +18,8 @@ std::array<unsigned char, 32> sha256(std::string_view text) {
   return out;
 }
 
+}  // namespace
+
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -27,8 +29,6 @@ bool valid_id(std::string_view id) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string_view scope_name(Scope s) {
   switch (s) {

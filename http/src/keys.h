@@ -27,6 +27,8 @@ namespace trove::http {
 
 enum class Scope { kNone = 0, kSearch = 1, kWrite = 2, kAdmin = 3 };
 std::string_view scope_name(Scope s);
+// An id safe to log and echo: 1-64 of [A-Za-z0-9._-] (key ids, request ids).
+bool valid_id(std::string_view id);
 std::optional<Scope> scope_from_name(std::string_view name);
 
 class ApiKeys {

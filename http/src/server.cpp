@@ -26,16 +26,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool valid_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string now_iso8601() {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -79,7 +69,7 @@ httplib::Server::HandlerResponse Server::Rep::pre_route(const httplib::Request& 
   using HR = httplib::Server::HandlerResponse;
   RequestGuard* g = GuardedServer::current();
   std::string id = req.get_header_value("X-Request-Id");
-  if (!valid_request_id(id)) id = id_prefix + std::to_string(next_request.fetch_add(1));
+  if (!valid_id(id)) id = id_prefix + std::to_string(next_request.fetch_add(1));
   if (g) g->request_id = id;
   res.set_header("X-Request-Id", id);
 
@@ -270,7 +260,7 @@ void Server::Rep::register_routes() {
         if (admit(r, req, res)) fn(*c, req, res);
       });
     };
-    auto read = [&](Plain fn) {  // CPU-bound reads: one of the read slots while they run
+    auto read = [&](auto fn) {  // CPU-bound reads: one of the read slots while they run
       s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
         if (!admit(r, req, res)) return;
         ReadSlot slot(*c);
@@ -328,10 +318,8 @@ void Server::Rep::register_routes() {
       case RouteId::kRecoTrending:
       case RouteId::kRecoRecentlyViewed:
       case RouteId::kRecoPlacement:
-        s.Get(pattern, [this, c, &r](const httplib::Request& req, httplib::Response& res) {
-          if (!admit(r, req, res)) return;
-          ReadSlot slot(*c);
-          handle_recommend(*c, r.id, req, res);
+        read([id = r.id](Core& core, const httplib::Request& req, httplib::Response& res) {
+          handle_recommend(core, id, req, res);
         });
         break;
       case RouteId::kOther: break;

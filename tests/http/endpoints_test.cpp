@@ -10,6 +10,7 @@ using trove::test::Harness;
 using trove::test::HarnessOptions;
 using trove::test::bearer;
 using trove::test::body_json;
+using trove::test::check_error;
 using trove::test::kAdminKey;
 using trove::test::kSearchKey;
 using trove::test::kWriteKey;
@@ -29,16 +30,6 @@ void ingest_shop(Harness& h, size_t items = 60, size_t events = 300) {
   REQUIRE(h.index().flush().ok());
 }
 
-void check_error(const httplib::Result& r, int status, const std::string& code,
-                 const std::string& path = {}) {
-  REQUIRE(r);
-  INFO(r->body);
-  CHECK(r->status == status);
-  auto j = nlohmann::json::parse(r->body);
-  CHECK(j["error"]["code"] == code);
-  CHECK(j["error"]["message"].is_string());
-  if (!path.empty()) CHECK(j["error"]["path"] == path);
-}
 
 }  // namespace
 

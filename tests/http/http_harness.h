@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -120,6 +121,18 @@ class Harness {
 
 inline httplib::Headers bearer(const char* key) {
   return {{"Authorization", std::string("Bearer ") + key}};
+}
+
+// The answer is the JSON error shape with this status, code and (when given) path.
+inline void check_error(const httplib::Result& r, int status, const std::string& code,
+                        const std::string& path = {}) {
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == status);
+  auto j = nlohmann::json::parse(r->body);
+  CHECK(j["error"]["code"] == code);
+  CHECK(j["error"]["message"].is_string());
+  if (!path.empty()) CHECK(j["error"]["path"] == path);
 }
 
 inline nlohmann::json body_json(const httplib::Result& r) {

@@ -9,21 +9,13 @@
 using trove::test::Harness;
 using trove::test::bearer;
 using trove::test::body_json;
+using trove::test::check_error;
 using trove::test::kAdminKey;
 using trove::test::kSearchKey;
 using trove::test::kWriteKey;
 
 namespace {
 
-void check_error(const httplib::Result& r, int status, const std::string& code,
-                 const std::string& path = {}) {
-  REQUIRE(r);
-  INFO(r->body);
-  CHECK(r->status == status);
-  auto j = nlohmann::json::parse(r->body);
-  CHECK(j["error"]["code"] == code);
-  if (!path.empty()) CHECK(j["error"]["path"] == path);
-}
 
 void post_events(Harness& h, const nlohmann::json& events) {
   auto c = h.client();
