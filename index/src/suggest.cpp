@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "hits.h"
 #include "index_rep.h"
@@ -14,21 +15,11 @@ namespace {
 using namespace index_internal;
 
 constexpr size_t kPrefixKeep = 100;          // items kept per cached prefix
-constexpr size_t kPrefixScanCap = 400000;    // postings scanned to rank a short prefix
-constexpr size_t kLongPrefixSample = 5000;   // first matches ranked for a longer prefix
+constexpr size_t kPrefixScanCap = 400000;    // candidate steps when ranking matches
+constexpr size_t kLongPrefixTerms = 32;      // words standing for a prefix past kMaxPrefixChars
 constexpr size_t kPrefixCacheEntries = 50000;
 constexpr auto kPrefixFresh = std::chrono::seconds(2);
 constexpr auto kPrefixMaxAge = std::chrono::seconds(30);
-
-// The query for "some word starts with `prefix`": one posting list up to kMaxPrefixChars,
-// else the most frequent expansions of the prefix.
-Xapian::Query prefix_query(const std::string& prefix) {
-  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
-    return Xapian::Query("P" + prefix);
-  }
-  return Xapian::Query(Xapian::Query::OP_WILDCARD, "T" + prefix, 32,
-                       Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-}
 
 // The most frequent vocabulary words under the prefix.
 std::vector<std::string> completions_of(Xapian::Database& db, const std::string& prefix,
@@ -93,48 +84,96 @@ std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
   return out;
 }
 
-// Items whose title or brand has one of `words`, ranked by popularity, appended to `items`
-// (up to kPrefixKeep, no repeats).
-void add_items_with_words(Xapian::Database& db, const State& st,
-                          const std::vector<std::string>& words, std::vector<ItemRef>* items) {
-  if (words.empty() || items->size() >= kPrefixKeep) return;
-  std::vector<Xapian::Query> qs;
-  for (const auto& w : words) qs.emplace_back("T" + w);
-  Xapian::Enquire enquire(db);
-  enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end()));
-  enquire.set_weighting_scheme(Xapian::BoolWeight());
-  enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-  Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
-  std::vector<std::pair<double, ItemRef>> found;
-  absl::flat_hash_set<ItemRef> seen(items->begin(), items->end());
-  for (auto it = mset.begin(); it != mset.end(); ++it) {
-    const ItemRef ref = ref_of(*it);
-    if (st.item_at(ref) && !seen.contains(ref)) found.emplace_back(-popularity(st, ref), ref);
-  }
-  std::sort(found.begin(), found.end());
-  for (const auto& [neg, ref] : found) {
-    if (items->size() >= kPrefixKeep) break;
-    items->push_back(ref);
-  }
+// The terms whose postings stand for "a title or brand word starts with `prefix`": its
+// P-term up to kMaxPrefixChars, else the kLongPrefixTerms most frequent words under it.
+std::vector<std::string> prefix_terms(Xapian::Database& db, const std::string& prefix) {
+  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) return {"P" + prefix};
+  std::vector<std::string> out;
+  for (auto& w : completions_of(db, prefix, kLongPrefixTerms)) out.push_back("T" + w);
+  return out;
 }
 
-// Ranks the items under a lone prefix by popularity (then item order). `block_max` bounds the
-// popularity of each block of kPopularityBlock refs: once kPrefixKeep items are held,
-// the scan skips every block that cannot beat the weakest of them, and stops when no later
-// block can.
-std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
-                                          const std::string& prefix,
-                                          const std::vector<double>& block_max) {
+// The terms that match a typed whole word in suggest: the word, its stem (search's exact
+// forms, without synonyms or typos).
+std::vector<std::string> word_terms(const DocumentBuilder& builder, const std::string& word) {
+  std::vector<std::string> out{word};
+  const std::string stem = builder.stem(word);
+  if (!stem.empty()) {
+    out.push_back("Z" + stem);
+    if (stem != word) out.push_back(stem);
+  }
+  return out;
+}
+
+// The items that have a term of every group (an AND of ORs), most popular first, then in
+// item order: at most `keep`, none of `skip`. Postings come in ref order, so the groups are
+// intersected by leapfrogging their posting lists; once `keep` items are held, every block of
+// kPopularityBlock refs whose popularity bound (`block_max`) cannot beat the weakest of them
+// is skipped (ties go to the lower ref, already held), and the scan stops when no later block
+// can. With no popularity anywhere, the first `keep` matches end it.
+using TermGroups = std::vector<std::vector<std::string>>;
+std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const TermGroups& groups,
+                                  const std::vector<double>& block_max, size_t keep,
+                                  const absl::flat_hash_set<ItemRef>& skip = {}) {
+  std::vector<ItemRef> out;
+  if (keep == 0 || groups.empty()) return out;
+  struct Cursor {
+    Xapian::PostingIterator it, end;
+  };
+  std::vector<std::vector<Cursor>> cursors;
+  for (const auto& g : groups) {
+    auto& cs = cursors.emplace_back();
+    for (const auto& term : g) {
+      Cursor c{db.postlist_begin(term), db.postlist_end(term)};
+      if (c.it != c.end) cs.push_back(std::move(c));
+    }
+    if (cs.empty()) return out;  // a group nothing matches
+  }
   using Scored = std::pair<double, ItemRef>;  // min-heap on (popularity, -ref)
   auto worse = [](const Scored& a, const Scored& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   };
   std::vector<Scored> heap;
-  auto offer = [&](Xapian::docid did) {
-    const ItemRef ref = ref_of(did);
-    if (!st.item_at(ref)) return;
+  constexpr Xapian::docid kNone = std::numeric_limits<Xapian::docid>::max();
+  // The first docid >= d that the group lists (kNone: none).
+  auto group_at = [&](std::vector<Cursor>& cs, Xapian::docid d) {
+    Xapian::docid best = kNone;
+    for (auto& c : cs) {
+      if (c.it == c.end) continue;
+      if (*c.it < d) {
+        c.it.skip_to(d);
+        if (c.it == c.end) continue;
+      }
+      best = std::min(best, *c.it);
+    }
+    return best;
+  };
+  const size_t blocks = block_max.size();
+  Xapian::docid cand = 1;
+  for (size_t steps = 0; steps < kPrefixScanCap; ++steps) {
+    if (heap.size() == keep) {
+      size_t b = ref_of(cand) / kPopularityBlock;
+      if (b >= blocks || block_max[b] <= heap.front().first) {
+        while (b < blocks && block_max[b] <= heap.front().first) ++b;
+        if (b >= blocks) break;
+        cand = docid_of(static_cast<ItemRef>(b * kPopularityBlock));
+      }
+    }
+    bool agreed = true;
+    for (auto& cs : cursors) {
+      const Xapian::docid d = group_at(cs, cand);
+      if (d != cand) {
+        cand = d;  // kNone when a group is exhausted
+        agreed = false;
+        break;
+      }
+    }
+    if (cand == kNone) break;
+    if (!agreed) continue;
+    const ItemRef ref = ref_of(cand++);
+    if (!st.item_at(ref) || skip.contains(ref)) continue;
     Scored s{popularity(st, ref), ref};
-    if (heap.size() < kPrefixKeep) {
+    if (heap.size() < keep) {
       heap.push_back(s);
       std::push_heap(heap.begin(), heap.end(), worse);
     } else if (worse(s, heap.front())) {
@@ -142,43 +181,29 @@ std::vector<ItemRef> top_items_for_prefix(Xapian::Database& db, const State& st,
       heap.back() = s;
       std::push_heap(heap.begin(), heap.end(), worse);
     }
-  };
-  if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) {
-    // Postings come in ref order, so an item of a block no better than the weakest held one
-    // (ties go to the lower ref, already held) cannot enter.
-    constexpr ItemRef kBlock = kPopularityBlock;
-    auto bound = [&](size_t block) { return block < block_max.size() ? block_max[block] : 0.0; };
-    const size_t blocks = block_max.size();
-    size_t scanned = 0;
-    const std::string term = "P" + prefix;
-    auto p = db.postlist_begin(term);
-    const auto end = db.postlist_end(term);
-    while (p != end && scanned < kPrefixScanCap) {
-      const ItemRef ref = ref_of(*p);
-      if (heap.size() == kPrefixKeep && bound(ref / kBlock) <= heap.front().first) {
-        size_t next = ref / kBlock + 1;
-        while (next < blocks && block_max[next] <= heap.front().first) ++next;
-        if (next >= blocks) break;
-        p.skip_to(docid_of(static_cast<ItemRef>(next * kBlock)));
-        continue;
-      }
-      offer(*p);
-      ++p;
-      ++scanned;
-    }
-  } else {
-    // Weightless, in docid order: Xapian stops after the first kLongPrefixSample matches.
-    Xapian::Enquire enquire(db);
-    enquire.set_query(prefix_query(prefix));
-    enquire.set_weighting_scheme(Xapian::BoolWeight());
-    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-    Xapian::MSet mset = enquire.get_mset(0, kLongPrefixSample);
-    for (auto it = mset.begin(); it != mset.end(); ++it) offer(*it);
   }
   std::sort_heap(heap.begin(), heap.end(), worse);
-  std::vector<ItemRef> out;
   for (const auto& [score, ref] : heap) out.push_back(ref);
   return out;
+}
+
+// The items for `groups` (earlier words) plus the typed prefix, most popular first, up to
+// `keep`; then, if fewer, the items for the prefix's typo words (`typo_words`) in the same way.
+std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st, TermGroups groups,
+                                      const std::string& prefix,
+                                      const std::vector<std::string>& typo_words,
+                                      const std::vector<double>& block_max, size_t keep) {
+  if (!prefix.empty()) groups.push_back(prefix_terms(db, prefix));
+  std::vector<ItemRef> items = top_matching(db, st, groups, block_max, keep);
+  if (items.size() < keep && !typo_words.empty() && !prefix.empty()) {
+    groups.back().clear();
+    for (const auto& w : typo_words) groups.back().push_back("T" + w);
+    const absl::flat_hash_set<ItemRef> held(items.begin(), items.end());
+    for (ItemRef ref : top_matching(db, st, groups, block_max, keep - items.size(), held)) {
+      items.push_back(ref);
+    }
+  }
+  return items;
 }
 
 }  // namespace
@@ -256,11 +281,11 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
             std::lock_guard lock(r.popularity_mu);
             block_max = r.popularity_block_max;
           }
-          fresh->items = top_items_for_prefix(db, st, prefix, block_max);
-          fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
-          // Typos in what was typed so far: after the exact prefix's items and completions.
           const auto typo_words = prefix_typo_words(*r.vocab, prefix, typo_budget_used);
-          add_items_with_words(db, st, typo_words, &fresh->items);
+          fresh->items =
+              items_for_prefix(db, st, {}, prefix, typo_words, block_max, kPrefixKeep);
+          fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
+          // Typos in what was typed so far: after the exact prefix's completions.
           for (const auto& w : typo_words) {
             if (fresh->completions.size() >= kPrefixKeep / 10) break;
             if (std::find(fresh->completions.begin(), fresh->completions.end(), w) ==
@@ -282,11 +307,34 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         completions = answer->completions;
         if (completions.size() > req.completions) completions.resize(req.completions);
+      } else if (req.filters.empty() && !(words.empty() && prefix.empty())) {
+        // Every earlier word and the prefix (or, if too few, one of its typo words), most
+        // popular first, as the lone prefix ranks.
+        TermGroups groups;
+        for (const auto& w : words) groups.push_back(word_terms(builder, w));
+        std::vector<double> block_max;
+        {
+          std::lock_guard lock(r.popularity_mu);
+          block_max = r.popularity_block_max;
+        }
+        const auto typo_words = prefix.empty()
+                                    ? std::vector<std::string>{}
+                                    : prefix_typo_words(*r.vocab, prefix, typo_budget_used);
+        for (ItemRef ref :
+             items_for_prefix(db, st, std::move(groups), prefix, typo_words, block_max, req.items)) {
+          add_item(ref, popularity(st, ref));
+        }
+        if (!prefix.empty()) {
+          completions = cached_completions(r.prefix_mu, r.completion_cache, db, reader_generation,
+                                           prefix, req.completions);
+        }
       } else {
+        // With filters: Xapian's matcher, BM25 over the words and the prefix's alternatives.
         std::vector<Xapian::Query> parts;
         for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
         if (!prefix.empty()) {
-          std::vector<Xapian::Query> alts{prefix_query(prefix)};
+          std::vector<Xapian::Query> alts;
+          for (const auto& t : prefix_terms(db, prefix)) alts.emplace_back(t);
           for (const auto& w : prefix_typo_words(*r.vocab, prefix, typo_budget_used)) {
             alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
                               kTypoWeight[1]);

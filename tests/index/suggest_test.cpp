@@ -1,6 +1,6 @@
 // CatalogIndex search-as-you-type over a real Store in a temp dir: the last word as a prefix
-// from its first character, completions, popularity order, and the lone-prefix ranking with
-// block-max pruning checked across blocks and after a reopen.
+// from its first character, completions, popularity order, and the ranking with block-max
+// pruning (a lone prefix and several words) checked across blocks and after a reopen.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
@@ -90,13 +90,16 @@ TEST_CASE("suggest ranks more popular items first among equal matches", "[index]
   CHECK(res.items[2].id == "a");
 }
 
-TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, then item order",
-          "[index]") {
+TEST_CASE("suggest ranks by popularity across blocks of items, then item order", "[index]") {
   // 5,000 items span several popularity blocks; the popular ones sit in different blocks, some
-  // late, so a scan that skipped a block wrongly would miss them.
+  // late, so a scan that skipped a block wrongly would miss them. Every tenth item (i7, i17,
+  // ...: none of the popular ones) is plain "Cheese": several-word queries for "aged" must leave it out.
   Shop shop;
   std::vector<Event> items;
-  for (int i = 0; i < 5000; ++i) items.push_back(ev(item(cat("i", i), cat("Cheese ", i))));
+  for (int i = 0; i < 5000; ++i) {
+    items.push_back(ev(item(cat("i", i), i % 10 == 7 ? cat("Cheese ", i)
+                                             : cat("Aged cheese wheel ", i))));
+  }
   shop.add(std::move(items));
   std::vector<Event> behaviour;
   auto views = [&](int i, int n) {
@@ -114,10 +117,16 @@ TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, the
   behaviour.push_back(ev(order));
   shop.add(std::move(behaviour));
 
-  std::vector<std::string> expected = {"i4500", "i4999", "i2100", "i3000", "i3001", "i50"};
-  for (int i = 0; expected.size() < 20; ++i) {
-    if (i != 50) expected.push_back(cat("i", i));
-  }
+  const std::vector<std::string> popular = {"i4500", "i4999", "i2100", "i3000", "i3001", "i50"};
+  auto then_in_order = [&](bool aged_only) {
+    std::vector<std::string> out = popular;
+    for (int i = 0; out.size() < 20; ++i) {
+      if (i != 50 && !(aged_only && i % 10 == 7)) out.push_back(cat("i", i));
+    }
+    return out;
+  };
+  std::vector<std::string> expected = then_in_order(false);
+  const std::vector<std::string> aged = then_in_order(true);
   auto ranked = [](const SuggestResponse& res) {
     std::vector<std::string> out;
     for (const auto& h : res.items) out.push_back(h.id);
@@ -125,6 +134,15 @@ TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, the
   };
   CHECK(ranked(shop.suggest("c", 20)) == expected);
   CHECK(ranked(shop.suggest("ch", 20)) == expected);
+  CHECK(ranked(shop.suggest("chee", 20)) == expected);  // past the stored prefixes
+  // Several words: the items with every earlier word and the prefix, ranked the same way
+  // (posting lists intersected in item order, blocks skipped by their bound).
+  CHECK(ranked(shop.suggest("aged ch", 20)) == aged);
+  CHECK(ranked(shop.suggest("aged cheese w", 20)) == aged);
+  CHECK(ranked(shop.suggest("cheese whe", 20)) == aged);
+  CHECK(ranked(shop.suggest("cheese aged ", 20)) == aged);
+  CHECK(ranked(shop.suggest("aged cheese whee", 5)) ==
+        std::vector<std::string>(popular.begin(), popular.begin() + 5));
 
   // A later view raises a late item above all; an index opened afresh over the same store
   // (its bounds computed at attach, its cache empty) ranks the same.
@@ -140,4 +158,30 @@ TEST_CASE("suggest ranks a lone prefix by popularity across blocks of items, the
   shop.index = std::move(reopened).value();
   REQUIRE(shop.index->attach(*shop.store).ok());
   CHECK(ranked(shop.suggest("c", 20)) == expected);
+}
+
+TEST_CASE("suggest with several words offers typo matches of the last word after exact ones",
+          "[index]") {
+  Shop shop;
+  shop.add(item("exact", "Dark chocolate bar"));
+  shop.add(item("other", "Dark roast coffee"));
+  shop.add(item("milk", "Milk chocolate bar"));
+  std::vector<Event> views;
+  // The typo-only match is the more popular: it still comes after the exact one.
+  for (int i = 0; i < 5; ++i) views.push_back(ev(DetailItemView{visitor("v"), "other"}));
+  shop.add(std::move(views));
+  auto ids = [](const SuggestResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& h : r.items) out.push_back(h.id);
+    return out;
+  };
+  // "roas" is a prefix of "roast" only; "chocolat" completes "chocolate".
+  CHECK(ids(shop.suggest("dark chocolat")) == std::vector<std::string>{"exact"});
+  CHECK(ids(shop.suggest("dark roas")) == std::vector<std::string>{"other"});
+  // "chocolste" (one substitution) is no prefix of anything: its typo word "chocolate" is.
+  CHECK(ids(shop.suggest("dark chocolste")) == std::vector<std::string>{"exact"});
+  // Both words must match: "milk" items without "dark" are not offered.
+  CHECK(ids(shop.suggest("dark milk")).empty());
+  // Item order is the tie-break after popularity.
+  CHECK(ids(shop.suggest("chocolate b")) == std::vector<std::string>{"exact", "milk"});
 }
