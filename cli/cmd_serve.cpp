@@ -224,8 +224,8 @@ Command add_serve_command(CLI::App& root) {
   group->add_option("--threads", l.threads, "Worker threads (0: 4 per core, at least 8)")
       ->capture_default_str();
   group->add_option("--max-running-reads", l.max_running_reads,
-                    "Search, suggest and recommendation handlers running at once (0: the CPUs "
-                    "this process may run on)")
+                    "GET requests (search, suggest, recommendations...) being processed at once "
+                    "(0: the CPUs this process may run on)")
       ->capture_default_str();
   group->add_option("--rate-limit", l.rate_per_second, "Requests/s per key (0: off)")
       ->capture_default_str();

@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fair_slots.h"
 #include "trove/http/server.h"
 
 namespace trove::http {
@@ -130,11 +131,15 @@ class GuardedServer : public httplib::Server {
 
   // The current request's guard on this worker thread (nullptr outside a request).
   static RequestGuard* current();
+  // GET and HEAD requests are processed holding one of `gate`'s slots (none: ungated). Set
+  // before start(); the gate outlives the server.
+  void set_run_gate(FairSlots* gate) { run_gate_ = gate; }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
   void sweep_loop();                // the deadline thread
   void worker();                    // a pool thread
+  void hold_run_slot();             // takes one of run_gate_'s slots unless this thread has one
   void serve(std::unique_ptr<Conn> c);
   void park(std::unique_ptr<Conn> c);  // into the table, then (re-)armed in the epoll set
   std::unique_ptr<Conn> take(int fd);
@@ -143,6 +148,7 @@ class GuardedServer : public httplib::Server {
 
   Limits limits_;
   RawLogger raw_logger_;
+  FairSlots* run_gate_ = nullptr;
   int port_ = 0;
   int epfd_ = -1;
   int wakefd_ = -1;

@@ -33,7 +33,8 @@ struct Core {
   std::optional<ApiKeys> keys;  // nullopt: no authentication
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<AnswerCache> answers;  // search and suggest answers
-  // Read handlers running at once (Limits::max_running_reads): see ReadSlot.
+  // GET requests processed at once (Limits::max_running_reads): the transport's run gate
+  // (GuardedServer::set_run_gate).
   std::unique_ptr<FairSlots> read_slots;
   Metrics metrics;
   std::shared_ptr<spdlog::logger> request_log;  // null: off
@@ -48,23 +49,6 @@ struct Core {
   CatalogIndex& the_index() const { return *index.load(std::memory_order_acquire); }
   const Recommender& the_reco() const { return *reco.load(std::memory_order_acquire); }
   Recommender& the_reco() { return *reco.load(std::memory_order_acquire); }
-};
-
-// Holds one of Core::read_slots for a read handler's run (CPU-bound work: no more of them at
-// once than there are cores, so they do not time-slice each other into long tails).
-class ReadSlot {
- public:
-  explicit ReadSlot(Core& core) : slots_(core.read_slots.get()) {
-    if (slots_) slots_->acquire();
-  }
-  ~ReadSlot() {
-    if (slots_) slots_->release();
-  }
-  ReadSlot(const ReadSlot&) = delete;
-  ReadSlot& operator=(const ReadSlot&) = delete;
-
- private:
-  FairSlots* slots_;
 };
 
 // ---- answers --------------------------------------------------------------------------------

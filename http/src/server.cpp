@@ -252,19 +252,11 @@ void Server::Rep::register_routes() {
   for (const RouteSpec& r : kRoutes) {
     route_patterns.emplace_back(std::regex(std::string(r.pattern)), &r);
     const std::string pattern(r.pattern);
-    using Plain = void (*)(Core&, const httplib::Request&, httplib::Response&);
     using Reading = void (*)(Core&, const httplib::Request&, httplib::Response&,
                              const httplib::ContentReader&);
-    auto get = [&](Plain fn) {
+    auto get = [&](auto fn) {
       s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
         if (admit(r, req, res)) fn(*c, req, res);
-      });
-    };
-    auto read = [&](auto fn) {  // CPU-bound reads: one of the read slots while they run
-      s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
-        if (!admit(r, req, res)) return;
-        ReadSlot slot(*c);
-        fn(*c, req, res);
       });
     };
     auto post = [&](Reading fn) {
@@ -278,10 +270,10 @@ void Server::Rep::register_routes() {
       case RouteId::kEventsBulk: post(&handle_events_bulk); break;
       case RouteId::kAdminSnapshot: post(&handle_admin_snapshot); break;
       case RouteId::kAdminTrainEase: post(&handle_admin_train_ease); break;
-      case RouteId::kSearch: read(&handle_search); break;
-      case RouteId::kSuggest: read(&handle_suggest); break;
-      case RouteId::kFuzzy: read(&handle_fuzzy); break;
-      case RouteId::kItem: read(&handle_item); break;
+      case RouteId::kSearch: get(&handle_search); break;
+      case RouteId::kSuggest: get(&handle_suggest); break;
+      case RouteId::kFuzzy: get(&handle_fuzzy); break;
+      case RouteId::kItem: get(&handle_item); break;
       case RouteId::kSchemas: get(&handle_schemas); break;
       case RouteId::kSchema: get(&handle_schema); break;
       case RouteId::kMetrics: get(&handle_metrics); break;
@@ -318,7 +310,7 @@ void Server::Rep::register_routes() {
       case RouteId::kRecoTrending:
       case RouteId::kRecoRecentlyViewed:
       case RouteId::kRecoPlacement:
-        read([id = r.id](Core& core, const httplib::Request& req, httplib::Response& res) {
+        get([id = r.id](Core& core, const httplib::Request& req, httplib::Response& res) {
           handle_recommend(core, id, req, res);
         });
         break;
@@ -412,6 +404,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
                             size_t out) { r->log_raw(c, status, method, in, out); });
   core.transport = rep->transport.get();
   GuardedServer& s = *rep->transport;
+  s.set_run_gate(core.read_slots.get());
   s.set_pre_routing_handler(
       [r](const httplib::Request& req, httplib::Response& res) { return r->pre_route(req, res); });
   s.set_error_handler(httplib::Server::HandlerWithResponse(

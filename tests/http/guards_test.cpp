@@ -212,3 +212,52 @@ TEST_CASE("searches keep answering while a bulk import runs (latency reported, n
        << " ms, max " << during.back() << " ms");
   CHECK(h.store().last_seq() > 80000);
 }
+
+TEST_CASE("with one run slot, a body still arriving and an answer nobody reads do not stop searches",
+          "[http][guards]") {
+  // One slot: GETs are processed one at a time. A worker must let go of it while it waits on a
+  // peer: here a POST and a GET whose bodies never come, and pipelined GETs whose answers fill a socket
+  // nobody reads. Its timeouts are far longer than the client's, so a worker that kept the
+  // slot while waiting would make the searches below fail.
+  HarnessOptions o;
+  o.limits.max_running_reads = 1;
+  o.limits.threads = 4;
+  o.limits.write_timeout_ms = 60000;
+  o.limits.read_timeout_ms = 60000;
+  o.limits.rate_per_second = 0;
+  Harness h(o);
+
+  const int stuck_body = connect_to(h.port());
+  REQUIRE(send_some(stuck_body, std::string("POST /v1/events HTTP/1.1\r\nHost: t\r\n") +
+                                    "Authorization: Bearer " + kWriteKey +
+                                    "\r\nContent-Type: application/json\r\n"
+                                    "Content-Length: 1000\r\n\r\n{\"type\":"));
+  const int stuck_get = connect_to(h.port());  // a GET with a body (refused or waited for)
+  REQUIRE(send_some(stuck_get, std::string("GET /v1/search?q=x HTTP/1.1\r\nHost: t\r\n") +
+                                   "Authorization: Bearer " + kSearchKey +
+                                   "\r\nContent-Length: 1000\r\n\r\nab"));
+  // A small receive buffer, set before connecting, and never read.
+  const int no_reader = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(no_reader >= 0);
+  const int small = 4096;
+  REQUIRE(::setsockopt(no_reader, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(h.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(no_reader, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += "GET /openapi.json HTTP/1.1\r\nHost: t\r\n\r\n";
+  REQUIRE(send_some(no_reader, pipelined));
+
+  auto c = h.client();
+  c.set_read_timeout(5, 0);
+  for (int i = 0; i < 10; ++i) {
+    auto r = c.Get("/v1/search?q=anything", bearer(kSearchKey));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  ::close(stuck_body);
+  ::close(stuck_get);
+  ::close(no_reader);
+}
