@@ -32,6 +32,7 @@ struct ServeArgs {
   int index_flush_ms = 250;
   size_t answer_cache_entries = 65536;
   int answer_cache_ttl_ms = 2000;
+  int ingest_nice = 10;
   http::Limits limits;
 };
 
@@ -118,6 +119,7 @@ int run_serve(const ServeArgs& a) {
   opts.index_flush_ms = a.index_flush_ms;
   opts.answer_cache_entries = a.answer_cache_entries;
   opts.answer_cache_ttl_ms = a.answer_cache_ttl_ms;
+  opts.ingest_nice = a.ingest_nice;
   opts.limits = a.limits;
   auto server = http::Server::start(opts);
   if (!server.ok()) return fail(kName, server.status());
@@ -196,6 +198,11 @@ Command add_serve_command(CLI::App& root) {
                   "Longest a cached answer is used (also dropped at each index change)")
       ->capture_default_str()
       ->check(CLI::Range(0, 600000));
+  app->add_option("--ingest-nice", a->ingest_nice,
+                  "Nice value of the threads that parse and ingest bulk bodies, so reads go "
+                  "first on a busy core (0: bulk runs on the workers)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 19));
   http::Limits& l = a->limits;
   auto group = app->add_option_group("limits", "Request limits (safe defaults)");
   group->add_option("--max-body-bytes", l.max_body_bytes, "Body of /v1/events and admin routes")

@@ -19,6 +19,7 @@
 #include "answer_cache.h"
 #include "fair_slots.h"
 #include "conn.h"
+#include "ingest_lane.h"
 #include "keys.h"
 #include "metrics.h"
 #include "routes.h"
@@ -36,6 +37,9 @@ struct Core {
   // GET requests processed at once (Limits::max_running_reads): the transport's run gate
   // (GuardedServer::set_run_gate).
   std::unique_ptr<FairSlots> read_slots;
+  // Where bulk bodies are parsed and ingested (ServerOptions::ingest_nice); null: on the
+  // worker that reads the body.
+  std::unique_ptr<IngestLane> ingest_lane;
   Metrics metrics;
   std::shared_ptr<spdlog::logger> request_log;  // null: off
   std::atomic<Store*> store{nullptr};

@@ -203,13 +203,14 @@ class BulkIngest {
  public:
   explicit BulkIngest(Core& core) : core_(core) {}
 
-  // Feeds body bytes; false once ingestion failed (the rest is not read).
+  // Feeds body bytes; false once ingestion failed (the rest is not read). Lines are only
+  // split off here; each kBulkBatch of them is parsed and ingested on the ingest lane.
   bool feed(const char* d, size_t n) {
     size_t start = 0;
     for (size_t i = 0; i < n; ++i) {
       if (d[i] != '\n') continue;
       if (!oversize_) partial_.append(d + start, i - start);
-      line_done();
+      queue_line();
       start = i + 1;
       if (!fatal_.ok()) return false;
     }
@@ -223,13 +224,13 @@ class BulkIngest {
 
   // After the last byte: the last line (without a newline) and the last batch.
   void finish() {
-    if (fatal_.ok() && (oversize_ || !partial_.empty())) line_done();
-    if (fatal_.ok()) commit();
+    if (fatal_.ok() && (oversize_ || !partial_.empty())) queue_line();
+    if (fatal_.ok()) drain(true);
   }
 
   // Commits the complete lines received so far (after the body was cut short).
   void commit_pending() {
-    if (fatal_.ok()) commit();
+    if (fatal_.ok()) drain(true);
   }
 
   // Adds the counts to an error answer already in `res`.
@@ -260,30 +261,57 @@ class BulkIngest {
     return out;
   }
 
-  void line_done() {
-    ++lines_;
-    const bool oversize = oversize_;
+  // Keeps the complete line in partial_ (or its oversize mark) for the next drain.
+  void queue_line() {
+    if (oversize_) {
+      queued_.emplace_back(text_.size(), kOversize);
+    } else {
+      queued_.emplace_back(text_.size(), partial_.size());
+      text_ += partial_;
+    }
     oversize_ = false;
-    std::string& t = partial_;
-    if (!t.empty() && t.back() == '\r') t.pop_back();
+    partial_.clear();
+    if (queued_.size() >= kBulkBatch) drain(false);
+  }
+
+  // Parses the queued lines and ingests them in batches of kBulkBatch (the last one too when
+  // `last`), on the ingest lane: at a lower CPU priority than the reads (ingest_lane.h).
+  void drain(bool last) {
+    auto work = [&] {
+      text_.append(EventParser::kPadding, '\0');  // the parser reads past each line's end
+      for (const auto& [at, len] : queued_) {
+        line_done(std::string_view(text_).substr(at, len == kOversize ? 0 : len), len == kOversize);
+        if (!fatal_.ok()) break;
+      }
+      if (last && fatal_.ok()) commit();
+    };
+    if (core_.ingest_lane) {
+      core_.ingest_lane->run(work);
+    } else {
+      work();
+    }
+    queued_.clear();
+    text_.clear();
+  }
+
+  void line_done(std::string_view t, bool oversize) {
+    ++lines_;
+    if (!t.empty() && t.back() == '\r') t.remove_suffix(1);
     if (oversize) {
       reject(Status::invalid(fmt::format("event over the limit of {} bytes",
                                          ParseLimits::kMaxEventBytes)),
              std::nullopt);
-    } else if (t.find_first_not_of(" \t") == std::string::npos) {
+    } else if (t.find_first_not_of(" \t") == std::string_view::npos) {
       // blank lines are skipped
     } else {
-      const size_t len = t.size();
-      t.append(EventParser::kPadding, '\0');
-      auto ev = tl_parser.parse_padded(std::string_view(t.data(), len));
+      auto ev = tl_parser.parse_padded(t);
       if (ev.ok()) {
         types_.push_back(ev->type());
         batch_.push_back(std::move(ev).value());
       } else {
-        reject(ev.status(), guess_type(std::string_view(t.data(), len)));
+        reject(ev.status(), guess_type(t));
       }
     }
-    t.clear();
     if (batch_.size() >= kBulkBatch) commit();
   }
 
@@ -319,9 +347,12 @@ class BulkIngest {
     types_.clear();
   }
 
+  static constexpr size_t kOversize = ~size_t{0};
   Core& core_;
-  std::string partial_;
+  std::string partial_;  // the line being received
   bool oversize_ = false;
+  std::string text_;                                 // the queued lines, back to back
+  std::vector<std::pair<size_t, size_t>> queued_;  // (start, length or kOversize) in text_
   std::vector<Event> batch_;
   std::vector<EventType> types_;
   uint64_t lines_ = 0, accepted_ = 0, duplicates_ = 0, rejected_ = 0;

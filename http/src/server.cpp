@@ -377,6 +377,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
     if (reads == 0) reads = std::max(1u, std::thread::hardware_concurrency());
   }
   core.read_slots = std::make_unique<FairSlots>(reads);
+  if (opts.ingest_nice != 0) {
+    core.ingest_lane = std::make_unique<IngestLane>(std::max<size_t>(4, reads), opts.ingest_nice);
+  }
   if (opts.request_log != "off") {
     spdlog::sink_ptr sink;
     try {

@@ -147,6 +147,43 @@ TEST_CASE("bulk keeps the accepted lines and lists each rejected line with its e
   CHECK(h.store().last_seq() == 2);
 }
 
+TEST_CASE("bulk numbers lines across its batches: CRLF, an oversize line, errors after 8,192",
+          "[http]") {
+  // Lines are split off as they arrive and parsed 8,192 at a time on the ingest lane; the
+  // line numbers, the counts and what is kept must not depend on where a batch ends.
+  Harness h;
+  auto c = h.client();
+  std::string body;
+  const std::string view = R"({"type":"HomePageView","user":{"visitor_id":"v-1"}})";
+  for (int line = 1; line <= 20000; ++line) {
+    if (line == 100) {
+      body += R"({"type":"HomePageView","user":{"visitor_id":")" + std::string(300000, 'x') +
+              "\"}}\r\n";
+    } else if (line == 8192 || line == 8193 || line == 16385) {
+      body += R"({"type":"HomePageView","user":{}})" "\r\n";
+    } else {
+      body += view + "\r\n";
+    }
+  }
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey), body, "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const auto j = body_json(r);
+  CHECK(j["lines"] == 20000);
+  CHECK(j["accepted"] == 19996);
+  CHECK(j["rejected"] == 4);
+  REQUIRE(j["errors"].size() == 4);
+  CHECK(j["errors"][0]["line"] == 100);
+  CHECK(j["errors"][0]["message"].get<std::string>().find("over the limit") != std::string::npos);
+  CHECK(j["errors"][1]["line"] == 8192);
+  CHECK(j["errors"][2]["line"] == 8193);
+  CHECK(j["errors"][3]["line"] == 16385);
+  CHECK(j["errors"][3]["path"] == "user.visitor_id");
+  CHECK(j["first_seq"] == 1);
+  CHECK(j["last_seq"] == 19996);
+  CHECK(h.store().last_seq() == 19996);
+}
+
 TEST_CASE("search, suggest, fuzzy and items answer from what was ingested", "[http]") {
   Harness h;
   ingest_shop(h);

@@ -1,4 +1,4 @@
-// FairSlots (http/src/fair_slots.h), the read handlers' gate: at most n at once, and waiters
+// FairSlots (http/src/fair_slots.h), the run slots of GET requests: at most n at once, and waiters
 // admitted in the order they came, each handed the slot a holder releases.
 #include "fair_slots.h"
 

@@ -84,6 +84,10 @@ struct ServerOptions {
   // answer_cache_ttl_ms. A request with `Cache-Control: no-cache` bypasses it.
   size_t answer_cache_entries = 65536;
   int answer_cache_ttl_ms = 2000;
+  // The nice value of the threads that parse and ingest bulk bodies (http/src/ingest_lane.h):
+  // higher than the workers' (0), so that on a busy core a bulk import takes the CPU searches
+  // leave rather than time-slicing against them. 0: bulk runs on the workers.
+  int ingest_nice = 10;
   Limits limits;
 };
 
