@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <limits>
 
 #include "hits.h"
@@ -188,20 +189,26 @@ std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const T
 }
 
 // The items for `groups` (earlier words) plus the typed prefix, most popular first, up to
-// `keep`; then, if fewer, the items for the prefix's typo words (`typo_words`) in the same way.
+// `keep`; then, if fewer, the items for the prefix's typo words in the same way. `typo_words`
+// gives them (called at most once, and only when needed; kept in `*typos_out` if given).
 std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st, TermGroups groups,
                                       const std::string& prefix,
-                                      const std::vector<std::string>& typo_words,
-                                      const std::vector<double>& block_max, size_t keep) {
+                                      const std::function<std::vector<std::string>()>& typo_words,
+                                      const std::vector<double>& block_max, size_t keep,
+                                      std::vector<std::string>* typos_out = nullptr) {
   if (!prefix.empty()) groups.push_back(prefix_terms(db, prefix));
   std::vector<ItemRef> items = top_matching(db, st, groups, block_max, keep);
-  if (items.size() < keep && !typo_words.empty() && !prefix.empty()) {
-    groups.back().clear();
-    for (const auto& w : typo_words) groups.back().push_back("T" + w);
-    const absl::flat_hash_set<ItemRef> held(items.begin(), items.end());
-    for (ItemRef ref : top_matching(db, st, groups, block_max, keep - items.size(), held)) {
-      items.push_back(ref);
+  if (items.size() < keep && !prefix.empty()) {
+    std::vector<std::string> typos = typo_words();
+    if (!typos.empty()) {
+      groups.back().clear();
+      for (const auto& w : typos) groups.back().push_back("T" + w);
+      const absl::flat_hash_set<ItemRef> held(items.begin(), items.end());
+      for (ItemRef ref : top_matching(db, st, groups, block_max, keep - items.size(), held)) {
+        items.push_back(ref);
+      }
     }
+    if (typos_out) *typos_out = std::move(typos);
   }
   return items;
 }
@@ -281,11 +288,14 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
             std::lock_guard lock(r.popularity_mu);
             block_max = r.popularity_block_max;
           }
-          const auto typo_words = prefix_typo_words(*r.vocab, prefix, typo_budget_used);
-          fresh->items =
-              items_for_prefix(db, st, {}, prefix, typo_words, block_max, kPrefixKeep);
+          auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
+          std::vector<std::string> typo_words;
+          fresh->items = items_for_prefix(db, st, {}, prefix, typos, block_max, kPrefixKeep,
+                                          &typo_words);
+          const bool typos_known = fresh->items.size() < kPrefixKeep;
           fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
           // Typos in what was typed so far: after the exact prefix's completions.
+          if (fresh->completions.size() < kPrefixKeep / 10 && !typos_known) typo_words = typos();
           for (const auto& w : typo_words) {
             if (fresh->completions.size() >= kPrefixKeep / 10) break;
             if (std::find(fresh->completions.begin(), fresh->completions.end(), w) ==
@@ -307,21 +317,21 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         completions = answer->completions;
         if (completions.size() > req.completions) completions.resize(req.completions);
-      } else if (req.filters.empty() && !(words.empty() && prefix.empty())) {
+      } else if (req.filters.empty()) {
         // Every earlier word and the prefix (or, if too few, one of its typo words), most
-        // popular first, as the lone prefix ranks.
+        // popular first, as the lone prefix ranks. Text without a word ("&") matches every
+        // item (Xapian's empty term): the most popular.
         TermGroups groups;
         for (const auto& w : words) groups.push_back(word_terms(builder, w));
+        if (words.empty() && prefix.empty()) groups.push_back({""});
         std::vector<double> block_max;
         {
           std::lock_guard lock(r.popularity_mu);
           block_max = r.popularity_block_max;
         }
-        const auto typo_words = prefix.empty()
-                                    ? std::vector<std::string>{}
-                                    : prefix_typo_words(*r.vocab, prefix, typo_budget_used);
+        auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
         for (ItemRef ref :
-             items_for_prefix(db, st, std::move(groups), prefix, typo_words, block_max, req.items)) {
+             items_for_prefix(db, st, std::move(groups), prefix, typos, block_max, req.items)) {
           add_item(ref, popularity(st, ref));
         }
         if (!prefix.empty()) {

@@ -185,3 +185,24 @@ TEST_CASE("suggest with several words offers typo matches of the last word after
   // Item order is the tie-break after popularity.
   CHECK(ids(shop.suggest("chocolate b")) == std::vector<std::string>{"exact", "milk"});
 }
+
+TEST_CASE("suggest for text without a word offers the most popular items", "[index]") {
+  Shop shop;
+  std::vector<Event> items;
+  for (int i = 0; i < 3000; ++i) items.push_back(ev(item(cat("i", i), cat("Item ", i))));
+  shop.add(std::move(items));
+  std::vector<Event> views;
+  for (int k = 0; k < 3; ++k) views.push_back(ev(DetailItemView{visitor("v"), "i2500"}));
+  views.push_back(ev(DetailItemView{visitor("v"), "i1200"}));
+  shop.add(std::move(views));
+  auto ids = [](const SuggestResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& h : r.items) out.push_back(h.id);
+    return out;
+  };
+  // "&" has no word: every item matches, ranked as any suggestion (popularity, item order).
+  const std::vector<std::string> expected = {"i2500", "i1200", "i0", "i1"};
+  CHECK(ids(shop.suggest("&", 4)) == expected);
+  CHECK(ids(shop.suggest("& ", 4)) == expected);
+  CHECK(shop.suggest("&", 4).completions.empty());
+}
