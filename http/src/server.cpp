@@ -6,7 +6,11 @@
 #include <sched.h>
 #include <sys/random.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <cmath>
 #include <condition_variable>
 #include <regex>
@@ -31,6 +35,29 @@ std::string now_iso8601() {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
   return format_iso8601(ms);
+}
+
+// Appends `s` as a JSON string: printable ASCII as is, the rest escaped; text that is not
+// all ASCII goes through nlohmann (which replaces invalid UTF-8).
+void append_json_string(std::string* out, std::string_view s) {
+  const bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+  if (!ascii) {
+    *out += nlohmann::json(std::string(s)).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  *out += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      *out += '\\';
+      *out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      *out += c;
+    }
+  }
+  *out += '"';
 }
 
 }  // namespace
@@ -214,19 +241,31 @@ void Server::Rep::write_log_line(std::string_view request_id, std::string_view m
                                  std::string_view remote) {
   core.metrics.request(route, status, seconds);
   if (!core.request_log) return;
-  nlohmann::ordered_json line = {{"time", now_iso8601()},
-                         {"request_id", request_id},
-                         {"method", method.substr(0, 16)},
-                         {"route", route_label(route)},
-                         {"status", status},
-                         {"latency_us", static_cast<int64_t>(seconds * 1e6)},
-                         {"bytes_in", in},
-                         {"bytes_out", out},
-                         {"key_id", key_id.empty() ? nlohmann::ordered_json()
-                                                   : nlohmann::ordered_json(key_id)},
-                         {"user_agent", user_agent.substr(0, 256)},
-                         {"remote", remote}};
-  core.request_log->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // Written directly (nlohmann's object and dump were 6 % of a cached suggest's CPU).
+  std::string line;
+  line.reserve(320);
+  line += R"({"time":")";
+  line += now_iso8601();
+  line += R"(","request_id":)";
+  append_json_string(&line, request_id);
+  line += R"(,"method":)";
+  append_json_string(&line, method.substr(0, 16));
+  line += R"(,"route":)";
+  append_json_string(&line, route_label(route));
+  fmt::format_to(std::back_inserter(line),
+                 R"(,"status":{},"latency_us":{},"bytes_in":{},"bytes_out":{},"key_id":)", status,
+                 static_cast<int64_t>(seconds * 1e6), in, out);
+  if (key_id.empty()) {
+    line += "null";
+  } else {
+    append_json_string(&line, key_id);
+  }
+  line += R"(,"user_agent":)";
+  append_json_string(&line, user_agent.substr(0, 256));
+  line += R"(,"remote":)";
+  append_json_string(&line, remote);
+  line += '}';
+  core.request_log->info(line);
 }
 
 void Server::Rep::log_request(const httplib::Request& req, const httplib::Response& res) {

@@ -41,34 +41,39 @@ std::vector<std::string> completions_of(Xapian::Database& db, const std::string&
   return out;
 }
 
-// completions_of(), kept per prefix while the index generation holds (scanning the terms
-// under a one- or two-letter prefix was a fifth of a multi-word suggest).
+// completions_of(), the first kLongPrefixTerms kept per prefix while the index generation
+// holds (scanning the terms under a one- or two-letter prefix was a fifth of a multi-word
+// suggest, and a long prefix's expansion is looked up at every keystroke).
 using CompletionCache =
     absl::flat_hash_map<std::string, std::pair<uint64_t, std::vector<std::string>>>;
-std::vector<std::string> cached_completions(std::mutex& mu, CompletionCache& cache,
-                                            Xapian::Database& db, uint64_t generation,
-                                            const std::string& prefix, size_t limit) {
-  constexpr size_t kKeep = kPrefixKeep / 10;
-  if (limit > kKeep) return completions_of(db, prefix, limit);
-  std::vector<std::string> out;
-  bool found = false;
-  {
-    std::lock_guard lock(mu);
-    auto it = cache.find(prefix);
-    if (it != cache.end() && it->second.first == generation) {
-      out = it->second.second;
-      found = true;
+struct Completer {
+  std::mutex& mu;
+  CompletionCache& cache;
+  Xapian::Database& db;
+  uint64_t generation;  // of the reader `db`
+
+  std::vector<std::string> operator()(const std::string& prefix, size_t limit) const {
+    if (limit > kLongPrefixTerms) return completions_of(db, prefix, limit);
+    std::vector<std::string> out;
+    bool found = false;
+    {
+      std::lock_guard lock(mu);
+      auto it = cache.find(prefix);
+      if (it != cache.end() && it->second.first == generation) {
+        out = it->second.second;
+        found = true;
+      }
     }
+    if (!found) {
+      out = completions_of(db, prefix, kLongPrefixTerms);
+      std::lock_guard lock(mu);
+      if (cache.size() >= kPrefixCacheEntries) cache.clear();
+      cache[prefix] = {generation, out};
+    }
+    if (out.size() > limit) out.resize(limit);
+    return out;
   }
-  if (!found) {
-    out = completions_of(db, prefix, kKeep);
-    std::lock_guard lock(mu);
-    if (cache.size() >= kPrefixCacheEntries) cache.clear();
-    cache[prefix] = {generation, out};
-  }
-  if (out.size() > limit) out.resize(limit);
-  return out;
-}
+};
 
 // Whole vocabulary words that the typed prefix reaches within its typo budget ("chocla" ->
 // chocolate), nearest and most frequent first; none for short prefixes.
@@ -87,10 +92,10 @@ std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
 
 // The terms whose postings stand for "a title or brand word starts with `prefix`": its
 // P-term up to kMaxPrefixChars, else the kLongPrefixTerms most frequent words under it.
-std::vector<std::string> prefix_terms(Xapian::Database& db, const std::string& prefix) {
+std::vector<std::string> prefix_terms(const Completer& complete, const std::string& prefix) {
   if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) return {"P" + prefix};
   std::vector<std::string> out;
-  for (auto& w : completions_of(db, prefix, kLongPrefixTerms)) out.push_back("T" + w);
+  for (auto& w : complete(prefix, kLongPrefixTerms)) out.push_back("T" + w);
   return out;
 }
 
@@ -191,12 +196,13 @@ std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const T
 // The items for `groups` (earlier words) plus the typed prefix, most popular first, up to
 // `keep`; then, if fewer, the items for the prefix's typo words in the same way. `typo_words`
 // gives them (called at most once, and only when needed; kept in `*typos_out` if given).
-std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st, TermGroups groups,
+std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
+                                      const Completer& complete, TermGroups groups,
                                       const std::string& prefix,
                                       const std::function<std::vector<std::string>()>& typo_words,
                                       const std::vector<double>& block_max, size_t keep,
                                       std::vector<std::string>* typos_out = nullptr) {
-  if (!prefix.empty()) groups.push_back(prefix_terms(db, prefix));
+  if (!prefix.empty()) groups.push_back(prefix_terms(complete, prefix));
   std::vector<ItemRef> items = top_matching(db, st, groups, block_max, keep);
   if (items.size() < keep && !prefix.empty()) {
     std::vector<std::string> typos = typo_words();
@@ -256,6 +262,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
       // reader is never newer than the index it claims.
       const uint64_t reader_generation = r.generation.load(std::memory_order_acquire);
       Xapian::Database& db = r.reader();
+      const Completer complete{r.prefix_mu, r.completion_cache, db, reader_generation};
       absl::flat_hash_set<std::string> matched(words.begin(), words.end());
       auto add_item = [&](ItemRef ref, double score) {
         const Item* item = st.item_at(ref);
@@ -290,10 +297,10 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           }
           auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
           std::vector<std::string> typo_words;
-          fresh->items = items_for_prefix(db, st, {}, prefix, typos, block_max, kPrefixKeep,
+          fresh->items = items_for_prefix(db, st, complete, {}, prefix, typos, block_max, kPrefixKeep,
                                           &typo_words);
           const bool typos_known = fresh->items.size() < kPrefixKeep;
-          fresh->completions = completions_of(db, prefix, kPrefixKeep / 10);
+          fresh->completions = complete(prefix, kPrefixKeep / 10);
           // Typos in what was typed so far: after the exact prefix's completions.
           if (fresh->completions.size() < kPrefixKeep / 10 && !typos_known) typo_words = typos();
           for (const auto& w : typo_words) {
@@ -331,12 +338,12 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
         for (ItemRef ref :
-             items_for_prefix(db, st, std::move(groups), prefix, typos, block_max, req.items)) {
+             items_for_prefix(db, st, complete, std::move(groups), prefix, typos, block_max,
+                              req.items)) {
           add_item(ref, popularity(st, ref));
         }
         if (!prefix.empty()) {
-          completions = cached_completions(r.prefix_mu, r.completion_cache, db, reader_generation,
-                                           prefix, req.completions);
+          completions = complete(prefix, req.completions);
         }
       } else {
         // With filters: Xapian's matcher, BM25 over the words and the prefix's alternatives.
@@ -344,14 +351,13 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
         if (!prefix.empty()) {
           std::vector<Xapian::Query> alts;
-          for (const auto& t : prefix_terms(db, prefix)) alts.emplace_back(t);
+          for (const auto& t : prefix_terms(complete, prefix)) alts.emplace_back(t);
           for (const auto& w : prefix_typo_words(*r.vocab, prefix, typo_budget_used)) {
             alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
                               kTypoWeight[1]);
           }
           parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
-          completions = cached_completions(r.prefix_mu, r.completion_cache, db, reader_generation,
-                                           prefix, req.completions);
+          completions = complete(prefix, req.completions);
         }
         Xapian::Enquire enquire(db);
         enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));

@@ -395,6 +395,10 @@ TEST_CASE("API keys never appear in the request log nor in the error log", "[htt
     c.Post("/v1/events", bearer(kSearchKey), kView, "application/json");  // 403
     c.Post("/v1/admin/snapshot", bearer(kAdminKey), "", "application/json");
     c.Get("/v1/search?q=x", bearer("wrong-key-but-secret-too"));
+    // User agents the log line must escape: quotes, a backslash, a tab; UTF-8; invalid UTF-8.
+    c.Get("/healthz", {{"User-Agent", "a \"quoted\" \\ agent\t/1"}});
+    c.Get("/healthz", {{"User-Agent", "caf\xc3\xa9 agent"}});
+    c.Get("/healthz", {{"User-Agent", "bad \xff\xfe agent"}});
     h.stop();
     log = trove::test::read_file(h.request_log());
   }
@@ -403,7 +407,7 @@ TEST_CASE("API keys never appear in the request log nor in the error log", "[htt
   CHECK(err.find("listening") != std::string::npos);  // the capture worked
   size_t lines = 0;
   for (size_t p = 0; (p = log.find('\n', p)) != std::string::npos; ++p) ++lines;
-  CHECK(lines == 5);
+  CHECK(lines == 8);
   CHECK(log.find("\"key_id\":\"frontend\"") != std::string::npos);
   CHECK(log.find("\"key_id\":\"ingest\"") != std::string::npos);
   CHECK(log.find("\"key_id\":\"ops\"") != std::string::npos);
@@ -414,11 +418,19 @@ TEST_CASE("API keys never appear in the request log nor in the error log", "[htt
   // One JSON object per line, with the documented fields.
   std::istringstream in(log);
   std::string line;
+  std::vector<std::string> agents;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
     for (const char* k : {"time", "request_id", "method", "route", "status", "latency_us",
-                          "bytes_in", "bytes_out", "key_id", "user_agent"}) {
+                          "bytes_in", "bytes_out", "key_id", "user_agent", "remote"}) {
       CHECK(j.contains(k));
     }
+    CHECK(j["latency_us"].is_number_integer());
+    CHECK((j["key_id"].is_null() || j["key_id"].is_string()));
+    agents.push_back(j["user_agent"].get<std::string>());
   }
+  CHECK(std::find(agents.begin(), agents.end(), "a \"quoted\" \\ agent\t/1") != agents.end());
+  CHECK(std::find(agents.begin(), agents.end(), "caf\xc3\xa9 agent") != agents.end());
+  CHECK(std::find(agents.begin(), agents.end(), "bad \xef\xbf\xbd\xef\xbf\xbd agent") !=
+        agents.end());
 }
