@@ -195,7 +195,8 @@ Command add_serve_command(CLI::App& root) {
                   "Search and suggest answers kept for repeats (0: no cache)")
       ->capture_default_str();
   app->add_option("--answer-cache-ms", a->answer_cache_ttl_ms,
-                  "Longest a cached answer is used (also dropped at each index change)")
+                  "Longest a cached answer is used once an event was applied after it (dropped "
+                  "at each index change)")
       ->capture_default_str()
       ->check(CLI::Range(0, 600000));
   app->add_option("--ingest-nice", a->ingest_nice,

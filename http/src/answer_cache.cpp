@@ -20,13 +20,13 @@ bool AnswerCache::bypass(const httplib::Request& req) {
 }
 
 std::shared_ptr<const std::string> AnswerCache::get(const std::string& key,
-                                                    uint64_t generation) const {
+                                                    uint64_t generation, uint64_t seq) const {
   Shard& s = shard(key);
   {
     std::lock_guard lock(s.mu);
     auto it = s.map.find(key);
     if (it != s.map.end() && it->second.generation == generation &&
-        std::chrono::steady_clock::now() - it->second.at < ttl_) {
+        (it->second.seq == seq || std::chrono::steady_clock::now() - it->second.at < ttl_)) {
       hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second.body;
     }
@@ -35,12 +35,12 @@ std::shared_ptr<const std::string> AnswerCache::get(const std::string& key,
   return nullptr;
 }
 
-void AnswerCache::put(const std::string& key, uint64_t generation,
+void AnswerCache::put(const std::string& key, uint64_t generation, uint64_t seq,
                       std::shared_ptr<const std::string> body) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mu);
   if (s.map.size() >= per_shard_ && s.map.find(key) == s.map.end()) s.map.clear();
-  s.map[key] = Entry{std::move(body), generation, std::chrono::steady_clock::now()};
+  s.map[key] = Entry{std::move(body), generation, seq, std::chrono::steady_clock::now()};
 }
 
 }  // namespace trove::http

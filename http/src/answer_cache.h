@@ -3,10 +3,12 @@
 // people, a popular query) is answered without the index.
 //
 // An entry is used only while the index generation it was computed at is current
-// (CatalogIndex::generation(): every index commit and synonyms change moves it) and it is
-// younger than `ttl` (popularity, which orders suggestions and sort=popularity, moves with
-// every behaviour event without a commit). Personalized requests are never cached (the
-// handlers decide). A client bypasses it with `Cache-Control: no-cache` (or no-store).
+// (CatalogIndex::generation(): every index commit and synonyms change moves it), and either
+// no event has been applied since (the Store's applied seq is the one read before computing
+// it: the answer is then exactly what a recomputation would give) or it is younger than
+// `ttl` (popularity, which orders suggestions and sort=popularity, moves with every behaviour
+// event without a commit). Personalized requests are never cached (the handlers decide). A
+// client bypasses it with `Cache-Control: no-cache` (or no-store).
 //
 // Memory: at most `max_entries` answers; a shard that fills up is emptied (cheap, and the
 // popular keys come back first).
@@ -40,9 +42,12 @@ class AnswerCache {
   // True when the client asked for a fresh answer.
   static bool bypass(const httplib::Request& req);
 
-  // The cached body, or null.
-  std::shared_ptr<const std::string> get(const std::string& key, uint64_t generation) const;
-  void put(const std::string& key, uint64_t generation, std::shared_ptr<const std::string> body);
+  // The cached body, or null. `generation` and `seq`: the index generation and the Store's
+  // applied seq now; put() takes them as read before the answer was computed.
+  std::shared_ptr<const std::string> get(const std::string& key, uint64_t generation,
+                                         uint64_t seq) const;
+  void put(const std::string& key, uint64_t generation, uint64_t seq,
+           std::shared_ptr<const std::string> body);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -52,6 +57,7 @@ class AnswerCache {
   struct Entry {
     std::shared_ptr<const std::string> body;
     uint64_t generation = 0;
+    uint64_t seq = 0;
     std::chrono::steady_clock::time_point at;
   };
   struct Shard {

@@ -19,11 +19,13 @@ Status as_query_error(const Status& st) {
   return Status::invalid(st.message(), "query." + path);
 }
 
-// Where a fresh answer is kept: the key and the index generation read before computing it (an
-// answer computed across a commit is then stored as of the older generation: stale at once).
+// Where a fresh answer is kept: the key, the index generation and the Store's applied seq read
+// before computing it (an answer computed across a commit or an event is then stored as of
+// the older ones: stale at once, or within the TTL).
 struct CacheSlot {
   std::string key;
   uint64_t generation = 0;
+  uint64_t seq = 0;
   bool store = false;
 };
 
@@ -32,13 +34,14 @@ bool answer_from_cache(Core& core, RouteId route, const httplib::Request& req,
                        httplib::Response& res, CacheSlot* slot) {
   if (!core.answers || !core.answers->enabled()) return false;
   slot->generation = core.the_index().generation();
+  slot->seq = core.the_store().last_seq();
   slot->key = AnswerCache::key(static_cast<int>(route), req);
   slot->store = true;
   if (AnswerCache::bypass(req)) {
     res.set_header("X-Trove-Cache", "bypass");
     return false;
   }
-  auto body = core.answers->get(slot->key, slot->generation);
+  auto body = core.answers->get(slot->key, slot->generation, slot->seq);
   if (!body) {
     res.set_header("X-Trove-Cache", "miss");
     return false;
@@ -55,7 +58,7 @@ void send_cacheable(Core& core, const CacheSlot& slot, httplib::Response& res,
       answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   res.status = 200;
   res.set_content(*body, "application/json");
-  if (slot.store) core.answers->put(slot.key, slot.generation, std::move(body));
+  if (slot.store) core.answers->put(slot.key, slot.generation, slot.seq, std::move(body));
 }
 
 }  // namespace

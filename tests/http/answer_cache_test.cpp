@@ -1,11 +1,15 @@
 // The answer cache of search and suggest (http/src/answer_cache.h) over real HTTP: repeats are
 // served from it, a catalog change is visible right after the index commits it, a client can
 // bypass it, and personalized searches never use it.
+#include <chrono>
+#include <thread>
+
 #include "http/http_harness.h"
 
 using trove::test::bearer;
 using trove::test::body_json;
 using trove::test::Harness;
+using trove::test::HarnessOptions;
 using trove::test::kSearchKey;
 using trove::test::kWriteKey;
 
@@ -114,5 +118,37 @@ TEST_CASE("personalized searches and errors are not cached", "[http][cache]") {
     REQUIRE(bad);
     CHECK(bad->status == 400);
     CHECK(bad->get_header_value("X-Trove-Cache") == "miss");
+  }
+}
+
+TEST_CASE("a cached answer outlives its TTL while no event is applied, and not after one",
+          "[http][cache]") {
+  // A TTL of 1 ms and sleeps of 20 ms: the TTL has passed at each repeat below. While neither
+  // the index nor the Store's applied seq moved, the answer is exactly what a recomputation
+  // gives and is served; after a behaviour event (popularity moved) it is recomputed.
+  HarnessOptions o;
+  o.answer_cache_ttl_ms = 1;
+  Harness h(o);
+  post(h, upsert("tea-1", "Zephyr green tea"));
+  REQUIRE(h.index().flush().ok());
+  auto c = h.client();
+  auto get = [&](const std::string& path) {
+    auto r = c.Get(path, bearer(kSearchKey));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return r->get_header_value("X-Trove-Cache");
+  };
+  for (const std::string path : {"/v1/suggest?q=zephyr%20gr", "/v1/search?q=zephyr"}) {
+    INFO(path);
+    CHECK(get(path) == "miss");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(get(path) == "hit");
+  }
+  post(h, R"({"type":"DetailItemView","user":{"visitor_id":"v-1"},"item_id":"tea-1"})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const std::string path : {"/v1/suggest?q=zephyr%20gr", "/v1/search?q=zephyr"}) {
+    INFO(path);
+    CHECK(get(path) == "miss");
+    CHECK(get(path) == "hit");  // within the TTL, or still at the same seq
   }
 }

@@ -48,6 +48,7 @@ struct HarnessOptions {
   bool keys = true;
   bool attach = true;
   http::Limits limits;
+  int answer_cache_ttl_ms = 2000;
   // Runs on the data directory before the Store opens (to make the journal unwritable).
   std::function<void(const std::string& data_dir)> before_open;
 };
@@ -63,6 +64,7 @@ class Harness {
     opts.request_log = request_log_;
     opts.index_flush_ms = 50;
     opts.limits = o.limits;
+    opts.answer_cache_ttl_ms = o.answer_cache_ttl_ms;
     if (o.keys) {
       opts.keys_file = dir_.sub("keys");
       write_file(opts.keys_file, std::string("# test keys\nops admin ") + kAdminKey +

@@ -80,8 +80,9 @@ struct ServerOptions {
   // How often the index is flushed (its documents rewritten and committed) after ingests.
   int index_flush_ms = 250;
   // Finished answers of search and suggest kept for repeats (http/src/answer_cache.h): at
-  // most this many (0: no cache), each used while the index is unchanged and for at most
-  // answer_cache_ttl_ms. A request with `Cache-Control: no-cache` bypasses it.
+  // most this many (0: no cache), each used while the index is unchanged and either no event
+  // was applied since or for at most answer_cache_ttl_ms. A request with `Cache-Control:
+  // no-cache` bypasses it.
   size_t answer_cache_entries = 65536;
   int answer_cache_ttl_ms = 2000;
   // The nice value of the threads that parse and ingest bulk bodies (http/src/ingest_lane.h):
