@@ -79,7 +79,9 @@ struct CatalogIndex::Rep {
   // The completions of the last word's prefix in a query of several words ("chocolat n"):
   // the most frequent vocabulary words under it, which depend on the index alone, so an
   // entry holds while the generation it was read at does. Guarded by prefix_mu.
-  mutable absl::flat_hash_map<std::string, std::pair<uint64_t, std::vector<std::string>>>
+  // Each holds (generation, [(word, documents)]).
+  mutable absl::flat_hash_map<
+      std::string, std::pair<uint64_t, std::vector<std::pair<std::string, Xapian::doccount>>>>
       completion_cache;
 
   // An upper bound of the popularity of the items in each block of kPopularityBlock refs, so

@@ -18,13 +18,16 @@ using namespace index_internal;
 constexpr size_t kPrefixKeep = 100;          // items kept per cached prefix
 constexpr size_t kPrefixScanCap = 400000;    // candidate steps when ranking matches
 constexpr size_t kLongPrefixTerms = 32;      // words standing for a prefix past kMaxPrefixChars
+constexpr double kExpansionCoverage = 0.95;  // of their postings (see prefix_terms)
+constexpr size_t kMinExpansions = 8;         // words a long prefix always expands to
 constexpr size_t kPrefixCacheEntries = 50000;
 constexpr auto kPrefixFresh = std::chrono::seconds(2);
 constexpr auto kPrefixMaxAge = std::chrono::seconds(30);
 
-// The most frequent vocabulary words under the prefix.
-std::vector<std::string> completions_of(Xapian::Database& db, const std::string& prefix,
-                                        size_t limit) {
+// The most frequent title and brand words under the prefix, with their document counts, most
+// frequent first.
+using Completions = std::vector<std::pair<std::string, Xapian::doccount>>;
+Completions completions_of(Xapian::Database& db, const std::string& prefix, size_t limit) {
   std::vector<std::pair<Xapian::doccount, std::string>> vocab;
   const std::string t_prefix = "T" + prefix;
   for (auto t = db.allterms_begin(t_prefix); t != db.allterms_end(t_prefix); ++t) {
@@ -36,25 +39,24 @@ std::vector<std::string> completions_of(Xapian::Database& db, const std::string&
                     [](const auto& a, const auto& b) {
                       return a.first != b.first ? a.first > b.first : a.second < b.second;
                     });
-  std::vector<std::string> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(std::move(vocab[i].second));
+  Completions out;
+  for (size_t i = 0; i < n; ++i) out.emplace_back(std::move(vocab[i].second), vocab[i].first);
   return out;
 }
 
 // completions_of(), the first kLongPrefixTerms kept per prefix while the index generation
 // holds (scanning the terms under a one- or two-letter prefix was a fifth of a multi-word
 // suggest, and a long prefix's expansion is looked up at every keystroke).
-using CompletionCache =
-    absl::flat_hash_map<std::string, std::pair<uint64_t, std::vector<std::string>>>;
+using CompletionCache = absl::flat_hash_map<std::string, std::pair<uint64_t, Completions>>;
 struct Completer {
   std::mutex& mu;
   CompletionCache& cache;
   Xapian::Database& db;
   uint64_t generation;  // of the reader `db`
 
-  std::vector<std::string> operator()(const std::string& prefix, size_t limit) const {
+  Completions with_counts(const std::string& prefix, size_t limit) const {
     if (limit > kLongPrefixTerms) return completions_of(db, prefix, limit);
-    std::vector<std::string> out;
+    Completions out;
     bool found = false;
     {
       std::lock_guard lock(mu);
@@ -71,6 +73,11 @@ struct Completer {
       cache[prefix] = {generation, out};
     }
     if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  std::vector<std::string> operator()(const std::string& prefix, size_t limit) const {
+    std::vector<std::string> out;
+    for (auto& [word, count] : with_counts(prefix, limit)) out.push_back(std::move(word));
     return out;
   }
 };
@@ -91,23 +98,43 @@ std::vector<std::string> prefix_typo_words(const fuzzy::LiveDictionary& vocab,
 }
 
 // The terms whose postings stand for "a title or brand word starts with `prefix`": its
-// P-term up to kMaxPrefixChars, else the kLongPrefixTerms most frequent words under it.
+// P-term up to kMaxPrefixChars, else its kMinExpansions most frequent words, and more of its
+// kLongPrefixTerms most frequent until they hold kExpansionCoverage of those words' postings.
+// Opening a posting list costs about 1.3 us a shard even for a handful of postings (32
+// expansions were most of a keystroke's time); the rarest words add few items, and the next
+// keystroke narrows the prefix to them. Typesense, likewise, expands a prefix to its 4 most
+// frequent words by default (max_candidates).
 std::vector<std::string> prefix_terms(const Completer& complete, const std::string& prefix) {
   if (first_chars(prefix, kMaxPrefixChars).size() == prefix.size()) return {"P" + prefix};
+  const Completions words = complete.with_counts(prefix, kLongPrefixTerms);
+  uint64_t total = 0;
+  for (const auto& [word, count] : words) total += count;
   std::vector<std::string> out;
-  for (auto& w : complete(prefix, kLongPrefixTerms)) out.push_back("T" + w);
+  uint64_t covered = 0;
+  for (const auto& [word, count] : words) {
+    if (out.size() >= kMinExpansions &&
+        static_cast<double>(covered) >= kExpansionCoverage * static_cast<double>(total)) {
+      break;
+    }
+    out.push_back("T" + word);
+    covered += count;
+  }
   return out;
 }
 
 // The terms that match a typed whole word in suggest: the word, its stem (search's exact
-// forms, without synonyms or typos).
-std::vector<std::string> word_terms(const DocumentBuilder& builder, const std::string& word) {
-  std::vector<std::string> out{word};
+// forms, without synonyms or typos). A bare term the vocabulary does not know is left out:
+// opening a posting list costs a B-tree descent per shard even for a term no document has.
+std::vector<std::string> word_terms(const DocumentBuilder& builder,
+                                    const fuzzy::LiveDictionary& vocab, const std::string& word) {
+  std::vector<std::string> out;
+  if (vocab.frequency(word) > 0) out.push_back(word);
   const std::string stem = builder.stem(word);
   if (!stem.empty()) {
     out.push_back("Z" + stem);
-    if (stem != word) out.push_back(stem);
+    if (stem != word && vocab.frequency(stem) > 0) out.push_back(stem);
   }
+  if (out.empty()) out.push_back(word);  // a group never goes empty by itself
   return out;
 }
 
@@ -329,7 +356,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         // popular first, as the lone prefix ranks. Text without a word ("&") matches every
         // item (Xapian's empty term): the most popular.
         TermGroups groups;
-        for (const auto& w : words) groups.push_back(word_terms(builder, w));
+        for (const auto& w : words) groups.push_back(word_terms(builder, *r.vocab, w));
         if (words.empty() && prefix.empty()) groups.push_back({""});
         std::vector<double> block_max;
         {

@@ -206,3 +206,29 @@ TEST_CASE("suggest for text without a word offers the most popular items", "[ind
   CHECK(ids(shop.suggest("& ", 4)) == expected);
   CHECK(shop.suggest("&", 4).completions.empty());
 }
+
+TEST_CASE("a long prefix stands for its most frequent words, not every word under it", "[index]") {
+  // Past three characters a prefix expands to its 8 most frequent title words, and more until
+  // they hold 95 % of the postings of its 32 most frequent: here "zesti" (one item, the 9th
+  // word by frequency, ties in word order) is left out of "zest", though its item comes first
+  // in item order, and is found as soon as the prefix reaches it.
+  Shop shop;
+  std::vector<Event> items;
+  items.push_back(ev(item("rare", "Zesti tonic")));
+  for (char c = 'b'; c <= 'h'; ++c) items.push_back(ev(item(std::string("one-") + c, std::string("Zest") + c + " soda")));
+  for (int i = 0; i < 100; ++i) items.push_back(ev(item(cat("a", i), cat("Zesta lemon ", i))));
+  shop.add(std::move(items));
+  auto ids = [](const SuggestResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& h : r.items) out.push_back(h.id);
+    return out;
+  };
+  const auto zest = ids(shop.suggest("zest", 50));
+  CHECK(zest.size() == 50);
+  CHECK(std::find(zest.begin(), zest.end(), "rare") == zest.end());
+  CHECK(std::find(zest.begin(), zest.end(), "one-b") != zest.end());
+  CHECK(std::find(zest.begin(), zest.end(), "one-h") != zest.end());
+  CHECK(ids(shop.suggest("zesti")).front() == "rare");  // then typo matches (zestb...)
+  CHECK(ids(shop.suggest("tonic zest")) == std::vector<std::string>{});
+  CHECK(ids(shop.suggest("tonic zesti")) == std::vector<std::string>{"rare"});
+}
