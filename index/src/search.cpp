@@ -381,7 +381,18 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         // among the others, in their first kTypoRankWindow, fewer edits rank first. Weight
         // orders each tier. The full query still gives the total and the facets.
         const Xapian::Query exact_query = compose(kept, false);
-        msets.push_back(enquire.get_mset(0, 0, check));
+        if (spy) {
+          msets.push_back(enquire.get_mset(0, 0, check));  // every match, for the facets
+        } else {
+          // Without facets: Xapian's estimate from the term statistics first (no posting is
+          // read), then an exact count only when it cannot exceed `check`. Asked for no items
+          // and `check` matches, Xapian 1.4 reads every posting anyway: 5.4 ms of a 10 ms
+          // search for "chocolate" over 818,775 products, for the same estimate.
+          msets.push_back(enquire.get_mset(0, 0, Xapian::doccount{0}));
+          if (msets.back().get_matches_upper_bound() <= check) {
+            msets.back() = enquire.get_mset(0, 0, check);
+          }
+        }
         out.total = msets.back().get_matches_estimated();
         out.total_exact = msets.back().get_matches_lower_bound() == msets.back().get_matches_upper_bound();
         exact_enquire.set_query(exact_query);
