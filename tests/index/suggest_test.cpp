@@ -16,6 +16,13 @@ using namespace trove::test;
 
 using Ids = std::set<std::string>;
 
+// The ids of the items offered, in rank order.
+std::vector<std::string> ranked(const SuggestResponse& res) {
+  std::vector<std::string> out;
+  for (const auto& h : res.items) out.push_back(h.id);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("suggest completes the last word as a prefix from its first character", "[index]") {
@@ -127,11 +134,6 @@ TEST_CASE("suggest ranks by popularity across blocks of items, then item order",
   };
   std::vector<std::string> expected = then_in_order(false);
   const std::vector<std::string> aged = then_in_order(true);
-  auto ranked = [](const SuggestResponse& res) {
-    std::vector<std::string> out;
-    for (const auto& h : res.items) out.push_back(h.id);
-    return out;
-  };
   CHECK(ranked(shop.suggest("c", 20)) == expected);
   CHECK(ranked(shop.suggest("ch", 20)) == expected);
   CHECK(ranked(shop.suggest("chee", 20)) == expected);  // past the stored prefixes
@@ -170,20 +172,15 @@ TEST_CASE("suggest with several words offers typo matches of the last word after
   // The typo-only match is the more popular: it still comes after the exact one.
   for (int i = 0; i < 5; ++i) views.push_back(ev(DetailItemView{visitor("v"), "other"}));
   shop.add(std::move(views));
-  auto ids = [](const SuggestResponse& r) {
-    std::vector<std::string> out;
-    for (const auto& h : r.items) out.push_back(h.id);
-    return out;
-  };
   // "roas" is a prefix of "roast" only; "chocolat" completes "chocolate".
-  CHECK(ids(shop.suggest("dark chocolat")) == std::vector<std::string>{"exact"});
-  CHECK(ids(shop.suggest("dark roas")) == std::vector<std::string>{"other"});
+  CHECK(ranked(shop.suggest("dark chocolat")) == std::vector<std::string>{"exact"});
+  CHECK(ranked(shop.suggest("dark roas")) == std::vector<std::string>{"other"});
   // "chocolste" (one substitution) is no prefix of anything: its typo word "chocolate" is.
-  CHECK(ids(shop.suggest("dark chocolste")) == std::vector<std::string>{"exact"});
+  CHECK(ranked(shop.suggest("dark chocolste")) == std::vector<std::string>{"exact"});
   // Both words must match: "milk" items without "dark" are not offered.
-  CHECK(ids(shop.suggest("dark milk")).empty());
+  CHECK(ranked(shop.suggest("dark milk")).empty());
   // Item order is the tie-break after popularity.
-  CHECK(ids(shop.suggest("chocolate b")) == std::vector<std::string>{"exact", "milk"});
+  CHECK(ranked(shop.suggest("chocolate b")) == std::vector<std::string>{"exact", "milk"});
 }
 
 TEST_CASE("suggest for text without a word offers the most popular items", "[index]") {
@@ -195,15 +192,10 @@ TEST_CASE("suggest for text without a word offers the most popular items", "[ind
   for (int k = 0; k < 3; ++k) views.push_back(ev(DetailItemView{visitor("v"), "i2500"}));
   views.push_back(ev(DetailItemView{visitor("v"), "i1200"}));
   shop.add(std::move(views));
-  auto ids = [](const SuggestResponse& r) {
-    std::vector<std::string> out;
-    for (const auto& h : r.items) out.push_back(h.id);
-    return out;
-  };
   // "&" has no word: every item matches, ranked as any suggestion (popularity, item order).
   const std::vector<std::string> expected = {"i2500", "i1200", "i0", "i1"};
-  CHECK(ids(shop.suggest("&", 4)) == expected);
-  CHECK(ids(shop.suggest("& ", 4)) == expected);
+  CHECK(ranked(shop.suggest("&", 4)) == expected);
+  CHECK(ranked(shop.suggest("& ", 4)) == expected);
   CHECK(shop.suggest("&", 4).completions.empty());
 }
 
@@ -218,17 +210,12 @@ TEST_CASE("a long prefix stands for its most frequent words, not every word unde
   for (char c = 'b'; c <= 'h'; ++c) items.push_back(ev(item(std::string("one-") + c, std::string("Zest") + c + " soda")));
   for (int i = 0; i < 100; ++i) items.push_back(ev(item(cat("a", i), cat("Zesta lemon ", i))));
   shop.add(std::move(items));
-  auto ids = [](const SuggestResponse& r) {
-    std::vector<std::string> out;
-    for (const auto& h : r.items) out.push_back(h.id);
-    return out;
-  };
-  const auto zest = ids(shop.suggest("zest", 50));
+  const auto zest = ranked(shop.suggest("zest", 50));
   CHECK(zest.size() == 50);
   CHECK(std::find(zest.begin(), zest.end(), "rare") == zest.end());
   CHECK(std::find(zest.begin(), zest.end(), "one-b") != zest.end());
   CHECK(std::find(zest.begin(), zest.end(), "one-h") != zest.end());
-  CHECK(ids(shop.suggest("zesti")).front() == "rare");  // then typo matches (zestb...)
-  CHECK(ids(shop.suggest("tonic zest")) == std::vector<std::string>{});
-  CHECK(ids(shop.suggest("tonic zesti")) == std::vector<std::string>{"rare"});
+  CHECK(ranked(shop.suggest("zesti")).front() == "rare");  // then typo matches (zestb...)
+  CHECK(ranked(shop.suggest("tonic zest")) == std::vector<std::string>{});
+  CHECK(ranked(shop.suggest("tonic zesti")) == std::vector<std::string>{"rare"});
 }
