@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <pthread.h>
 
+#include <atomic>
 #include <chrono>
 #include <cctype>
 #include <condition_variable>
@@ -93,6 +94,9 @@ struct Store::Rep {
   std::unique_ptr<Journal> journal;
 
   mutable WriterFirstMutex state_mu;  // guards state and listeners
+  // state.last_seq(), published after each applied slice (release) for readers that must
+  // not wait on state_mu (Store::last_seq).
+  std::atomic<uint64_t> applied_seq{0};
   State state;
   struct Listening {
     uint64_t id = 0;
@@ -210,6 +214,7 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     for (const Listening& l : listeners) {
       if (l.batch_end) l.batch_end(state);
     }
+    applied_seq.store(state.last_seq(), std::memory_order_release);
   }
   for (auto& [w, a] : acks) w->result = Result<std::vector<Ack>>(std::move(a));
 }
@@ -267,6 +272,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOpt
         return j->read(from, fn);
       },
       rep->state, last, &rep_out.replayed));
+  rep->applied_seq.store(rep->state.last_seq(), std::memory_order_release);
   rep_out.seconds = seconds_since(t0);
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
@@ -353,10 +359,7 @@ Result<SnapshotInfo> Store::snapshot() {
   return write_snapshot(rep_->snapshot_dir, seq, encoded, rep_->opts.keep_snapshots);
 }
 
-uint64_t Store::last_seq() const {
-  std::shared_lock lock(rep_->state_mu);
-  return rep_->state.last_seq();
-}
+uint64_t Store::last_seq() const { return rep_->applied_seq.load(std::memory_order_acquire); }
 uint64_t Store::journal_bytes() const { return rep_->journal->bytes(); }
 const StoreStats& Store::stats() const { return rep_->stats; }
 const std::string& Store::data_dir() const { return rep_->data_dir; }

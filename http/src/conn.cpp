@@ -483,6 +483,7 @@ void GuardedServer::worker() {
     // to back without a hand-off between threads; it lets go when it might block on a peer,
     // and for a POST (see serve).
     hold_run_slot();
+    if (stopping_) break;  // a waiter admitted during shutdown passes the slot on at once
     const int n = ::epoll_wait(epfd_, &ev, 1, 100);
     if (n <= 0 || ev.data.fd == wakefd_) continue;
     std::unique_ptr<Conn> c = take(ev.data.fd);

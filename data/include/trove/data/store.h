@@ -113,6 +113,8 @@ class Store {
   // Writes a snapshot of the current state; returns what was written.
   Result<SnapshotInfo> snapshot();
 
+  // The seq of the last event applied, without waiting on the state's lock (published after
+  // each applied slice): a read started afterwards sees at least this state.
   uint64_t last_seq() const;
   uint64_t journal_bytes() const;
   const StoreStats& stats() const;
