@@ -137,6 +137,9 @@ struct SuggestRequest {
   std::optional<TypoSettings> typos;
 };
 struct SuggestResponse {
+  // Items with every earlier word and the prefix (then typo matches of the prefix), most
+  // popular first, then in item order; score is the popularity (with filters: BM25 order and
+  // weight). docs/SEARCH.md, "Search-as-you-type".
   std::vector<SearchHit> items;
   std::vector<std::string> completions;  // whole queries: earlier words + a completed last word
   double took_ms = 0;
