@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "hits.h"
 #include "index_rep.h"
@@ -220,26 +221,40 @@ std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const T
   return out;
 }
 
-// The items for `groups` (earlier words) plus the typed prefix, most popular first, up to
-// `keep`; then, if fewer, the items for the prefix's typo words in the same way. `typo_words`
-// gives them (called at most once, and only when needed; kept in `*typos_out` if given).
+// The items for the earlier words plus the typed prefix, most popular first, up to `keep`, in
+// tiers, each after the one before: the earlier words as title or brand words
+// (`title_groups`: Algolia, too, ranks the attribute a word matched in before its custom
+// ranking), then anywhere, with their stems (`groups`), then the prefix's typo words in place
+// of the prefix. `typo_words` gives those (called at most once, only when needed; kept in
+// `*typos_out` if given).
 std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
-                                      const Completer& complete, TermGroups groups,
-                                      const std::string& prefix,
+                                      const Completer& complete, const TermGroups& title_groups,
+                                      const TermGroups& groups, const std::string& prefix,
                                       const std::function<std::vector<std::string>()>& typo_words,
                                       const std::vector<double>& block_max, size_t keep,
                                       std::vector<std::string>* typos_out = nullptr) {
-  if (!prefix.empty()) groups.push_back(prefix_terms(complete, prefix));
-  std::vector<ItemRef> items = top_matching(db, st, groups, block_max, keep);
+  std::vector<ItemRef> items;
+  absl::flat_hash_set<ItemRef> held;
+  // `last`: the prefix's group (none when there is no prefix; an empty one matches nothing).
+  auto tier = [&](TermGroups g, const std::vector<std::string>* last) {
+    if (items.size() >= keep) return;
+    if (last) g.push_back(*last);
+    for (ItemRef ref : top_matching(db, st, g, block_max, keep - items.size(), held)) {
+      items.push_back(ref);
+      held.insert(ref);
+    }
+  };
+  std::optional<std::vector<std::string>> prefix_group;
+  if (!prefix.empty()) prefix_group = prefix_terms(complete, prefix);
+  const std::vector<std::string>* last = prefix_group ? &*prefix_group : nullptr;
+  if (!title_groups.empty()) tier(title_groups, last);
+  tier(groups, last);
   if (items.size() < keep && !prefix.empty()) {
     std::vector<std::string> typos = typo_words();
     if (!typos.empty()) {
-      groups.back().clear();
-      for (const auto& w : typos) groups.back().push_back("T" + w);
-      const absl::flat_hash_set<ItemRef> held(items.begin(), items.end());
-      for (ItemRef ref : top_matching(db, st, groups, block_max, keep - items.size(), held)) {
-        items.push_back(ref);
-      }
+      std::vector<std::string> typo_group;
+      for (const auto& w : typos) typo_group.push_back("T" + w);
+      tier(groups, &typo_group);
     }
     if (typos_out) *typos_out = std::move(typos);
   }
@@ -324,7 +339,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           }
           auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
           std::vector<std::string> typo_words;
-          fresh->items = items_for_prefix(db, st, complete, {}, prefix, typos, block_max, kPrefixKeep,
+          fresh->items = items_for_prefix(db, st, complete, {}, {}, prefix, typos, block_max, kPrefixKeep,
                                           &typo_words);
           const bool typos_known = fresh->items.size() < kPrefixKeep;
           fresh->completions = complete(prefix, kPrefixKeep / 10);
@@ -353,10 +368,14 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         if (completions.size() > req.completions) completions.resize(req.completions);
       } else if (req.filters.empty()) {
         // Every earlier word and the prefix (or, if too few, one of its typo words), most
-        // popular first, as the lone prefix ranks. Text without a word ("&") matches every
-        // item (Xapian's empty term): the most popular.
-        TermGroups groups;
-        for (const auto& w : words) groups.push_back(word_terms(builder, *r.vocab, w));
+        // popular first, as the lone prefix ranks, title and brand matches of the earlier
+        // words first. Text without a word ("&") matches every item (Xapian's empty term):
+        // the most popular.
+        TermGroups title_groups, groups;
+        for (const auto& w : words) {
+          title_groups.push_back({"T" + w});
+          groups.push_back(word_terms(builder, *r.vocab, w));
+        }
         if (words.empty() && prefix.empty()) groups.push_back({""});
         std::vector<double> block_max;
         {
@@ -365,7 +384,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
         for (ItemRef ref :
-             items_for_prefix(db, st, complete, std::move(groups), prefix, typos, block_max,
+             items_for_prefix(db, st, complete, title_groups, groups, prefix, typos, block_max,
                               req.items)) {
           add_item(ref, popularity(st, ref));
         }

@@ -219,3 +219,25 @@ TEST_CASE("a long prefix stands for its most frequent words, not every word unde
   CHECK(ranked(shop.suggest("tonic zest")) == std::vector<std::string>{});
   CHECK(ranked(shop.suggest("tonic zesti")) == std::vector<std::string>{"rare"});
 }
+
+TEST_CASE("suggest offers items with the earlier words in their title or brand first", "[index]") {
+  // "dark" in the title of one item and only in the tags of a more popular one: the title
+  // and brand matches come first (the attribute matched, before popularity, as Algolia ranks),
+  // each tier by popularity.
+  Shop shop;
+  shop.add(item("title", "Dark chocolate bar"));
+  ItemUpsert tagged = item("tagged", "Brulee chocolate bar");
+  tagged.tags = std::vector<std::string>{"dark"};
+  shop.add(tagged);
+  ItemUpsert brand = item("brand", "Chocolate drops");
+  brand.brand = "Dark Side";
+  shop.add(brand);
+  std::vector<Event> views;
+  for (int i = 0; i < 5; ++i) views.push_back(ev(DetailItemView{visitor("v"), "tagged"}));
+  views.push_back(ev(DetailItemView{visitor("v"), "brand"}));
+  shop.add(std::move(views));
+  CHECK(ranked(shop.suggest("dark choc")) == std::vector<std::string>{"brand", "title", "tagged"});
+  CHECK(ranked(shop.suggest("dark chocolate ")) ==
+        std::vector<std::string>{"brand", "title", "tagged"});
+  CHECK(ranked(shop.suggest("dark choc", 1)) == std::vector<std::string>{"brand"});
+}
