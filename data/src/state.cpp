@@ -372,14 +372,23 @@ State::State(State&&) noexcept = default;
 State& State::operator=(State&&) noexcept = default;
 
 void State::apply(uint64_t seq, const Event& event) {
+  if (event.event_id) {
+    const EventIdKey key = event_id_key(*event.event_id);
+    return apply(seq, event, &key);
+  }
+  apply(seq, event, nullptr);
+}
+
+void State::apply(uint64_t seq, const Event& event, const EventIdKey* id_key) {
   assert(seq == rep_->last_seq + 1);
+  assert((id_key != nullptr) == event.event_id.has_value());
   assert(event.timestamp_ms.has_value());
   Rep& r = *rep_;
   const int64_t ts = event.timestamp_ms.value_or(r.last_ts);
   r.last_seq = seq;
   r.last_ts = ts;
   ++r.event_counts[static_cast<size_t>(event.type()) - 1];
-  if (event.event_id) r.event_ids.try_emplace(event_id_key(*event.event_id), seq);
+  if (id_key) r.event_ids.try_emplace(*id_key, seq);
   r.apply(seq, ts, event);
 }
 
@@ -387,10 +396,14 @@ uint64_t State::last_seq() const { return rep_->last_seq; }
 int64_t State::last_timestamp_ms() const { return rep_->last_ts; }
 
 std::optional<uint64_t> State::seq_of_event_id(std::string_view event_id) const {
-  auto it = rep_->event_ids.find(event_id_key(event_id));
+  return seq_of_event_key(event_id_key(event_id));
+}
+std::optional<uint64_t> State::seq_of_event_key(const EventIdKey& key) const {
+  auto it = rep_->event_ids.find(key);
   if (it == rep_->event_ids.end()) return std::nullopt;
   return it->second;
 }
+void State::prefetch_event_key(const EventIdKey& key) const { rep_->event_ids.prefetch(key); }
 
 const Item* State::item(std::string_view id) const {
   auto it = rep_->item_refs.find(av(id));

@@ -98,12 +98,19 @@ class State {
 
   // Applies one journaled event. REQUIRES: seq == last_seq() + 1 and event.timestamp_ms set.
   void apply(uint64_t seq, const Event& event);
+  // The same with event_id_key(*event.event_id) already computed. REQUIRES: `id_key` is set
+  // exactly when event.event_id is.
+  void apply(uint64_t seq, const Event& event, const EventIdKey* id_key);
 
   uint64_t last_seq() const;
   int64_t last_timestamp_ms() const;
 
   // Idempotency: the seq that first carried `event_id`, if any.
   std::optional<uint64_t> seq_of_event_id(std::string_view event_id) const;
+  std::optional<uint64_t> seq_of_event_key(const EventIdKey& key) const;
+  // Starts loading the part of the event-id table where `key` lives (the table holds every id
+  // ever seen: a probe is a cache miss; a batch prefetches a few events ahead).
+  void prefetch_event_key(const EventIdKey& key) const;
 
   // ---- reads (valid until the next apply) ----
   const Item* item(std::string_view id) const;
