@@ -18,16 +18,36 @@ using trove::test::read_all;
 using trove::test::send_some;
 using trove::test::status_of;
 
+namespace {
+// A raw request head with a key: "METHOD TARGET HTTP/1.1", Host, Authorization, then `headers`
+// (each line ending in \r\n) and the blank line.
+std::string head(const std::string& method, const std::string& target, const char* key,
+                 const std::string& headers) {
+  return method + " " + target + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+         "\r\n" + headers + "\r\n";
+}
+
+// Ten searches, each answered 200 within the client's 5 s read timeout.
+void searches_answer(Harness& h) {
+  auto c = h.client();
+  c.set_read_timeout(5, 0);
+  for (int i = 0; i < 10; ++i) {
+    auto r = c.Get("/v1/search?q=anything", bearer(kSearchKey));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+}
+}  // namespace
+
 TEST_CASE("an endless chunked body is cut at the limit with 413, and the server goes on",
           "[http][guards]") {
   HarnessOptions o;
   o.limits.max_bulk_bytes = 1u << 20;
   Harness h(o);
   const int fd = connect_to(h.port());
-  REQUIRE(send_some(fd, std::string("POST /v1/events/bulk HTTP/1.1\r\nHost: t\r\n") +
-                            "Authorization: Bearer " + kWriteKey +
-                            "\r\nContent-Type: application/x-ndjson\r\n"
-                            "Transfer-Encoding: chunked\r\n\r\n"));
+  REQUIRE(send_some(fd, head("POST", "/v1/events/bulk", kWriteKey,
+                             "Content-Type: application/x-ndjson\r\n"
+                             "Transfer-Encoding: chunked\r\n")));
   const std::string chunk = "10000\r\n" + std::string(65536, 'a') + "\r\n";
   size_t sent = 0;
   while (sent < (256u << 20) && send_some(fd, chunk)) sent += chunk.size();
@@ -45,11 +65,10 @@ TEST_CASE("an endless chunked body on a route without bodies is refused before i
   Harness h;
   for (const std::string target : {"/v1/events", "/v1/search?q=x"}) {
     const int fd = connect_to(h.port());
-    const std::string method = target == "/v1/events" ? "POST " : "GET ";
-    REQUIRE(send_some(fd, method + target + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
-                              kWriteKey +
-                              "\r\nContent-Type: application/json\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n"));
+    const std::string method = target == "/v1/events" ? "POST" : "GET";
+    REQUIRE(send_some(fd, head(method, target, kWriteKey,
+                               "Content-Type: application/json\r\n"
+                               "Transfer-Encoding: chunked\r\n")));
     const std::string chunk = "10000\r\n" + std::string(65536, 'a') + "\r\n";
     size_t sent = 0;
     while (sent < (64u << 20) && send_some(fd, chunk)) sent += chunk.size();
@@ -116,13 +135,7 @@ TEST_CASE("64 slow clients holding partial requests do not stop searches from an
   // And a few that trickle a byte now and then.
   for (int round = 0; round < 3; ++round) {
     for (int fd : slow) send_some(fd, "a");
-    auto c = h.client();
-    c.set_read_timeout(5, 0);
-    for (int i = 0; i < 10; ++i) {
-      auto r = c.Get("/v1/search?q=anything", bearer(kSearchKey));
-      REQUIRE(r);
-      CHECK(r->status == 200);
-    }
+    searches_answer(h);
   }
   // The slow ones are still waiting (nothing answered them yet), not dropped.
   for (int fd : slow) {
@@ -228,14 +241,13 @@ TEST_CASE("with one run slot, a body still arriving and an answer nobody reads d
   Harness h(o);
 
   const int stuck_body = connect_to(h.port());
-  REQUIRE(send_some(stuck_body, std::string("POST /v1/events HTTP/1.1\r\nHost: t\r\n") +
-                                    "Authorization: Bearer " + kWriteKey +
-                                    "\r\nContent-Type: application/json\r\n"
-                                    "Content-Length: 1000\r\n\r\n{\"type\":"));
+  REQUIRE(send_some(stuck_body, head("POST", "/v1/events", kWriteKey,
+                                     "Content-Type: application/json\r\n"
+                                     "Content-Length: 1000\r\n") +
+                                    "{\"type\":"));
   const int stuck_get = connect_to(h.port());  // a GET with a body (refused or waited for)
-  REQUIRE(send_some(stuck_get, std::string("GET /v1/search?q=x HTTP/1.1\r\nHost: t\r\n") +
-                                   "Authorization: Bearer " + kSearchKey +
-                                   "\r\nContent-Length: 1000\r\n\r\nab"));
+  REQUIRE(send_some(stuck_get,
+                    head("GET", "/v1/search?q=x", kSearchKey, "Content-Length: 1000\r\n") + "ab"));
   // A small receive buffer, set before connecting, and never read.
   const int no_reader = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(no_reader >= 0);
@@ -249,14 +261,7 @@ TEST_CASE("with one run slot, a body still arriving and an answer nobody reads d
   std::string pipelined;
   for (int i = 0; i < 400; ++i) pipelined += "GET /openapi.json HTTP/1.1\r\nHost: t\r\n\r\n";
   REQUIRE(send_some(no_reader, pipelined));
-
-  auto c = h.client();
-  c.set_read_timeout(5, 0);
-  for (int i = 0; i < 10; ++i) {
-    auto r = c.Get("/v1/search?q=anything", bearer(kSearchKey));
-    REQUIRE(r);
-    CHECK(r->status == 200);
-  }
+  searches_answer(h);
   ::close(stuck_body);
   ::close(stuck_get);
   ::close(no_reader);
