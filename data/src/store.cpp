@@ -86,6 +86,8 @@ class WriterFirstMutex {
 
 // Events applied per hold of the write lock (see commit()).
 constexpr size_t kApplySlice = 1024;
+// Events ahead whose id-table slot is prefetched (the dedupe probe, the insert at apply).
+constexpr size_t kPrefetchAhead = 8;
 
 struct Store::Rep {
   std::string data_dir;
@@ -152,20 +154,23 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
   {
     // Each id hashed once; the State's table (every id ever seen: a probe is a cache miss)
     // prefetched a few events ahead.
-    constexpr size_t kAhead = 8;
     std::vector<EventIdKey> keys;
     for (Writer* w : batch) {
-      for (const Event& e : *w->events) keys.push_back(e.event_id ? event_id_key(*e.event_id) : EventIdKey{});
+      for (const Event& e : *w->events) {
+        keys.push_back(e.event_id ? event_id_key(*e.event_id) : EventIdKey{});
+      }
     }
     std::shared_lock lock(state_mu);  // only the leader writes state, so this view is stable
-    for (size_t i = 0; i < std::min(kAhead, keys.size()); ++i) state.prefetch_event_key(keys[i]);
+    for (size_t i = 0; i < std::min(kPrefetchAhead, keys.size()); ++i) {
+      state.prefetch_event_key(keys[i]);
+    }
     size_t k = 0;
     for (Writer* w : batch) {
       auto& mine = acks.emplace_back(w, std::vector<Ack>()).second;
       mine.reserve(w->events->size());
       for (Event& e : *w->events) {
         const EventIdKey& key = keys[k];
-        if (k + kAhead < keys.size()) state.prefetch_event_key(keys[k + kAhead]);
+        if (k + kPrefetchAhead < keys.size()) state.prefetch_event_key(keys[k + kPrefetchAhead]);
         ++k;
         if (e.event_id) {
           if (auto seq = state.seq_of_event_key(key)) {
@@ -222,7 +227,9 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     const size_t to = std::min(to_apply.size(), from + kApplySlice);
     std::unique_lock lock(state_mu);
     for (size_t i = from; i < to; ++i) {
-      if (i + 8 < to && to_apply[i + 8]->event_id) state.prefetch_event_key(apply_keys[i + 8]);
+      if (i + kPrefetchAhead < to && to_apply[i + kPrefetchAhead]->event_id) {
+        state.prefetch_event_key(apply_keys[i + kPrefetchAhead]);
+      }
       state.apply(records[i].seq, *to_apply[i], to_apply[i]->event_id ? &apply_keys[i] : nullptr);
       for (const Listening& l : listeners) l.fn(records[i].seq, *to_apply[i], state);
     }
