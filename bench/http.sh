@@ -187,6 +187,9 @@ run_wrk "search, uncached (distinct, no-cache)" "" search_distinct "$nc"
 run_wrk "recommend/similar (retail items)" "" similar
 run_wrk "recommend/for-you (retail customers)" "" for_you
 run_wrk "recommend/trending" "" trending
+# The HTTP layer alone (route, log line, send): what every answer above pays at least.
+echo "/healthz" > "$work/healthz.txt"
+run_wrk "GET /healthz (the HTTP layer alone)" "" healthz
 
 # ---- 5. search while bulk ingestion runs ----
 say "search during bulk ingestion ..."

@@ -36,7 +36,7 @@ struct Core {
   std::unique_ptr<AnswerCache> answers;  // search and suggest answers
   // GET requests processed at once (Limits::max_running_reads): the transport's run gate
   // (GuardedServer::set_run_gate).
-  std::unique_ptr<FairSlots> read_slots;
+  std::unique_ptr<FairSlots> run_slots;
   // Where bulk bodies are parsed and ingested (ServerOptions::ingest_nice); null: on the
   // worker that reads the body.
   std::unique_ptr<IngestLane> ingest_lane;

@@ -1,5 +1,5 @@
 // FairSlots: a FIFO counting semaphore: the run slots of the server's GET requests
-// (Core::read_slots, GuardedServer::set_run_gate).
+// (Core::run_slots, GuardedServer::set_run_gate).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once

@@ -9,8 +9,7 @@ namespace {
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
 
-void header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
@@ -21,6 +20,14 @@ void sample(std::string& out, std::string_view name, T value, std::string_view l
   } else {
     fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", name, labels, value);
   }
+}
+
+// A metric of one unlabelled sample: its HELP and TYPE lines, then the sample.
+template <class T>
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            T value) {
+  header(out, name, type, help);
+  sample(out, name, value);
 }
 
 std::string le(double bound) { return fmt::format("{}", bound); }
@@ -53,12 +60,12 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
   header(out, "trove_build_info", "gauge", "Build of the running server (always 1).");
   sample(out, "trove_build_info", 1,
          fmt::format("version=\"{}\",httplib=\"{}\"", TROVE_VERSION, "0.11.4"));
-  header(out, "trove_up_seconds", "gauge", "Seconds since the server started.");
-  sample(out, "trove_up_seconds", g.uptime_seconds);
-  header(out, "trove_ready", "gauge", "1 when the store is open and the index caught up.");
-  sample(out, "trove_ready", g.ready ? 1 : 0);
+  single(out, "trove_up_seconds", "gauge", "Seconds since the server started.", g.uptime_seconds);
+  single(out, "trove_ready", "gauge", "1 when the store is open and the index caught up.",
+         g.ready ? 1 : 0);
 
-  header(out, "trove_http_requests_total", "counter", "HTTP requests answered, by route and status.");
+  header(out, "trove_http_requests_total", "counter",
+         "HTTP requests answered, by route and status.");
   for (size_t r = 0; r < kRouteCount; ++r) {
     const auto route = route_label(static_cast<RouteId>(r));
     for (size_t s = 0; s < kStatuses; ++s) {
@@ -91,11 +98,10 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
     sample(out, "trove_http_request_duration_seconds_count", total,
            fmt::format("route=\"{}\"", route));
   }
-  header(out, "trove_http_open_connections", "gauge", "Connections open now.");
-  sample(out, "trove_http_open_connections", g.open_connections);
-  header(out, "trove_http_refused_connections_total", "counter",
-         "Connections answered 503 and closed at accept (over the limit, or shutting down).");
-  sample(out, "trove_http_refused_connections_total", g.refused_connections);
+  single(out, "trove_http_open_connections", "gauge", "Connections open now.", g.open_connections);
+  single(out, "trove_http_refused_connections_total", "counter",
+         "Connections answered 503 and closed at accept (over the limit, or shutting down).",
+         g.refused_connections);
 
   header(out, "trove_events_accepted_total", "counter",
          "Events journaled through the HTTP API, by type (duplicates excluded).");
@@ -111,10 +117,9 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
   }
   sample(out, "trove_events_rejected_total", rejected_[0].load(kRelaxed), "type=\"unknown\"");
 
-  header(out, "trove_journal_bytes", "gauge", "Bytes in all journal segments.");
-  sample(out, "trove_journal_bytes", g.journal_bytes);
-  header(out, "trove_journal_last_seq", "gauge", "Sequence number of the newest event.");
-  sample(out, "trove_journal_last_seq", g.last_seq);
+  single(out, "trove_journal_bytes", "gauge", "Bytes in all journal segments.", g.journal_bytes);
+  single(out, "trove_journal_last_seq", "gauge", "Sequence number of the newest event.",
+         g.last_seq);
   if (store != nullptr) {
     header(out, "trove_journal_commit_seconds", "histogram",
            "Journal write + fsync of one group-commit batch.");
@@ -122,7 +127,8 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
     for (size_t i = 0; i < StoreStats::kCommitMicrosBounds.size(); ++i) {
       cumulative += store->commit_micros_buckets[i].load(kRelaxed);
       sample(out, "trove_journal_commit_seconds_bucket", cumulative,
-             fmt::format("le=\"{}\"", le(static_cast<double>(StoreStats::kCommitMicrosBounds[i]) / 1e6)));
+             fmt::format("le=\"{}\"",
+                         le(static_cast<double>(StoreStats::kCommitMicrosBounds[i]) / 1e6)));
     }
     cumulative += store->commit_micros_buckets.back().load(kRelaxed);
     sample(out, "trove_journal_commit_seconds_bucket", cumulative, "le=\"+Inf\"");
@@ -150,47 +156,43 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
     sample(out, "trove_journal_failed_commits_total", store->failed_commits.load(kRelaxed));
   }
 
-  header(out, "trove_items", "gauge", "Live catalog items.");
-  sample(out, "trove_items", g.items);
-  header(out, "trove_users", "gauge", "People known: accounts (user_id) and profiles (accounts and anonymous visitors).");
+  single(out, "trove_items", "gauge", "Live catalog items.", g.items);
+  header(out, "trove_users", "gauge",
+         "People known: accounts (user_id) and profiles (accounts and anonymous visitors).");
   sample(out, "trove_users", g.accounts, "kind=\"accounts\"");
   sample(out, "trove_users", g.profiles, "kind=\"profiles\"");
-  header(out, "trove_index_documents", "gauge", "Documents in the search index.");
-  sample(out, "trove_index_documents", g.index_documents);
-  header(out, "trove_index_seq", "gauge", "Journal seq the committed index reflects.");
-  sample(out, "trove_index_seq", g.indexed_seq);
-  header(out, "trove_fuzzy_trie_terms", "gauge", "Terms in the typo-tolerance vocabulary.");
-  sample(out, "trove_fuzzy_trie_terms", g.vocabulary_terms);
+  single(out, "trove_index_documents", "gauge", "Documents in the search index.",
+         g.index_documents);
+  single(out, "trove_index_seq", "gauge", "Journal seq the committed index reflects.",
+         g.indexed_seq);
+  single(out, "trove_fuzzy_trie_terms", "gauge", "Terms in the typo-tolerance vocabulary.",
+         g.vocabulary_terms);
   header(out, "trove_recommend_model_bytes", "gauge",
          "Approximate heap bytes of the recommendation models, by part.");
   sample(out, "trove_recommend_model_bytes", g.reco_item_bytes, "part=\"items\"");
   sample(out, "trove_recommend_model_bytes", g.reco_person_bytes, "part=\"people\"");
-  header(out, "trove_recommend_model_items", "gauge",
-         "Items the recommendation models know (interacted with or in a list).");
-  sample(out, "trove_recommend_model_items", g.reco_items);
-  header(out, "trove_recommend_model_people", "gauge",
-         "People (accounts and visitors) the recommendation models know.");
-  sample(out, "trove_recommend_model_people", g.reco_people);
-  header(out, "trove_recommend_rebuilds_total", "counter",
-         "Recommendation models rebuilt from the journal after a UserForget.");
-  sample(out, "trove_recommend_rebuilds_total", g.reco_rebuilds);
-  header(out, "trove_recommend_rebuild_failures_total", "counter",
-         "UserForget rebuilds that could not read the journal (each is tried again).");
-  sample(out, "trove_recommend_rebuild_failures_total", g.reco_rebuild_failures);
-  header(out, "trove_recommend_forget_pending", "gauge",
+  single(out, "trove_recommend_model_items", "gauge",
+         "Items the recommendation models know (interacted with or in a list).", g.reco_items);
+  single(out, "trove_recommend_model_people", "gauge",
+         "People (accounts and visitors) the recommendation models know.", g.reco_people);
+  single(out, "trove_recommend_rebuilds_total", "counter",
+         "Recommendation models rebuilt from the journal after a UserForget.", g.reco_rebuilds);
+  single(out, "trove_recommend_rebuild_failures_total", "counter",
+         "UserForget rebuilds that could not read the journal (each is tried again).",
+         g.reco_rebuild_failures);
+  single(out, "trove_recommend_forget_pending", "gauge",
          "1 while a UserForget is not yet applied to the recommendation models (rebuilding, or "
-         "its rebuild failed); its people get no personal output meanwhile.");
-  sample(out, "trove_recommend_forget_pending", g.reco_forget_pending);
-  header(out, "trove_answer_cache_hits_total", "counter",
-         "Search and suggest answers served from the answer cache.");
-  sample(out, "trove_answer_cache_hits_total", g.answer_cache_hits);
-  header(out, "trove_answer_cache_misses_total", "counter",
-         "Search and suggest answers looked up in the cache and computed.");
-  sample(out, "trove_answer_cache_misses_total", g.answer_cache_misses);
-  header(out, "trove_index_flush_failures_total", "counter", "Background index flushes that failed.");
-  sample(out, "trove_index_flush_failures_total", index_flush_failures_.load(kRelaxed));
+         "its rebuild failed); its people get no personal output meanwhile.",
+         g.reco_forget_pending);
+  single(out, "trove_answer_cache_hits_total", "counter",
+         "Search and suggest answers served from the answer cache.", g.answer_cache_hits);
+  single(out, "trove_answer_cache_misses_total", "counter",
+         "Search and suggest answers looked up in the cache and computed.", g.answer_cache_misses);
+  single(out, "trove_index_flush_failures_total", "counter",
+         "Background index flushes that failed.", index_flush_failures_.load(kRelaxed));
   if (g.snapshot_age_seconds) {
-    header(out, "trove_snapshot_age_seconds", "gauge", "Seconds since the newest snapshot was written.");
+    header(out, "trove_snapshot_age_seconds", "gauge",
+           "Seconds since the newest snapshot was written.");
     sample(out, "trove_snapshot_age_seconds", *g.snapshot_age_seconds);
     header(out, "trove_snapshot_seq", "gauge", "Sequence number the newest snapshot covers.");
     sample(out, "trove_snapshot_seq", g.snapshot_seq);

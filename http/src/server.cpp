@@ -415,7 +415,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
     reads = ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<size_t>(CPU_COUNT(&set)) : 0;
     if (reads == 0) reads = std::max(1u, std::thread::hardware_concurrency());
   }
-  core.read_slots = std::make_unique<FairSlots>(reads);
+  core.run_slots = std::make_unique<FairSlots>(reads);
   if (opts.ingest_nice != 0) {
     core.ingest_lane = std::make_unique<IngestLane>(std::max<size_t>(4, reads), opts.ingest_nice);
   }
@@ -446,7 +446,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
                             size_t out) { r->log_raw(c, status, method, in, out); });
   core.transport = rep->transport.get();
   GuardedServer& s = *rep->transport;
-  s.set_run_gate(core.read_slots.get());
+  s.set_run_gate(core.run_slots.get());
   s.set_pre_routing_handler(
       [r](const httplib::Request& req, httplib::Response& res) { return r->pre_route(req, res); });
   s.set_error_handler(httplib::Server::HandlerWithResponse(

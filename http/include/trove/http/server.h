@@ -62,7 +62,7 @@ struct Limits {
   // waits on a slow peer and for POSTs, which may wait on their body or a group commit's fsync
   // (hence a pool larger than the cores). With 8 workers time-slicing one core, a request
   // preempted half done waited for the others: /healthz p99 29 ms at 65,000 req/s; gated, 0.3 ms
-  // at 77,000.
+  // at 77,000 (development runs, docs/BENCHMARKS.md).
   size_t max_running_reads = 0;
   double rate_per_second = 1000;         // per API key (per client address without keys); 0: off
   double rate_burst = 2000;
