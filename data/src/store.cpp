@@ -145,7 +145,8 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
   }
   const int64_t now = opts.now_ms ? opts.now_ms() : system_now_ms();
   uint64_t next_seq = journal->last_seq() + 1;
-  std::vector<std::string> payloads;
+  std::string payloads;             // the records' JSON, back to back (one allocation)
+  std::vector<size_t> payload_ends;  // where each ends in `payloads`
   std::vector<RecordView> records;
   std::vector<std::pair<Writer*, std::vector<Ack>>> acks;
   absl::flat_hash_map<EventIdKey, uint64_t> batch_ids;  // ids first seen in this batch
@@ -184,17 +185,20 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
           }
         }
         if (!e.timestamp_ms) e.timestamp_ms = now;
-        payloads.push_back(serialize_event(e));
+        serialize_event(e, &payloads);
+        payload_ends.push_back(payloads.size());
         mine.push_back({next_seq++, false});
         to_apply.push_back(&e);
         apply_keys.push_back(key);
       }
     }
   }
-  records.reserve(payloads.size());
-  for (size_t i = 0; i < payloads.size(); ++i) {
+  records.reserve(payload_ends.size());
+  for (size_t i = 0; i < payload_ends.size(); ++i) {
+    const size_t from = i == 0 ? 0 : payload_ends[i - 1];
     records.push_back(RecordView{journal->last_seq() + 1 + i, *to_apply[i]->timestamp_ms,
-                                 static_cast<uint16_t>(to_apply[i]->type()), payloads[i]});
+                                 static_cast<uint16_t>(to_apply[i]->type()),
+                                 std::string_view(payloads).substr(from, payload_ends[i] - from)});
   }
   uint64_t dups = 0;
   for (const auto& [w, a] : acks) {
@@ -300,6 +304,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOpt
 }
 
 Result<std::vector<Ack>> Store::ingest(std::vector<Event> events, Origin origin) {
+  return ingest_batch(events, origin);
+}
+
+Result<std::vector<Ack>> Store::ingest_batch(std::vector<Event>& events, Origin origin) {
   Rep& r = *rep_;
   if (origin == Origin::kBuiltInCode) {
     // In the caller's thread, before queueing: validation must not hold up the group.

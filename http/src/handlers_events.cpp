@@ -4,6 +4,8 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "core.h"
 
 namespace trove::http {
@@ -206,25 +208,28 @@ class BulkIngest {
   // Feeds body bytes; false once ingestion failed (the rest is not read). Lines are only
   // split off here; each kBulkBatch of them is parsed and ingested on the ingest lane.
   bool feed(const char* d, size_t n) {
-    size_t start = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (d[i] != '\n') continue;
-      if (!oversize_) partial_.append(d + start, i - start);
+    const char* const end = d + n;
+    while (d < end) {
+      const auto* nl = static_cast<const char*>(std::memchr(d, '\n', static_cast<size_t>(end - d)));
+      const char* stop = nl ? nl : end;
+      if (!oversize_) {
+        text_.append(d, static_cast<size_t>(stop - d));
+        if (text_.size() - line_start_ > ParseLimits::kMaxEventBytes + 1) {
+          oversize_ = true;
+          text_.resize(line_start_);
+        }
+      }
+      if (!nl) break;
       queue_line();
-      start = i + 1;
       if (!fatal_.ok()) return false;
-    }
-    if (!oversize_) partial_.append(d + start, n - start);
-    if (partial_.size() > ParseLimits::kMaxEventBytes + 1) {
-      oversize_ = true;
-      partial_.clear();
+      d = nl + 1;
     }
     return true;
   }
 
   // After the last byte: the last line (without a newline) and the last batch.
   void finish() {
-    if (fatal_.ok() && (oversize_ || !partial_.empty())) queue_line();
+    if (fatal_.ok() && (oversize_ || text_.size() > line_start_)) queue_line();
     if (fatal_.ok()) drain(true);
   }
 
@@ -261,16 +266,12 @@ class BulkIngest {
     return out;
   }
 
-  // Keeps the complete line in partial_ (or its oversize mark) for the next drain.
+  // Queues the complete line (the end of text_ from line_start_, or its oversize mark) for
+  // the next drain.
   void queue_line() {
-    if (oversize_) {
-      queued_.emplace_back(text_.size(), kOversize);
-    } else {
-      queued_.emplace_back(text_.size(), partial_.size());
-      text_ += partial_;
-    }
+    queued_.emplace_back(line_start_, oversize_ ? kOversize : text_.size() - line_start_);
+    line_start_ = text_.size();
     oversize_ = false;
-    partial_.clear();
     if (queued_.size() >= kBulkBatch) drain(false);
   }
 
@@ -292,6 +293,7 @@ class BulkIngest {
     }
     queued_.clear();
     text_.clear();
+    line_start_ = 0;
   }
 
   void line_done(std::string_view t, bool oversize) {
@@ -326,8 +328,8 @@ class BulkIngest {
 
   void commit() {
     if (batch_.empty()) return;
-    auto acks = core_.the_store().ingest(std::move(batch_), Store::Origin::kParsed);
-    batch_.clear();
+    auto acks = core_.the_store().ingest_batch(batch_, Store::Origin::kParsed);
+    batch_.clear();  // keeps the storage for the next batch
     if (!acks.ok()) {
       fatal_ = acks.status();
       types_.clear();
@@ -349,9 +351,9 @@ class BulkIngest {
 
   static constexpr size_t kOversize = ~size_t{0};
   Core& core_;
-  std::string partial_;  // the line being received
-  bool oversize_ = false;
-  std::string text_;                                 // the queued lines, back to back
+  std::string text_;        // the queued lines, back to back, then the line being received
+  size_t line_start_ = 0;   // where the line being received starts in text_
+  bool oversize_ = false;   // the line being received is over the limit (its bytes dropped)
   std::vector<std::pair<size_t, size_t>> queued_;  // (start, length or kOversize) in text_
   std::vector<Event> batch_;
   std::vector<EventType> types_;

@@ -436,7 +436,9 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
   // The listener is added first but waits for `ready`, which the fold sets under the Store's
   // read lock: events applied before it are in the journal the fold reads (up to the State's
   // seq), events after it come through the listener; none twice, none missed.
-  // Row updates wait for the end of the group commit (batch_end), still under the write lock.
+  // Row updates wait for the end of the group commit's slice (batch_end), still under the
+  // write lock, when readers use the rows; while nobody does (a bulk import), they pile up
+  // (up to RecoModels' bound) and the first read makes them.
   r->listener = store.add_listener([r](uint64_t seq, const Event& e, const State&) {
     if (!r->ready.load() || seq <= r->models.last_seq()) return;
     r->models.apply_deferred(seq, e);
@@ -451,7 +453,7 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
     }
     r->want_rebuild();
   }, [r](const State&) {
-    r->models.flush();
+    if (r->models.rows_wanted()) r->models.flush();
     if (!r->unforgotten.empty() && !r->rebuild_error.ok()) r->want_rebuild();  // a failed one, again
   });
   r->forget_thread = std::thread([r] { r->forget_loop(); });

@@ -300,6 +300,29 @@ TEST_CASE("events without a timestamp get the store clock, others keep theirs", 
   });
 }
 
+TEST_CASE("ingest_batch journals the caller's vector, stamps it in place and leaves its storage",
+          "[store]") {
+  TempDir dir;
+  StoreOptions opts;
+  opts.now_ms = [] { return int64_t{5'000}; };
+  auto store = open_store(dir.path(), opts);
+  std::vector<Event> batch = {view_event("v1", "a"), view_event("v1", "b", std::nullopt, 99)};
+  auto acks = store->ingest_batch(batch);
+  REQUIRE(acks.ok());
+  CHECK(acks->size() == 2);
+  CHECK(batch[0].timestamp_ms == 5'000);  // the store's clock, set in the caller's event
+  CHECK(batch[1].timestamp_ms == 99);
+  const size_t capacity = batch.capacity();
+  batch.clear();
+  batch.push_back(view_event("v2", "c"));
+  REQUIRE(store->ingest_batch(batch, trove::Store::Origin::kParsed).ok());
+  CHECK(batch.capacity() == capacity);
+  store->read([](const State& s) {
+    CHECK(s.last_seq() == 3);
+    CHECK(s.profile("v:v2") != nullptr);
+  });
+}
+
 // ---- group commit ----------------------------------------------------------------------------
 
 TEST_CASE("concurrent ingests get distinct consecutive seqs and every ack is visible at once",

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "recommend_fixture.h"
@@ -199,6 +200,49 @@ TEST_CASE("deferred row updates flushed in batches of any size give the models a
     const uint32_t i = one_by_one.item_index(one_by_one.item_id(0)).value();
     CHECK(ids(m, m.similar(i, 5, nullptr)) == ids(one_by_one, one_by_one.similar(i, 5, nullptr)));
   }
+}
+
+TEST_CASE("a read makes the waiting row updates first, with other readers at once, and "
+          "rows_wanted says a read needed them since the last flush",
+          "[recommend]") {
+  GeneratorOptions g;
+  g.seed = 5;
+  g.items = 200;
+  g.visitors = 100;
+  g.behaviour_events = 3000;  // fewer row updates than make a flush on their own
+  g.with_event_ids = false;
+  const std::vector<Event> events = generate_events(g);
+  RecoModels want, m;
+  uint64_t seq = 0;
+  for (const auto& e : events) {
+    want.apply(++seq, e);
+    m.apply_deferred(seq, e);
+  }
+  CHECK_FALSE(m.rows_wanted());
+  m.popular(5, nullptr);  // reads no rows
+  CHECK_FALSE(m.rows_wanted());
+  // Four readers at once, as under the Recommender's shared lock: one makes the updates, the
+  // others wait for it and then read the same rows.
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> readers;
+  for (size_t t = 0; t < got.size(); ++t) {
+    readers.emplace_back([&, t] {
+      for (uint32_t i = 0; i < want.item_count(); ++i) {
+        for (const auto& id : ids(m, m.similar(i, 5, nullptr))) got[t].push_back(id);
+      }
+    });
+  }
+  for (auto& r : readers) r.join();
+  std::vector<std::string> expected;
+  for (uint32_t i = 0; i < want.item_count(); ++i) {
+    for (const auto& id : ids(want, want.similar(i, 5, nullptr))) expected.push_back(id);
+  }
+  REQUIRE_FALSE(expected.empty());
+  for (const auto& g_t : got) CHECK(g_t == expected);
+  CHECK(m.rows_wanted());
+  CHECK(m.digest() == want.digest());
+  m.flush();
+  CHECK_FALSE(m.rows_wanted());
 }
 
 TEST_CASE("forgotten events are those of the person and their visitors before the forget",

@@ -89,6 +89,11 @@ class Store {
   // call's events are journaled; an invalid one fails the call with its index in the path
   // (`events[3].user.visitor_id`).
   Result<std::vector<Ack>> ingest(std::vector<Event> events, Origin origin = Origin::kBuiltInCode);
+  // As ingest(), on the caller's vector (the timestamps its events lack are set in place): a
+  // caller that ingests batch after batch reuses the vector's storage (8,192 events are
+  // 4 MB, and a fresh allocation of that size is fresh pages to fault in every time).
+  Result<std::vector<Ack>> ingest_batch(std::vector<Event>& events,
+                                        Origin origin = Origin::kBuiltInCode);
 
   // Runs fn with the state under a shared lock: no event is half-applied in what it sees.
   void read(const std::function<void(const State&)>& fn) const;

@@ -23,9 +23,12 @@
 // indexes are not State's ItemRefs (forget replays a filtered journal, see Recommender).
 //
 // Batches: apply_deferred() + flush() give the same models as apply() per event, faster;
-// the Recommender flushes at the end of each Store group commit, before readers see it.
+// the Recommender flushes at the end of each slice of a Store group commit when readers
+// wanted the rows since the last flush, and otherwise lets the first reader flush.
 //
-// Thread-safety: none inside (the Recommender guards it with the Store's lock).
+// Thread-safety: const calls may run concurrently with each other (a read that finds row
+// updates waiting makes them under an internal mutex), not with apply, apply_deferred or
+// flush (the Recommender guards it with the Store's readers/writer lock).
 #pragma once
 
 #include <cstdint>
@@ -85,13 +88,17 @@ class RecoModels {
   // REQUIRES: seqs increase; event.timestamp_ms set (journaled events always have one).
   void apply(uint64_t seq, const Event& event);
   // As apply(), but the co-occurrence and bought-together row updates may wait for flush()
-  // (or for enough of them to pile up). flush() makes them row by row, each row's in the order
-  // they came, so the models end exactly as after apply() (same digest) but several times
-  // faster over a batch: a row is updated while it is in cache, not once per event.
-  // REQUIRES: flush() before the next call of similar, bought_together, for_you, affinity,
-  // digest or memory (the other reads and the apply path do not need it).
+  // (or for enough of them to pile up, or for a read that needs the rows: similar,
+  // bought_together, for_you, affinity, digest and memory make them first). They are made
+  // row by row, each row's in the order they came, so the models end exactly as after
+  // apply() (same digest) but several times faster over a batch: a row is updated while it
+  // is in cache, not once per event, and the larger the batch the more so.
   void apply_deferred(uint64_t seq, const Event& event);
   void flush();
+  // True when a read needed the rows since the last flush: a caller that batches may flush
+  // at the end of each batch then (and keep the wait off the next reader), and let updates
+  // pile up while nobody reads them (a bulk import).
+  bool rows_wanted() const;
 
   const RecommendOptions& options() const;
   uint64_t last_seq() const;
