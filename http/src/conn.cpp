@@ -171,6 +171,10 @@ GuardedStream::GuardedStream(Conn& conn, const Limits& limits, RequestGuard& gua
       body_deadline_(guard.start + std::chrono::milliseconds(limits.body_timeout_ms)) {}
 
 bool GuardedStream::fill(int timeout_ms) {
+  // What was written before the request is read on goes out first: httplib writes the interim
+  // "100 Continue" to an `Expect: 100-continue` request and then reads the body, which such a
+  // client (curl, for bodies over 1 MiB) sends only after it, or after waiting a second.
+  if (!out_.empty() && !flush()) return false;
   if (conn_.off > (64u << 10) && conn_.off * 2 > conn_.in.size()) {
     conn_.in.erase(0, conn_.off);
     conn_.off = 0;
@@ -220,7 +224,8 @@ ssize_t GuardedStream::read(char* ptr, size_t size) {
 }
 
 // An answer is buffered and sent with one send() (httplib writes its head and its body
-// separately: two sends woke the client twice); flush() sends the rest after the request.
+// separately: two sends woke the client twice); flush() sends the rest after the request, or
+// before fill() waits for more of it.
 ssize_t GuardedStream::write(const char* ptr, size_t size) {
   if (failed_) return -1;
   out_.append(ptr, size);
