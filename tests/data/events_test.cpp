@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -643,6 +644,42 @@ TEST_CASE("random events of every type round-trip and satisfy their schema", "[e
   INFO("first failures: " << (failures.empty() ? "" : failures[0].dump()));
   CHECK(failures.empty());
   CHECK(verdicts(*report, "valid").size() == static_cast<size_t>(count));
+}
+
+TEST_CASE("numbers are written as std::to_chars writes them: the shortest text that parses back",
+          "[events]") {
+  // The serializer has a fast path for prices and quantities (up to 4 decimals, 0.001 to
+  // 100,000) and must give to_chars' exact text on both sides of each of its bounds.
+  std::mt19937_64 rng(0x9e1ce);
+  std::vector<double> values = {0.001, 0.0012, 0.00099, 0.0001, 0.1, 0.3, 0.85, 2.55, 1.0 / 3,
+                                99999.9999, 99999.99995, 99999, 100000, 10000, 1e15, 1e-7,
+                                123456.75, 5e-324, 1.7976931348623157e308, 0.30000000000000004};
+  std::uniform_real_distribution<double> any(0, 2e5);
+  for (int i = 0; i < 20000; ++i) {
+    values.push_back(static_cast<double>(rng() % 1000000) / 100);
+    values.push_back(static_cast<double>(rng() % 1000000) / 10000);
+    values.push_back(any(rng));
+  }
+  EventParser parser;
+  for (double v : values) {
+    for (double signed_v : {v, -v}) {
+      trove::AddToCart cart;
+      cart.user.visitor_id = "v";
+      cart.item_id = "i";
+      cart.price = signed_v;
+      Event e;
+      e.body = cart;
+      const std::string json = trove::serialize_event(e);
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, signed_v);
+      CAPTURE(signed_v, json);
+      CHECK(json.find("\"price\":" + std::string(buf, r.ptr) + "}") != std::string::npos);
+      if (signed_v < 0 || signed_v > 1e12) continue;  // outside the prices the parser takes
+      auto back = parser.parse(json);
+      REQUIRE(back.ok());
+      CHECK(std::get<trove::AddToCart>(back->body).price == signed_v);
+    }
+  }
 }
 
 TEST_CASE("mutated fixtures are refused naming the field, exactly when the schema refuses them",
