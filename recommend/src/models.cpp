@@ -469,10 +469,15 @@ void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
               p.removed.insert(i);
             }
           } else if constexpr (std::is_same_v<T, PurchaseComplete>) {
-            std::vector<uint32_t> basket;
+            // The distinct items in the order of their first line (orders of a thousand lines
+            // exist: a set, not a scan of the basket per line).
+            thread_local std::vector<uint32_t> basket;
+            thread_local absl::flat_hash_set<uint32_t> in_basket;
+            basket.clear();
+            in_basket.clear();
             for (const auto& line : e.lines) {
               const uint32_t i = item(line.item_id);
-              if (std::find(basket.begin(), basket.end(), i) == basket.end()) basket.push_back(i);
+              if (in_basket.insert(i).second) basket.push_back(i);
             }
             const double f = r.decay_factor(ts);
             if (!(o.unpersonalized_excluded && p.personalized == false)) {
