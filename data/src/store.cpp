@@ -104,6 +104,7 @@ struct Store::Rep {
     uint64_t id = 0;
     Listener fn;
     BatchEnd batch_end;
+    AfterSlice after_slice;
   };
   std::vector<Listening> listeners;
   uint64_t next_listener = 1;
@@ -230,6 +231,7 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
   for (size_t from = 0; from < to_apply.size(); from += kApplySlice) {
     const size_t to = std::min(to_apply.size(), from + kApplySlice);
     std::unique_lock lock(state_mu);
+    bool after_slice = false;
     for (size_t i = from; i < to; ++i) {
       if (i + kPrefetchAhead < to && to_apply[i + kPrefetchAhead]->event_id) {
         state.prefetch_event_key(apply_keys[i + kPrefetchAhead]);
@@ -239,8 +241,16 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     }
     for (const Listening& l : listeners) {
       if (l.batch_end) l.batch_end(state);
+      after_slice = after_slice || l.after_slice;
     }
     applied_seq.store(state.last_seq(), std::memory_order_release);
+    lock.unlock();
+    if (after_slice) {
+      std::shared_lock read_lock(state_mu);  // listeners change under the write lock only
+      for (const Listening& l : listeners) {
+        if (l.after_slice) l.after_slice(state);
+      }
+    }
   }
   for (auto& [w, a] : acks) w->result = Result<std::vector<Ack>>(std::move(a));
 }
@@ -360,15 +370,21 @@ void Store::read(const std::function<void(const State&)>& fn) const {
   fn(rep_->state);
 }
 
+Store::ReadLock::ReadLock(const Store& store) : store_(store) {
+  store_.rep_->state_mu.lock_shared();
+}
+Store::ReadLock::~ReadLock() { store_.rep_->state_mu.unlock_shared(); }
+const State& Store::ReadLock::state() const { return store_.rep_->state; }
+
 void Store::exclusive(const std::function<void(const State&)>& fn) {
   std::unique_lock lock(rep_->state_mu);
   fn(rep_->state);
 }
 
-uint64_t Store::add_listener(Listener fn, BatchEnd batch_end) {
+uint64_t Store::add_listener(Listener fn, BatchEnd batch_end, AfterSlice after_slice) {
   std::unique_lock lock(rep_->state_mu);
   const uint64_t id = rep_->next_listener++;
-  rep_->listeners.push_back({id, std::move(fn), std::move(batch_end)});
+  rep_->listeners.push_back({id, std::move(fn), std::move(batch_end), std::move(after_slice)});
   return id;
 }
 

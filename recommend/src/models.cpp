@@ -119,31 +119,32 @@ struct RecoModels::Rep {
   std::vector<RowAdd> pending_co, pending_bought;
   std::vector<RowAdd> scratch;    // flush's sorted copy
   std::vector<uint32_t> offsets;  // flush's counting sort
-  // Updates pending at most (32 MiB, and as much for the sorted copy). The more a flush
-  // makes, the more of them each row gets while it is in cache: the retail stream's bulk
-  // import over HTTP (16 million updates to 4,000 items' rows) ran at ~157,000 events/s with
-  // a flush per 1,024 events, ~172,000 with flushes of 2^18 updates, 180,000-190,000 with
-  // 2^21 to 2^23 (docs/BENCHMARKS.md).
-  static constexpr size_t kFlushAt = size_t{1} << 21;
+  // Updates pending at most, whatever the caller does (64 MiB, and as much for the sorted
+  // copy): apply_deferred flushes then. The Recommender settles at 2^21 (recommender.cpp).
+  static constexpr size_t kFlushAt = size_t{1} << 22;
 
   // How many updates wait (written by apply_deferred and flush, under the caller's exclusive
-  // lock, and set to 0 by a reader's settle() once it flushed them), and whether a reader
-  // wanted the rows since the last flush (the caller's batch ends flush only then).
+  // lock, and set to 0 by make_waiting() once it made them), and whether a read wanted the
+  // rows since the last flush.
   std::atomic<size_t> unflushed{0};
   std::atomic<bool> rows_wanted{false};
-  std::mutex settle_mu;  // one reader flushes; the others wait for it
+  std::mutex settle_mu;  // one caller of make_waiting() makes them; the others wait for it
 
-  // Before reading rows: makes the waiting updates. Readers run concurrently under the
-  // caller's shared lock, and apply_deferred (which adds updates) never runs beside them, so
-  // once a reader sees 0 the rows hold still until the next exclusive section.
-  void settle() {
+  // Makes the waiting updates, beside other readers (under the caller's shared lock):
+  // apply_deferred (which adds updates) never runs beside them, so once a reader sees 0 the
+  // rows hold still until the next exclusive section.
+  void make_waiting() {
+    if (unflushed.load(std::memory_order_acquire) == 0) return;
+    std::lock_guard lock(settle_mu);
+    if (unflushed.load(std::memory_order_acquire) != 0) flush();
+  }
+  // Before a read of the rows.
+  void rows_for_reading() {
     // (Read before written: readers on several cores do not pass the line between them.)
     if (!rows_wanted.load(std::memory_order_relaxed)) {
       rows_wanted.store(true, std::memory_order_relaxed);
     }
-    if (unflushed.load(std::memory_order_acquire) == 0) return;
-    std::lock_guard lock(settle_mu);
-    if (unflushed.load(std::memory_order_acquire) != 0) flush();
+    make_waiting();
   }
 
   // Makes the updates in order, each slot prefetched a few updates ahead: rows are scattered
@@ -398,6 +399,10 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
 
 void RecoModels::flush() { rep_->flush(); }
 
+void RecoModels::settle() const { rep_->rows_for_reading(); }
+size_t RecoModels::waiting_updates() const {
+  return rep_->unflushed.load(std::memory_order_acquire);
+}
 bool RecoModels::rows_wanted() const { return rep_->rows_wanted.load(std::memory_order_relaxed); }
 
 void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
@@ -528,20 +533,20 @@ std::vector<std::string> RecoModels::visitors_of(std::string_view user_id) const
 }
 
 std::vector<ScoredItem> RecoModels::similar(uint32_t item, size_t n, const Accept& accept) const {
-  rep_->settle();
+  rep_->rows_for_reading();
   if (item >= rep_->co.size()) return {};
   return rep_->top(rep_->co[item], item, n, accept, true);
 }
 std::vector<ScoredItem> RecoModels::bought_together(uint32_t item, size_t n,
                                                     const Accept& accept) const {
-  rep_->settle();
+  rep_->rows_for_reading();
   if (item >= rep_->bought_with.size()) return {};
   return rep_->top(rep_->bought_with[item], item, n, accept, true);
 }
 
 std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
                                             const Accept& accept) const {
-  rep_->settle();
+  rep_->rows_for_reading();
   const Rep& r = *rep_;
   const Person* p = r.find_person(person);
   if (!p || p->recent.empty()) return {};
@@ -592,7 +597,7 @@ std::vector<ScoredItem> RecoModels::for_you(std::string_view person, size_t n,
 
 std::vector<double> RecoModels::affinity(std::string_view person,
                                          const std::vector<uint32_t>& items) const {
-  rep_->settle();
+  rep_->rows_for_reading();
   const Rep& r = *rep_;
   std::vector<double> out(items.size(), 0.0);
   const Person* p = r.find_person(person);
@@ -712,7 +717,7 @@ bool RecoModels::forgotten_event(const std::vector<Forgotten>& forgotten, uint64
 }
 
 std::string RecoModels::digest() const {
-  rep_->settle();
+  rep_->rows_for_reading();
   const Rep& r = *rep_;
   XXH3_state_t* st = XXH3_createState();
   XXH3_128bits_reset(st);
@@ -775,7 +780,7 @@ std::string RecoModels::digest() const {
 }
 
 RecoModels::Memory RecoModels::memory() const {
-  rep_->settle();
+  rep_->rows_for_reading();
   const Rep& r = *rep_;
   Memory m;
   auto row_bytes = [](const auto& map) {

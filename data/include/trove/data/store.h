@@ -97,6 +97,20 @@ class Store {
 
   // Runs fn with the state under a shared lock: no event is half-applied in what it sees.
   void read(const std::function<void(const State&)>& fn) const;
+  // The same shared lock for as long as the object lives: a reader whose work has steps that
+  // need no state (a search's matching in the index) holds one per step that does, and lets
+  // the write slices of an import through in between.
+  class ReadLock {
+   public:
+    explicit ReadLock(const Store& store);
+    ~ReadLock();
+    ReadLock(const ReadLock&) = delete;
+    ReadLock& operator=(const ReadLock&) = delete;
+    const State& state() const;
+
+   private:
+    const Store& store_;
+  };
 
   // Runs fn with the state under the write lock, between group commits: a derived view swaps
   // in what it built elsewhere (the recommendation models rebuilt after a UserForget). fn must
@@ -109,10 +123,15 @@ class Store {
   // are applied in slices of at most 1,024, the write lock taken per slice (so a reader waits
   // for one slice, not a whole commit); `batch_end`, when given, is called after each slice,
   // still under the write lock and before any reader sees it: a view may defer work to it (the
-  // recommendation models apply their row updates row by row there).
+  // recommendation models apply their row updates row by row there). `after_slice`, when
+  // given, is called after each slice once the write lock is let go, under the read lock, in
+  // the committing thread: readers run beside it, the next slice waits for it (commits never
+  // overlap, so it never runs beside the listener); for a view's work on its own data that
+  // readers of the state need not wait for (the models' batches of row updates).
   using Listener = std::function<void(uint64_t seq, const Event& event, const State& state)>;
   using BatchEnd = std::function<void(const State& state)>;
-  uint64_t add_listener(Listener fn, BatchEnd batch_end = {});
+  using AfterSlice = std::function<void(const State& state)>;
+  uint64_t add_listener(Listener fn, BatchEnd batch_end = {}, AfterSlice after_slice = {});
   void remove_listener(uint64_t id);
 
   // Writes a snapshot of the current state; returns what was written.

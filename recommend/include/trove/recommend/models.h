@@ -23,8 +23,9 @@
 // indexes are not State's ItemRefs (forget replays a filtered journal, see Recommender).
 //
 // Batches: apply_deferred() + flush() give the same models as apply() per event, faster;
-// the Recommender flushes at the end of each slice of a Store group commit when readers
-// wanted the rows since the last flush, and otherwise lets the first reader flush.
+// the Recommender settles them after each slice of a Store group commit (under the Store's
+// read lock) when readers wanted the rows since the last time or 2^21 updates wait, and
+// otherwise lets the first reader do it.
 //
 // Thread-safety: const calls may run concurrently with each other (a read that finds row
 // updates waiting makes them under an internal mutex), not with apply, apply_deferred or
@@ -95,6 +96,13 @@ class RecoModels {
   // is in cache, not once per event, and the larger the batch the more so.
   void apply_deferred(uint64_t seq, const Event& event);
   void flush();
+  // Makes the waiting row updates now, as a read that needs the rows does, and under the
+  // same rule: beside other reads and settle() calls, never beside apply, apply_deferred or
+  // flush. A caller that holds a readers/writer lock around the models can thus make them
+  // under the read lock, and keep its other readers from waiting.
+  void settle() const;
+  // Row updates waiting.
+  size_t waiting_updates() const;
   // True when a read needed the rows since the last flush: a caller that batches may flush
   // at the end of each batch then (and keep the wait off the next reader), and let updates
   // pile up while nobody reads them (a bulk import).
