@@ -15,7 +15,8 @@
 #      through each list (bench/http_cycle.lua). "cached" rows send the mix as it comes (the
 #      server's answer cache serves repeats); "uncached" rows send each distinct request with
 #      `Cache-Control: no-cache`, which bypasses the answer cache; the suggest mix also runs
-#      while a behaviour event arrives every 0.1 s (cached answers then live 2 s at most);
+#      while a behaviour event arrives every 0.1 s (cached answers then live 2 s at most),
+#      and uncached search with 2 connections, the baseline of the last row below;
 #   5. search (uncached) while a client bulk-ingests the retail behaviour again (event ids
 #      stripped, so every pass is journaled and applied), with TROVE_BENCH_CONNS and with 2
 #      connections, and the ingestion rate meanwhile.
@@ -184,6 +185,8 @@ eventer=""
 run_wrk "suggest, uncached (each distinct request, no-cache)" "" suggest_distinct "$nc"
 run_wrk "search, cached (1-3 words, 1 in 5 with a typo)" "" search
 run_wrk "search, uncached (distinct, no-cache)" "" search_distinct "$nc"
+# The baseline of the 2-connection row during bulk ingestion below: the same without it.
+run_wrk "search, uncached, 2 connections (no ingestion: baseline)" "" search_distinct "$nc" 2
 run_wrk "recommend/similar (retail items)" "" similar
 run_wrk "recommend/for-you (retail customers)" "" for_you
 run_wrk "recommend/trending" "" trending
