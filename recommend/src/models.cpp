@@ -399,7 +399,7 @@ void RecoModels::apply(uint64_t seq, const Event& event) {
 
 void RecoModels::flush() { rep_->flush(); }
 
-void RecoModels::settle() const { rep_->rows_for_reading(); }
+void RecoModels::settle() const { rep_->make_waiting(); }
 size_t RecoModels::waiting_updates() const {
   return rep_->unflushed.load(std::memory_order_acquire);
 }

@@ -221,6 +221,18 @@ TEST_CASE("a read makes the waiting row updates first, with other readers at onc
   CHECK_FALSE(m.rows_wanted());
   m.popular(5, nullptr);  // reads no rows
   CHECK_FALSE(m.rows_wanted());
+  REQUIRE(m.waiting_updates() > 0);
+  {
+    // settle() makes them (as the Recommender does after a slice) but is not a read.
+    RecoModels copy(RecommendOptions{});
+    uint64_t s2 = 0;
+    for (const auto& e : events) copy.apply_deferred(++s2, e);
+    copy.settle();
+    CHECK(copy.waiting_updates() == 0);
+    copy.settle();  // nothing to make
+    CHECK_FALSE(copy.rows_wanted());
+    CHECK(copy.digest() == want.digest());
+  }
   // Four readers at once, as under the Recommender's shared lock: one makes the updates, the
   // others wait for it and then read the same rows.
   std::vector<std::vector<std::string>> got(4);
