@@ -1,12 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "trove/data/store.h"
 
 namespace {
@@ -19,10 +18,9 @@ trove::Event view(const std::string& item) {
 }  // namespace
 
 TEST_CASE("a removed store listener is never called again", "[store]") {
-  char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  trove::test::TempDir dir;
   {
-    auto store = trove::Store::open(tmpl);
+    auto store = trove::Store::open(dir.path());
     REQUIRE(store.ok());
     int a = 0, b = 0;
     const uint64_t ida = store.value()->add_listener([&](uint64_t, const trove::Event&, const trove::State&) { ++a; });
@@ -33,14 +31,12 @@ TEST_CASE("a removed store listener is never called again", "[store]") {
     CHECK(a == 1);
     CHECK(b == 2);
   }
-  std::filesystem::remove_all(tmpl);
 }
 
 TEST_CASE("batch_end follows each slice of at most 1,024 of a commit's events, before a reader sees it", "[store]") {
-  char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  trove::test::TempDir dir;
   {
-    auto store = trove::Store::open(tmpl);
+    auto store = trove::Store::open(dir.path());
     REQUIRE(store.ok());
     std::vector<uint64_t> seen;   // event seqs since the last batch end
     std::vector<std::vector<uint64_t>> batches;
@@ -73,16 +69,14 @@ TEST_CASE("batch_end follows each slice of at most 1,024 of a commit's events, b
     CHECK(batches[4].back() == 2504);
     CHECK(seen.empty());
   }
-  std::filesystem::remove_all(tmpl);
 }
 
 TEST_CASE("after_slice follows each slice with the write lock let go: readers run beside it, "
           "the next slice waits for it",
           "[store]") {
-  char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  trove::test::TempDir dir;
   {
-    auto store = trove::Store::open(tmpl);
+    auto store = trove::Store::open(dir.path());
     REQUIRE(store.ok());
     trove::Store& st = *store.value();
     std::vector<uint64_t> slice_ends;
@@ -120,15 +114,13 @@ TEST_CASE("after_slice follows each slice with the write lock let go: readers ru
     CHECK(reader_ran == std::vector<bool>{true, true, true});
     CHECK_FALSE(applied_during);  // no event of the next slice applied during the call
   }
-  std::filesystem::remove_all(tmpl);
 }
 
 TEST_CASE("a Store::ReadLock holds the state still: an ingest waits until it is let go",
           "[store]") {
-  char tmpl[] = "/tmp/trove-listener-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  trove::test::TempDir dir;
   {
-    auto store = trove::Store::open(tmpl);
+    auto store = trove::Store::open(dir.path());
     REQUIRE(store.ok());
     trove::Store& st = *store.value();
     REQUIRE(st.ingest({view("x")}).ok());
@@ -144,5 +136,4 @@ TEST_CASE("a Store::ReadLock holds the state still: an ingest waits until it is 
     CHECK(ingest.get());
     st.read([](const trove::State& s) { CHECK(s.last_seq() == 2); });
   }
-  std::filesystem::remove_all(tmpl);
 }
