@@ -50,7 +50,7 @@ inline void number(std::string& out, double v) {
   // 0.001 <= |v| < 100,000, where the shortest text is the fixed form with the fewest
   // decimals that parses back (n / 10^k, both exact doubles: the division rounds as a parse
   // of "n/10^k" does), and never longer than the exponent form to_chars would prefer.
-  // About 13 ns a 2-decimal price against 43 for to_chars; anything else goes to to_chars.
+  // Anything else goes to to_chars.
   const double a = v < 0 ? -v : v;
   if (a >= 0.001 && a < 100000) {
     static constexpr double kScale[] = {1, 10, 100, 1000, 10000};

@@ -13,10 +13,13 @@
 #include <set>
 #include <type_traits>
 
+#include "batched_rows.h"
+
 namespace trove {
 namespace {
 
-using Row = absl::flat_hash_map<uint32_t, double>;
+using reco_internal::BatchedRows;
+using reco_internal::Row;
 
 // Debian's abseil takes heterogeneous lookups as absl::string_view only.
 absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
@@ -92,6 +95,8 @@ std::string hex128(XXH128_hash_t h) {
 }  // namespace
 
 struct RecoModels::Rep {
+  explicit Rep(const RecommendOptions& o) : opts(o), co(o.max_row), bought_with(o.max_row) {}
+
   RecommendOptions opts;
   uint64_t last_seq = 0;
   int64_t last_ts = 0;
@@ -99,8 +104,8 @@ struct RecoModels::Rep {
 
   absl::flat_hash_map<std::string, uint32_t> item_index;
   std::vector<std::string> item_ids;
-  std::vector<Row> co, bought_with;
-  std::vector<double> pop;  // forward-decayed interaction weight
+  BatchedRows co, bought_with;  // their updates wait (apply_deferred) for flush()
+  std::vector<double> pop;      // forward-decayed interaction weight
   std::vector<Decayed> trend;
   std::vector<uint32_t> buyers, repeat_buyers;
 
@@ -110,15 +115,6 @@ struct RecoModels::Rep {
   std::map<std::string, std::set<std::string>> account_visitors;  // user id -> visitor ids
   std::vector<Forgotten> forgotten;
 
-  // Row updates not yet made (apply_deferred): made by flush() row by row, each row's in the
-  // order they came, so the rows end exactly as if each had been made at once.
-  struct RowAdd {
-    uint32_t row = 0, other = 0;
-    double w = 0;
-  };
-  std::vector<RowAdd> pending_co, pending_bought;
-  std::vector<RowAdd> scratch;    // flush's sorted copy
-  std::vector<uint32_t> offsets;  // flush's counting sort
   // Updates pending at most, whatever the caller does (64 MiB, and as much for the sorted
   // copy): apply_deferred flushes then. The Recommender settles at 2^21 (recommender.cpp).
   static constexpr size_t kFlushAt = size_t{1} << 22;
@@ -147,35 +143,9 @@ struct RecoModels::Rep {
     make_waiting();
   }
 
-  // Makes the updates in order, each slot prefetched a few updates ahead: rows are scattered
-  // over tens of megabytes, and a miss per update (not the hashing) is what costs.
-  void add_all(std::vector<Row>& rows, const std::vector<RowAdd>& adds) {
-    constexpr size_t kAhead = 16;
-    const size_t n = adds.size();
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) rows[adds[i + kAhead].row].prefetch(adds[i + kAhead].other);
-      add(rows[adds[i].row], adds[i].other, adds[i].w, opts.max_row);
-    }
-  }
-  void flush_rows(std::vector<Row>& rows, std::vector<RowAdd>& pending) {
-    // Few updates, or a catalog much larger than them: in order (a sort would gain nothing).
-    if (pending.size() < 4096 || pending.size() * 4 < rows.size()) {
-      add_all(rows, pending);
-      pending.clear();
-      return;
-    }
-    // A stable counting sort by row, then each row's updates together while it is in cache.
-    offsets.assign(rows.size() + 1, 0);
-    for (const RowAdd& a : pending) ++offsets[a.row + 1];
-    for (size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
-    scratch.resize(pending.size());
-    for (const RowAdd& a : pending) scratch[offsets[a.row]++] = a;
-    add_all(rows, scratch);
-    pending.clear();
-  }
   void flush() {
-    flush_rows(co, pending_co);
-    flush_rows(bought_with, pending_bought);
+    co.flush();
+    bought_with.flush();
     rows_wanted.store(false, std::memory_order_relaxed);
     unflushed.store(0, std::memory_order_release);
   }
@@ -184,8 +154,8 @@ struct RecoModels::Rep {
     auto [it, fresh] = item_index.try_emplace(id, static_cast<uint32_t>(item_ids.size()));
     if (fresh) {
       item_ids.push_back(id);
-      co.emplace_back();
-      bought_with.emplace_back();
+      co.add_row();
+      bought_with.add_row();
       pop.push_back(0);
       trend.push_back({});
       buyers.push_back(0);
@@ -281,28 +251,6 @@ struct RecoModels::Rep {
     return std::exp2(days / opts.half_life_days);
   }
 
-  // Adds w to row[other]. A row may grow to four times `cap`; then it keeps its `cap`
-  // strongest entries (ties: the lower index), in place, so the cost (O(row)) is amortized
-  // over at least 3 * cap inserts of new neighbours. (At cap 100 a row of 400 entries fits the
-  // same 512 slots as one of 300: four times costs no memory over three, and prunes less.)
-  static void add(Row& row, uint32_t other, double w, size_t cap) {
-    row[other] += w;
-    if (row.size() <= 4 * cap) return;
-    thread_local std::vector<std::pair<double, uint32_t>> all;
-    all.clear();
-    for (const auto& [j, v] : row) all.emplace_back(v, j);
-    auto stronger = [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
-    };
-    const size_t keep = std::max<size_t>(1, cap);
-    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep - 1), all.end(),
-                     stronger);
-    const std::pair<double, uint32_t> weakest_kept = all[keep - 1];
-    absl::erase_if(row, [&](const auto& kv) {
-      return stronger(weakest_kept, std::pair<double, uint32_t>{kv.second, kv.first});
-    });
-  }
-
   // One interaction of `p` with `item`, of weight w at time ts.
   void interact(Person& p, uint32_t item, double w, int64_t ts, bool view, bool pair = true) {
     if (w <= 0) {
@@ -323,8 +271,8 @@ struct RecoModels::Rep {
       for (auto it = p.recent.rbegin(); it != p.recent.rend() && n < opts.window; ++it) {
         if (it->item == item) continue;
         ++n;
-        pending_co.push_back({item, it->item, w * f});
-        pending_co.push_back({it->item, item, w * f});
+        co.push(item, it->item, w * f);
+        co.push(it->item, item, w * f);
       }
     }
     touch_recent(p, item, ts, view);
@@ -332,8 +280,8 @@ struct RecoModels::Rep {
 
   void pair_bought(uint32_t a, uint32_t b, double w) {
     if (a == b) return;
-    pending_bought.push_back({a, b, w});
-    pending_bought.push_back({b, a, w});
+    bought_with.push(a, b, w);
+    bought_with.push(b, a, w);
   }
 
   double score_similar(uint32_t i, uint32_t j, double co_ij) const {
@@ -381,9 +329,7 @@ std::vector<ScoredItem> blend_lists(const std::vector<ScoredItem>& a, double a_w
   return best_n(std::move(merged), n);
 }
 
-RecoModels::RecoModels(RecommendOptions opts) : rep_(std::make_unique<Rep>()) {
-  rep_->opts = opts;
-}
+RecoModels::RecoModels(RecommendOptions opts) : rep_(std::make_unique<Rep>(opts)) {}
 RecoModels::~RecoModels() = default;
 RecoModels::RecoModels(RecoModels&&) noexcept = default;
 RecoModels& RecoModels::operator=(RecoModels&&) noexcept = default;
@@ -407,7 +353,7 @@ bool RecoModels::rows_wanted() const { return rep_->rows_wanted.load(std::memory
 
 void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
   Rep& r = *rep_;
-  if (r.pending_co.size() + r.pending_bought.size() >= Rep::kFlushAt) r.flush();
+  if (r.co.waiting() + r.bought_with.waiting() >= Rep::kFlushAt) r.flush();
   r.last_seq = seq;
   const int64_t ts = event.timestamp_ms.value_or(r.last_ts);
   r.last_ts = std::max(r.last_ts, ts);
@@ -509,7 +455,7 @@ void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
         }
       },
       event.body);
-  r.unflushed.store(r.pending_co.size() + r.pending_bought.size(), std::memory_order_relaxed);
+  r.unflushed.store(r.co.waiting() + r.bought_with.waiting(), std::memory_order_relaxed);
 }
 
 std::optional<uint32_t> RecoModels::item_index(std::string_view item_id) const {

@@ -19,9 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxCount = 100;
-// Row updates made together while no read wants the rows: 2^21 (32 MiB). The retail stream's
-// bulk import over HTTP (16 million updates to 4,000 items' rows) ran at ~157,000 events/s
-// with a batch per 1,024 events, ~172,000 with 2^18, 180,000-190,000 with 2^21 to 2^23.
+// Row updates made together while no read wants the rows: 2^21 (32 MiB). In development runs
+// of the retail stream's bulk import over HTTP (16 million updates to 4,000 items' rows; how:
+// docs/BENCHMARKS.md) it ran at ~157,000 events/s with a batch per 1,024 events, ~172,000
+// with 2^18, 180,000-190,000 with 2^21 to 2^23; recommend_bench prints a row for 2^21.
 constexpr size_t kRowBatch = size_t{1} << 21;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
