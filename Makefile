@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 DEMO_DIR   ?= demo-data
 CTEST_ARGS ?=
@@ -14,7 +16,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git zstd python3 python3-jsonsc
   libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev wamerican-large \
   prometheus wrk
 
-.PHONY: all deps build test test-asan bench demo clean format
+.PHONY: all deps build test test-asan fuzz fuzz-deps fuzz-replay bench demo clean format
 
 all: build
 
@@ -55,6 +57,35 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# libFuzzer targets (fuzz/, docs/FUZZING.md) built with clang, ASan and UBSan in $(FUZZ_BUILD):
+# each runs FUZZ_SECONDS on a copy of its seed corpus; fails on any crash, hang or sanitizer
+# report. `make test` already replays the seed corpus through the GCC build (fast).
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTROVE_FUZZ=ON -DTROVE_BUILD_BENCH=OFF
+
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+
+fuzz-deps: deps
+	@missing=$$(for p in $(FUZZ_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "fuzz-deps: installing" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+fuzz: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target trove_fuzzers
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Only the seed corpus, through the sanitizer build (one run of each input).
+fuzz-replay: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target trove_fuzzers
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
+
 # Each prints our figures beside a baseline or peer measured in the same run (docs/BENCHMARKS.md).
 bench: deps build
 	$(BUILD)/bench/ingest_bench
@@ -69,7 +100,7 @@ demo: deps build
 	./scripts/demo.sh $(BUILD)/cli/trove $(DEMO_DIR)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 format:
 	find data index fuzzy recommend http cli tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
