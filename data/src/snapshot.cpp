@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -109,7 +110,10 @@ std::vector<SnapshotInfo> list_snapshots(const std::string& dir) {
       continue;
     }
     SnapshotInfo info;
-    info.seq = std::stoull(name.substr(0, 20));
+    // Twenty digits can exceed 2^64 - 1 (std::stoull threw out of start-up here): such a
+    // name is not one Trove writes, so the file is not a snapshot.
+    const auto parsed = std::from_chars(name.data(), name.data() + 20, info.seq);
+    if (parsed.ec != std::errc() || parsed.ptr != name.data() + 20) continue;
     info.path = entry.path().string();
     info.bytes = entry.file_size(ec);
     out.push_back(std::move(info));
