@@ -176,7 +176,9 @@ Status check_paging(size_t page, size_t per_page) {
                                std::to_string(per_page),
                            "per_page");
   }
-  if (page < 1 || (page - 1) * per_page >= kMaxDepth) {
+  // page - 1 is bounded before the product, which would wrap around for pages near 2^64
+  // (page 2^63 + 1 with per_page 2 passed as page 1).
+  if (page < 1 || page - 1 >= kMaxDepth || (page - 1) * per_page >= kMaxDepth) {
     return Status::invalid("expected a page from 1 with page * per_page <= " +
                                std::to_string(kMaxDepth),
                            "page");

@@ -594,3 +594,24 @@ TEST_CASE("a re-ranking hook orders the first window, pages stay disjoint and co
   expected.insert(expected.end(), plain.begin() + 100, plain.end());
   CHECK(got == expected);
 }
+
+// Found by fuzz/search_fuzzer.cpp (corpus/search/page-overflow): the depth check computed
+// (page - 1) * per_page in size_t, so page 2^63 + 1 with per_page 2 wrapped around to 0 and
+// was answered as page 1 (`trove search --page` takes any size_t).
+TEST_CASE("a page number whose offset overflows is refused, not answered as page 1",
+          "[index]") {
+  Shop shop;
+  shop.add(item("a", "Dark chocolate bar"));
+  SearchRequest req;
+  req.q = "chocolate";
+  req.per_page = 2;
+  for (size_t page : {(size_t{1} << 63) + 1, SIZE_MAX, SIZE_MAX / 2 + 2, size_t{10001}}) {
+    req.page = page;
+    auto res = shop.index->search(req);
+    INFO("page " << page);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.status().path() == "page");
+  }
+  req.page = 5000;  // (page - 1) * per_page = 9,998: the deepest page allowed
+  CHECK(shop.index->search(req).ok());
+}
