@@ -28,7 +28,9 @@ namespace {
 using namespace trove;
 using namespace trove::cli;
 
-constexpr size_t kLargeBlock = 1u << 20;  // libFuzzer inputs stay far below this
+// Holds any input the target reads (larger ones are skipped); not 1 MiB: ASan maps and faults
+// in a fresh 1 MiB block per reader, which cut the target to ~30 executions a second.
+constexpr size_t kLargeBlock = 1u << 16;
 constexpr size_t kMaxRecords = 256;
 
 struct Record {
@@ -72,11 +74,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mopts.list_separator = kSeparators[(options >> 6) & 1];
   mopts.maps = fuzz::short_strings(in);
   const std::string_view text = in.rest();
+  if (text.size() >= kLargeBlock) return 0;
 
   Status small_status, large_status;
   const std::vector<Record> small = read_all(text, delim, block, &small_status);
   const std::vector<Record> large = read_all(text, delim, kLargeBlock, &large_status);
-  FUZZ_CHECK(large_status.ok(), "a record longer than 1 MiB in a fuzz input");
+  FUZZ_CHECK(large_status.ok(), "a record longer than the whole input");
   if (small_status.ok()) {
     FUZZ_CHECK(small == large, "the block size changed the records");
   } else {
