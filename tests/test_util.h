@@ -2,9 +2,13 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/mount.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -35,6 +39,42 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A tmpfs of `bytes` mounted on a fresh directory for as long as it lives: a small disk a test
+// can fill. Mounting needs root (CAP_SYS_ADMIN); a test that gets !mounted() says
+// WARN("skipped: ...") with error() and returns.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(size_t bytes) {
+    std::string opts = "size=";  // in steps: GCC 12 warns falsely (-Wrestrict) on "a" + b
+    opts += std::to_string(bytes);
+    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  std::string sub(const std::string& name) const { return dir_.sub(name); }
+
+  // Writes zeros to the file `name` until the file system is full.
+  void fill_up(const std::string& name) const {
+    std::ofstream out(sub(name), std::ios::binary);
+    const std::string block(4096, '\0');
+    while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) out.flush();
+  }
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+  std::string error_;
 };
 
 }  // namespace trove::test

@@ -1,10 +1,12 @@
 // Segmented, checksummed journal. See trove/data/journal.h for the format and the recovery
 // rules; this file adds the mechanics:
 //
-// - Writes: one batch = one buffer = one write() loop = one fdatasync. A failed write or sync
-//   leaves the file in an unknown state (the kernel may have dropped dirty pages, see the
-//   PostgreSQL "fsyncgate" discussion), so the journal refuses all later appends until a
-//   restart re-validates the tail.
+// - Writes: one batch = one buffer = one append = one fdatasync, through the Env. A failed
+//   write or sync leaves the file's tail in an unknown state (part of the batch written; the
+//   kernel may have dropped dirty pages and will not report it twice, see the PostgreSQL
+//   "fsyncgate" discussion), so the segment is cut back to the committed size, which earlier
+//   fsyncs made durable, and the next attempt writes through a freshly opened handle. Nothing
+//   after the committed size was acknowledged, so the cut loses nothing.
 // - Reads: segments are read through a 1 MiB buffer with pread (not mmap: a reader of a live
 //   directory must not die of SIGBUS when the writer's recovery truncates a torn tail), and
 //   only up to the sizes recorded after the last completed append, so a reader never sees a
@@ -20,8 +22,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -126,16 +130,6 @@ std::string join(const std::string& dir, std::string_view name) {
   return path;
 }
 
-Status sync_dir(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid())
-    return Status::io_error("cannot open directory " + path + ": " + os_error(errno));
-  if (::fsync(fd.get()) != 0) {
-    return Status::io_error("fsync of directory " + path + " failed: " + os_error(errno));
-  }
-  return Status::ok_status();
-}
-
 std::string parent_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -145,7 +139,7 @@ std::string parent_of(const std::string& path) {
 
 // mkdir -p that fsyncs the parent of every directory it creates, so the new directory entry
 // survives a crash along with whatever is written inside it.
-Status make_dirs(const std::string& path) {
+Status make_dirs(Env& env, const std::string& path) {
   if (path.empty()) return Status::invalid("journal directory is empty", "dir");
   size_t pos = 0;
   while (pos != std::string::npos) {
@@ -153,7 +147,7 @@ Status make_dirs(const std::string& path) {
     std::string prefix = path.substr(0, pos);
     while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
     if (::mkdir(prefix.c_str(), 0755) == 0) {
-      TROVE_RETURN_IF_ERROR(sync_dir(parent_of(prefix)));
+      TROVE_RETURN_IF_ERROR(env.sync_dir(parent_of(prefix)));
       continue;
     }
     const int err = errno;
@@ -439,13 +433,22 @@ Status walk_segments(const std::string& dir, std::vector<SegmentInfo>& segs, uin
 }  // namespace
 
 struct Journal::Rep {
+  using Clock = std::chrono::steady_clock;
+
   std::string dir;
   JournalOptions opts;
-  Fd dir_fd;  // holds the writer's flock; fsynced after a segment is created
-  Fd seg_fd;  // the last segment, O_APPEND
+  Env* env = nullptr;
+  Fd dir_fd;  // holds the writer's flock
+  std::unique_ptr<WritableFile> seg_file;  // the last segment
   std::string encode_buf;
-  bool failed = false;
-  std::string failure;
+
+  // Set by a failed write or sync, or by mark_unwritable() (from any thread), until a retry
+  // succeeds; read without a lock as the writer's fast check and by unwritable().
+  std::atomic<bool> failed{false};
+  std::mutex fail_mu;  // guards the three below (mark_unwritable may run beside append)
+  std::string failure;          // what failed, for every refusal
+  Clock::time_point failed_at;  // the next attempt waits opts.retry_after_ms from here
+  bool tail_cut = true;         // the last segment is back at its committed size
 
   // Guards what read() and the accessors snapshot; append() is the only mutator.
   mutable std::mutex mu;
@@ -453,45 +456,85 @@ struct Journal::Rep {
   uint64_t last_seq = 0;
   uint64_t bytes = 0;
 
-  // Records the first write/sync failure; every later append reports it.
-  Status fail(std::string what) {
-    if (!failed) {
-      failed = true;
-      failure = std::move(what);
-    }
-    return unwritable();
+  // A write or sync failed: refuse this batch and cut what it left, so that none of it is
+  // ever read back (a restart would otherwise replay the records that made it to disk).
+  Status fail(const Status& what) {
+    std::lock_guard<std::mutex> lock(fail_mu);
+    failed = true;
+    failed_at = Clock::now();
+    failure = what.message();
+    tail_cut = cut_to_committed().ok();
+    return refusal();
   }
-  Status unwritable() const {
-    return Status::io_error("journal unwritable after " + failure + "; restart to recover");
+  Status refusal() const {
+    return Status::io_error("journal unwritable: " + failure +
+                            (tail_cut ? "" : " (and the refused records could not be cut yet)") +
+                            "; writes are tried again " + std::to_string(opts.retry_after_ms) +
+                            " ms after the failure");
   }
+  // Opens the last segment afresh and cuts it to its committed size (fsynced).
+  Status cut_to_committed();
+  // Failed and not yet due for a retry: the refusal. Due: cut and reopen; OK when writable.
+  // REQUIRES: fail_mu held.
+  Status retry();
 
   Status start_segment(uint64_t first_seq);
 };
 
+Status Journal::Rep::cut_to_committed() {
+  const SegmentInfo& seg = segments.back();  // only append() changes it: no lock needed
+  auto file = env->open_writable(join(dir, seg.name), Env::Open::kExisting);
+  if (!file.ok()) return file.status();
+  TROVE_RETURN_IF_ERROR(file.value()->truncate(seg.size));
+  if (opts.fsync) TROVE_RETURN_IF_ERROR(file.value()->sync());
+  seg_file = std::move(file).value();
+  return Status::ok_status();
+}
+
+Status Journal::Rep::retry() {
+  if (Clock::now() - failed_at < std::chrono::milliseconds(opts.retry_after_ms)) {
+    return refusal();
+  }
+  if (Status st = cut_to_committed(); !st.ok()) {
+    failed_at = Clock::now();
+    failure = st.message();
+    tail_cut = false;
+    return refusal();
+  }
+  tail_cut = true;
+  failed = false;
+  return Status::ok_status();
+}
+
 Status Journal::Rep::start_segment(uint64_t first_seq) {
   const std::string name = segment_name(first_seq);
   const std::string path = join(dir, name);
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd.valid()) return fail("cannot create " + path + ": " + os_error(errno));
+  // kCreate empties a file of that name: only a failed earlier creation leaves one (a segment
+  // on disk named after a seq past the end would have been found at open).
+  auto file = env->open_writable(path, Env::Open::kCreate);
+  if (!file.ok()) return file.status();
   // The directory entry must be durable before any record in the new file is acknowledged.
-  if (opts.fsync && ::fsync(dir_fd.get()) != 0) {
-    return fail("fsync of directory " + dir + " failed: " + os_error(errno));
-  }
-  seg_fd = std::move(fd);
+  if (opts.fsync) TROVE_RETURN_IF_ERROR(env->sync_dir(dir));
+  seg_file = std::move(file).value();
   std::lock_guard<std::mutex> lock(mu);
   segments.push_back({first_seq, name, 0});
   return Status::ok_status();
 }
 
 Journal::Journal(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
-Journal::~Journal() = default;
+Journal::~Journal() {
+  // A refused batch whose cut failed is still on disk: a restart would replay it. Last try.
+  if (rep_->failed && !rep_->tail_cut) (void)rep_->cut_to_committed();
+}
 
 Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const JournalOptions& opts,
                                                JournalRecovery* recovery) {
-  TROVE_RETURN_IF_ERROR(make_dirs(dir));
+  Env* env = opts.env != nullptr ? opts.env : Env::posix();
+  TROVE_RETURN_IF_ERROR(make_dirs(*env, dir));
   auto rep = std::make_unique<Rep>();
   rep->dir = dir;
   rep->opts = opts;
+  rep->env = env;
   rep->dir_fd = Fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!rep->dir_fd.valid()) {
     return Status::io_error("cannot open journal directory " + dir + ": " + os_error(errno));
@@ -517,12 +560,10 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Jou
   if (walk.torn) {
     SegmentInfo& seg = segs[walk.torn->segment];
     const std::string path = join(dir, seg.name);
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd.valid()) return Status::io_error("cannot open " + path + ": " + os_error(errno));
-    if (::ftruncate(fd.get(), static_cast<off_t>(walk.torn->offset)) != 0 ||
-        ::fsync(fd.get()) != 0) {
-      return Status::io_error("cannot cut torn tail of " + path + ": " + os_error(errno));
-    }
+    auto file = env->open_writable(path, Env::Open::kExisting);
+    Status cut = file.ok() ? file.value()->truncate(walk.torn->offset) : file.status();
+    if (cut.ok()) cut = file.value()->sync();
+    if (!cut.ok()) return Status::io_error("cannot cut torn tail: " + cut.message());
     seg.size = walk.torn->offset;
     const uint64_t dropped = walk.torn->file_size - walk.torn->offset;
     found.bytes_dropped = dropped;
@@ -540,14 +581,11 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Jou
     rep->opts.fsync = true;
     Status s = rep->start_segment(1);
     rep->opts.fsync = fsync;
-    if (!s.ok())
-      return Status::io_error("cannot create the first journal segment: " + rep->failure);
+    if (!s.ok()) return Status::io_error("cannot create the first journal segment: " + s.message());
   } else {
-    const std::string path = join(dir, rep->segments.back().name);
-    rep->seg_fd = Fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-    if (!rep->seg_fd.valid()) {
-      return Status::io_error("cannot open " + path + " for append: " + os_error(errno));
-    }
+    auto file = env->open_writable(join(dir, rep->segments.back().name), Env::Open::kExisting);
+    if (!file.ok()) return file.status();
+    rep->seg_file = std::move(file).value();
   }
   if (recovery != nullptr) *recovery = std::move(found);
   return std::unique_ptr<Journal>(new Journal(std::move(rep)));
@@ -555,8 +593,11 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Jou
 
 Status Journal::append(std::span<const RecordView> records) {
   Rep& r = *rep_;
-  if (r.failed) return r.unwritable();
   if (records.empty()) return Status::ok_status();
+  if (r.failed) {
+    std::lock_guard<std::mutex> lock(r.fail_mu);
+    TROVE_RETURN_IF_ERROR(r.retry());
+  }
 
   // Checked at run time, not only asserted: a gap written in a release build would make the
   // journal refuse to open, which is far worse than a rejected call.
@@ -579,7 +620,7 @@ Status Journal::append(std::span<const RecordView> records) {
   }
 
   if (r.segments.back().size > r.opts.segment_bytes) {
-    TROVE_RETURN_IF_ERROR(r.start_segment(next));
+    if (Status st = r.start_segment(next); !st.ok()) return r.fail(st);
   }
 
   r.encode_buf.resize(total);
@@ -595,19 +636,9 @@ Status Journal::append(std::span<const RecordView> records) {
     out += kHeaderBytes + len;
   }
 
-  const std::string& seg_name = r.segments.back().name;
-  size_t written = 0;
-  while (written < total) {
-    const ssize_t n = ::write(r.seg_fd.get(), r.encode_buf.data() + written, total - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return r.fail("write error on " + seg_name + ": " +
-                    (n < 0 ? os_error(errno) : std::string("write returned 0")));
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (r.opts.fsync && ::fdatasync(r.seg_fd.get()) != 0) {
-    return r.fail("fdatasync error on " + seg_name + ": " + os_error(errno));
+  if (Status st = r.seg_file->append(r.encode_buf); !st.ok()) return r.fail(st);
+  if (r.opts.fsync) {
+    if (Status st = r.seg_file->sync(); !st.ok()) return r.fail(st);
   }
 
   std::lock_guard<std::mutex> lock(r.mu);
@@ -616,6 +647,17 @@ Status Journal::append(std::span<const RecordView> records) {
   r.last_seq = records.back().seq;
   return Status::ok_status();
 }
+
+void Journal::mark_unwritable(std::string why) {
+  Rep& r = *rep_;
+  std::lock_guard<std::mutex> lock(r.fail_mu);
+  r.failed = true;
+  r.failed_at = Rep::Clock::now();
+  r.failure = std::move(why);
+  // tail_cut stays as it was: nothing was written for this.
+}
+
+bool Journal::unwritable() const { return rep_->failed.load(); }
 
 uint64_t Journal::last_seq() const {
   std::lock_guard<std::mutex> lock(rep_->mu);

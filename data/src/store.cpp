@@ -118,7 +118,6 @@ struct Store::Rep {
   };
   std::mutex queue_mu;
   std::deque<Writer*> queue;
-  Status poisoned;  // sticky write failure
 
   std::mutex snapshot_mu;  // one snapshot at a time
   StoreStats stats;
@@ -139,11 +138,6 @@ void observe(const std::array<uint64_t, N>& bounds, std::array<std::atomic<uint6
 }  // namespace
 
 void Store::Rep::commit(std::vector<Writer*>& batch) {
-  if (!poisoned.ok()) {
-    stats.failed_commits.fetch_add(1, std::memory_order_relaxed);
-    for (Writer* w : batch) w->result = Result<std::vector<Ack>>(poisoned);
-    return;
-  }
   const int64_t now = opts.now_ms ? opts.now_ms() : system_now_ms();
   uint64_t next_seq = journal->last_seq() + 1;
   std::string payloads;             // the records' JSON, back to back (one allocation)
@@ -219,9 +213,9 @@ void Store::Rep::commit(std::vector<Writer*>& batch) {
     stats.commits.fetch_add(1, std::memory_order_relaxed);
   }
   if (!st.ok()) {
+    // Nothing of the batch was applied, and the journal cut what it had written of it: every
+    // caller in the batch is refused whole (the journal retries on a later commit).
     stats.failed_commits.fetch_add(1, std::memory_order_relaxed);
-    poisoned = Status::io_error("journal unwritable (" + st.message() +
-                                "); writes refused until restart");
     for (Writer* w : batch) w->result = Result<std::vector<Ack>>(st);
     return;
   }
@@ -404,6 +398,10 @@ Result<SnapshotInfo> Store::snapshot() {
   }
   return write_snapshot(rep_->snapshot_dir, seq, encoded, rep_->opts.keep_snapshots);
 }
+
+void Store::mark_unwritable(std::string why) { rep_->journal->mark_unwritable(std::move(why)); }
+
+bool Store::writes_refused() const { return rep_->journal->unwritable(); }
 
 uint64_t Store::last_seq() const { return rep_->applied_seq.load(std::memory_order_acquire); }
 uint64_t Store::journal_bytes() const { return rep_->journal->bytes(); }

@@ -139,13 +139,16 @@ bool content_type_is(const httplib::Request& req, std::initializer_list<std::str
   return false;
 }
 
-// Answers a failed ingest: an unwritable journal is 503 (writes refused until restart).
+// Answers a failed ingest. An unwritable journal is 503: the Store applied nothing of the
+// refused batch and cut it from the journal, and tries the journal again on a write after
+// its back-off (1 s), so a retry with the same event_ids is safe and may succeed.
 void send_ingest_failure(Core&, httplib::Response& res, const Status& st) {
   if (st.code() == StatusCode::kIOError) {
     spdlog::error("ingest failed: {}", st.to_string());
+    res.set_header("Retry-After", "1");
     return send_error(res, 503, "journal_unwritable",
-                      "the journal cannot be written; events are refused until the server "
-                      "restarts");
+                      "the journal cannot be written (disk full or I/O error): none of the "
+                      "refused events were applied; retry later with the same event_ids");
   }
   if (st.code() != StatusCode::kInvalidArgument) spdlog::error("ingest failed: {}", st.to_string());
   send_status(res, st);
@@ -247,7 +250,8 @@ class BulkIngest {
 
   void answer(httplib::Response& res) const {
     if (!fatal_.ok()) {
-      // The lines before the failed batch are durable; the answer says how far it got.
+      // The lines before the failed batch are durable (counted in `accepted`); none from
+      // it on were applied.
       send_ingest_failure(core_, res, fatal_);
       return add_counts(res);
     }

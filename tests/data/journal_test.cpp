@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -616,61 +617,122 @@ TEST_CASE("journal read sees a consecutive prefix while appends run", "[journal]
   CHECK(read_all(journal) == expected_records(1, 3000));
 }
 
-TEST_CASE("journal append failures are sticky until a restart recovers", "[journal]") {
-  TempDir tmp;
-  SECTION("a write that hits the file size limit part-way") {
-    {
-      auto j = Journal::open(tmp.path(), {});
-      REQUIRE(j.ok());
-      append_n(*j.value(), 10);
-      const uint64_t before = j.value()->bytes();
-
-      // RLIMIT_FSIZE makes write() stop part-way through the batch and then fail (EFBIG),
-      // a real partial write on a real file.
-      struct rlimit old {};
-      REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-      auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-      struct rlimit tight = old;
-      tight.rlim_cur = before + 40;
-      REQUIRE(::setrlimit(RLIMIT_FSIZE, &tight) == 0);
-      std::vector<OwnedRecord> owned = expected_records(11, 14);
-      std::vector<RecordView> views;
-      for (const auto& r : owned) views.push_back(view_of(r));
-      auto s = j.value()->append(views);
-      REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
-      std::signal(SIGXFSZ, old_handler);
-
-      CHECK(s.code() == StatusCode::kIOError);
-      CHECK(s.message().find("restart to recover") != std::string::npos);
-      CHECK(fs::file_size(tmp.sub(seg_name(1))) == before + 40);
-      // The limit is gone, yet the journal must not pretend nothing happened.
-      auto again = j.value()->append(views);
-      CHECK(again.code() == StatusCode::kIOError);
-      CHECK(again.message().find("journal unwritable after write error on " + seg_name(1)) !=
-            std::string::npos);
-      CHECK(j.value()->last_seq() == 10);
-      CHECK(j.value()->bytes() == before);
-      CHECK(read_all(*j.value()) == expected_records(1, 10));
-    }
-    JournalRecovery rec;
-    auto j = Journal::open(tmp.path(), {}, &rec);
-    REQUIRE(j.ok());
-    CHECK(rec.last_seq == 10);
-    CHECK(rec.bytes_dropped == 40);
-    append_n(*j.value(), 4);
-    CHECK(read_all(*j.value()) == expected_records(1, 14));
+// Sets RLIMIT_FSIZE (SIGXFSZ ignored) for as long as it lives: write() then stops part-way
+// through a batch and fails with EFBIG, a real partial write on a real file.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(uint64_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_) == 0);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit tight = old_;
+    tight.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &tight) == 0);
   }
-  SECTION("a segment that is a full device") {
-    if (!fs::exists("/dev/full")) return;
-    fs::create_symlink("/dev/full", tmp.sub(seg_name(1)));
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  struct rlimit old_ {};
+  void (*old_handler_)(int) = nullptr;
+};
+
+std::vector<RecordView> views_of(const std::vector<OwnedRecord>& owned) {
+  std::vector<RecordView> views;
+  for (const auto& r : owned) views.push_back(view_of(r));
+  return views;
+}
+
+TEST_CASE("a batch refused part-way leaves none of its records, not even whole ones, for a restart",
+          "[journal]") {
+  // Issue 13 item 4: records of a refused batch that were written whole before the disk
+  // filled stayed in the journal and were applied after a restart.
+  TempDir tmp;
+  const std::vector<OwnedRecord> refused = expected_records(11, 20);
+  {
     auto j = Journal::open(tmp.path(), {});
     REQUIRE(j.ok());
-    OwnedRecord r = record_for(1);
-    RecordView v = view_of(r);
-    auto s = j.value()->append({&v, 1});
+    append_n(*j.value(), 10);
+    const uint64_t before = j.value()->bytes();
+    const uint64_t two_records = 2 * kHeader + refused[0].payload.size() + refused[1].payload.size();
+    trove::Status s;
+    {
+      FileSizeLimit limit(before + two_records + 5);  // two whole records, then a torn one
+      s = j.value()->append(views_of(refused));
+    }
     CHECK(s.code() == StatusCode::kIOError);
-    CHECK(s.message().find("No space left on device") != std::string::npos);
-    CHECK(j.value()->append({&v, 1}).code() == StatusCode::kIOError);
-    CHECK(j.value()->last_seq() == 0);
+    CHECK(s.message().find("journal unwritable") != std::string::npos);
+    // Cut back before the call returned: nothing past the acknowledged end.
+    CHECK(fs::file_size(tmp.sub(seg_name(1))) == before);
+    CHECK(j.value()->last_seq() == 10);
+    CHECK(read_all(*j.value()) == expected_records(1, 10));
   }
+  JournalRecovery rec;
+  auto j = Journal::open(tmp.path(), {}, &rec);
+  REQUIRE(j.ok());
+  CHECK(rec.last_seq == 10);
+  CHECK(rec.bytes_dropped == 0);
+  append_n(*j.value(), 4);
+  CHECK(read_all(*j.value()) == expected_records(1, 14));
+}
+
+TEST_CASE("after a failed write the journal refuses at once, then writes again after the back-off",
+          "[journal]") {
+  // Issue 13 item 5: a failed write was sticky until a restart, even once the disk had room.
+  TempDir tmp;
+  JournalOptions opts;
+  opts.retry_after_ms = 300;
+  auto j = Journal::open(tmp.path(), opts);
+  REQUIRE(j.ok());
+  append_n(*j.value(), 10);
+  const uint64_t before = j.value()->bytes();
+  const std::vector<OwnedRecord> batch = expected_records(11, 14);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    FileSizeLimit limit(before + 40);
+    CHECK(j.value()->append(views_of(batch)).code() == StatusCode::kIOError);
+  }
+  CHECK(j.value()->unwritable());
+  // The limit is gone, but within the back-off the journal is not tried again.
+  auto again = j.value()->append(views_of(batch));
+  CHECK(again.code() == StatusCode::kIOError);
+  CHECK(again.message().find("write error on") != std::string::npos);
+  CHECK(again.message().find("tried again 300 ms after") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300));
+  CHECK(fs::file_size(tmp.sub(seg_name(1))) == before);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  REQUIRE(j.value()->append(views_of(batch)).ok());
+  CHECK_FALSE(j.value()->unwritable());
+  CHECK(j.value()->last_seq() == 14);
+  CHECK(read_all(*j.value()) == expected_records(1, 14));
+  j.value().reset();
+  JournalRecovery rec;
+  auto reopened = Journal::open(tmp.path(), {}, &rec);
+  REQUIRE(reopened.ok());
+  CHECK(rec.bytes_dropped == 0);
+  CHECK(read_all(*reopened.value()) == expected_records(1, 14));
+}
+
+TEST_CASE("a segment that is a full device refuses every append and holds nothing", "[journal]") {
+  TempDir tmp;
+  if (!fs::exists("/dev/full")) {
+    WARN("skipped: /dev/full is absent");
+    return;
+  }
+  fs::create_symlink("/dev/full", tmp.sub(seg_name(1)));
+  JournalOptions opts;
+  opts.retry_after_ms = 0;  // every append tries the device again
+  auto j = Journal::open(tmp.path(), opts);
+  REQUIRE(j.ok());
+  OwnedRecord r = record_for(1);
+  RecordView v = view_of(r);
+  auto s = j.value()->append({&v, 1});
+  CHECK(s.code() == StatusCode::kIOError);
+  CHECK(s.message().find("No space left on device") != std::string::npos);
+  CHECK(j.value()->append({&v, 1}).code() == StatusCode::kIOError);
+  CHECK(j.value()->last_seq() == 0);
 }

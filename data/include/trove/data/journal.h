@@ -17,7 +17,14 @@
 //   RecordView r{.seq = j.value()->last_seq() + 1, .timestamp_ms = ts, .type = 3, .payload = json};
 //   TROVE_RETURN_IF_ERROR(j.value()->append({&r, 1}));   // returns after fsync
 //
-// Thread-safety: append() and sync state need external synchronization (the Store's
+// A failed write or fsync (a full disk, EIO) refuses the batch and leaves nothing of it: the
+// segment is cut back to the end of the last acknowledged batch (truncate + fsync) before
+// append() returns. Appends are then refused at once for JournalOptions::retry_after_ms, and
+// the first one after that tries the journal again (cut once more, then write): writes resume
+// by themselves when space returns. Writes go through an Env (trove/data/env.h), which tests
+// replace to inject faults.
+//
+// Thread-safety: append() and mark_unwritable() need external synchronization (the Store's
 // group-commit leader is the only writer); read() / scan() may run concurrently with each
 // other and with append(), and see a prefix of the log.
 #pragma once
@@ -30,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trove/data/env.h"
 #include "trove/data/status.h"
 
 namespace trove {
@@ -43,8 +51,13 @@ struct RecordView {
 
 struct JournalOptions {
   uint64_t segment_bytes = 64ull << 20;  // start a new segment once the current one is larger
-  bool fsync = true;                     // false only for benchmarks that say so
+  // false only for benchmarks that say so, and for the test that proves the power-loss test
+  // can fail: an acknowledged batch is then not durable.
+  bool fsync = true;
   uint32_t max_payload_bytes = 1u << 20;
+  // After a failed write, appends are refused this long before the journal is tried again.
+  uint32_t retry_after_ms = 1000;
+  Env* env = nullptr;  // nullptr: Env::posix(); not owned, must outlive the journal
 };
 
 struct JournalRecovery {
@@ -66,9 +79,19 @@ class Journal {
 
   // Writes `records` as one batch and (with opts.fsync) fdatasyncs before returning.
   // REQUIRES: records[i].seq == last_seq() + 1 + i; payloads within max_payload_bytes.
-  // Any write or fsync error is sticky: this and every later append fail with kIOError
-  // (never retried as if nothing happened; the process must restart and recover).
+  // A write or fsync error fails the call with kIOError after cutting the segment back to
+  // where the batch began, so no record of it is ever read or replayed (should the cut fail
+  // too, the message says so and every later attempt retries it). Later calls fail at once
+  // with kIOError until opts.retry_after_ms have passed; the first call after that cuts again
+  // (on a fresh file handle: the old one may carry the kernel's record of the error) and
+  // writes.
   Status append(std::span<const RecordView> records);
+
+  // Refuses appends as after a failed write (kIOError, retried after opts.retry_after_ms),
+  // for a caller that found the disk unwritable elsewhere; `why` is in every refusal.
+  void mark_unwritable(std::string why);
+  // Whether appends are being refused (until the next retry succeeds), and why.
+  bool unwritable() const;
 
   uint64_t last_seq() const;
   uint64_t bytes() const;          // total bytes in all segments

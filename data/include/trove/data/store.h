@@ -11,8 +11,11 @@
 // its original seq and not applied again. Events without a timestamp get the wall-clock time
 // here, before journaling, so apply() never reads a clock.
 //
-// A failed write or fsync poisons the store for writes (kIOError on every later ingest);
-// reads go on. Thread-safety: every method may be called from any thread.
+// A failed journal write or fsync (a full disk, EIO) refuses the group commit with kIOError and
+// leaves nothing of it: not applied, not in the journal (cut back), not replayed at a restart.
+// Ingests are then refused at once for JournalOptions::retry_after_ms (1 s); the first one
+// after that tries the journal again, so writes resume by themselves when space returns.
+// Reads go on throughout. Thread-safety: every method may be called from any thread.
 #pragma once
 
 #include <array>
@@ -69,7 +72,7 @@ struct StoreStats {
   std::atomic<uint64_t> batch_events_sum{0};
   std::atomic<uint64_t> commits{0};           // batches that reached the journal
   std::atomic<uint64_t> duplicates{0};        // events acknowledged by an earlier event_id
-  std::atomic<uint64_t> failed_commits{0};    // batches refused (write error or poisoned)
+  std::atomic<uint64_t> failed_commits{0};    // batches refused (write error, or waiting to retry)
 };
 
 class Store {
@@ -133,6 +136,14 @@ class Store {
   using AfterSlice = std::function<void(const State& state)>;
   uint64_t add_listener(Listener fn, BatchEnd batch_end = {}, AfterSlice after_slice = {});
   void remove_listener(uint64_t id);
+
+  // Refuses ingests (kIOError, as after a failed journal write, with `why` in the message)
+  // until the first one after the retry back-off finds the journal writable: for a caller
+  // that found the disk unwritable elsewhere (`trove serve` when the index cannot be written
+  // at start-up).
+  void mark_unwritable(std::string why);
+  // Whether ingests are being refused after a failed write (until a retry succeeds).
+  bool writes_refused() const;
 
   // Writes a snapshot of the current state; returns what was written.
   Result<SnapshotInfo> snapshot();
