@@ -33,6 +33,9 @@ class BatchedRows {
   // REQUIRES: i < size(); updates that wait are not in it.
   const Row& operator[](uint32_t i) const { return rows_[i]; }
 
+  // For loading saved rows. REQUIRES: i < size(), no update waiting.
+  Row& loaded_row(uint32_t i) { return rows_[i]; }
+
   // Adds w to row[other] at the next flush. REQUIRES: row < size().
   void push(uint32_t row, uint32_t other, double w) { pending_.push_back({row, other, w}); }
   size_t waiting() const { return pending_.size(); }

@@ -11,12 +11,12 @@
 #include <mutex>
 #include <thread>
 
+#include "journal_fold.h"
 #include "trove/data/journal.h"
+#include "trove/recommend/models_file.h"
 
 namespace trove {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr size_t kMaxCount = 100;
 // Row updates made together while no read wants the rows: 2^21 (32 MiB). In development runs
@@ -34,26 +34,12 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 Status fold_journal(const std::string& data_dir, uint64_t from, uint64_t until,
                     const std::vector<RecoModels::Forgotten>& forgotten, RecoModels* models,
                     const std::atomic<bool>* stop = nullptr) {
-  EventParser parser;
-  Status failure;
-  Status st = Journal::scan((fs::path(data_dir) / "journal").string(), from, [&](const RecordView& rec) {
-    if (rec.seq > until) return false;
-    if (stop && stop->load(std::memory_order_relaxed)) {
-      failure = Status::unavailable("stopped");
-      return false;
-    }
-    auto ev = parser.parse(rec.payload);
-    if (!ev.ok()) {
-      failure = Status::corruption("journal record " + std::to_string(rec.seq) +
-                                   " does not parse: " + ev.status().to_string());
-      return false;
-    }
-    if (!RecoModels::forgotten_event(forgotten, rec.seq, *ev)) models->apply_deferred(rec.seq, *ev);
-    return true;
-  });
-  models->flush();
-  TROVE_RETURN_IF_ERROR(st);
-  return failure;
+  reco_internal::Fold fold;
+  fold.from = from;
+  fold.until = until;
+  fold.forgotten = &forgotten;
+  fold.stop = stop;
+  return reco_internal::fold_journal(data_dir, models, fold);
 }
 
 bool has_category_prefix(const Item& item, const std::string& prefix) {
@@ -86,6 +72,7 @@ struct Recommender::Rep {
   std::vector<RecoModels::Forgotten> forgotten;
   std::atomic<uint64_t> rebuilds{0};
   std::atomic<bool> ready{false};
+  ModelsBuildReport startup;  // how open() built the models
 
   // EASE: the model in use (swapped whole under ease_mu) and the training thread.
   mutable std::mutex ease_mu;
@@ -387,6 +374,8 @@ struct Recommender::Rep {
 };
 
 Recommender::Recommender(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+const ModelsBuildReport& Recommender::startup() const { return rep_->startup; }
 Recommender::~Recommender() {
   rep_->forget_stop.store(true);
   rep_->forget_cv.notify_all();
@@ -432,7 +421,8 @@ std::optional<EaseModel::Stats> Recommender::ease_stats() const {
   return e->stats();
 }
 
-Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOptions opts) {
+Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOptions opts,
+                                                       const ModelsBuildOptions& build) {
   auto rep = std::make_unique<Rep>();
   rep->store = &store;
   rep->models = RecoModels(opts);
@@ -466,14 +456,15 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
     if (r->models.rows_wanted() || r->models.waiting_updates() >= kRowBatch) r->models.settle();
   });
   r->forget_thread = std::thread([r] { r->forget_loop(); });
+  // The newest models file saved beside the snapshots and the journal after it, or the whole
+  // journal (models_file.h): the same models either way.
   store.read([&](const State& s) {
-    const uint64_t until = s.last_seq();
-    status = fold_journal(store.data_dir(), 1, until, {}, &r->models);
-    if (status.ok() && !r->models.forgotten().empty()) {
-      r->forgotten = r->models.forgotten();
-      RecoModels fresh(opts);
-      status = fold_journal(store.data_dir(), 1, until, r->forgotten, &fresh);
-      if (status.ok()) r->models = std::move(fresh);
+    auto built = build_models(store.data_dir(), s.last_seq(), opts, &r->startup, build);
+    if (built.ok()) {
+      r->models = std::move(built->models);
+      r->forgotten = std::move(built->filter);
+    } else {
+      status = built.status();
     }
     r->ready.store(true);
   });

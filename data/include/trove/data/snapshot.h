@@ -6,12 +6,19 @@
 // the directory fsynced, so a crash leaves either the old set or the new one. Only the newest
 // `keep` snapshots are kept.
 //
+// Side files: a derived view's own state as of a seq (the recommendation models, `<seq>.models`),
+// in the same container (header with the kind's own magic and format version, zstd payload,
+// checksums, the same atomic write and pruning), so a view can be loaded instead of rebuilt
+// from the journal. The view owns the payload's encoding; a file it cannot use (missing, of
+// another version, damaged) only means the view is rebuilt.
+//
 // Thread-safety: the functions are reentrant; two writers must not target one directory.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "trove/data/state.h"
@@ -43,5 +50,23 @@ Result<std::optional<LoadedSnapshot>> load_newest_snapshot(const std::string& di
 
 // Snapshot files in `dir`, oldest first (by name; not validated).
 std::vector<SnapshotInfo> list_snapshots(const std::string& dir);
+
+// ---- side files ----------------------------------------------------------------------------
+
+struct SideFileKind {
+  std::string_view ext;    // file name extension, without the dot ("models")
+  std::string_view magic;  // exactly 8 bytes, not "TROVESNP"
+  uint32_t version = 1;    // of the payload's encoding: a file of another version is refused
+};
+
+// Writes `raw` as `<dir>/<seq>.<ext>` (tmp + fsync + rename + directory fsync); keeps the newest
+// `keep` files of the kind and removes its temp files a crash left behind.
+Result<SnapshotInfo> write_side_file(const std::string& dir, const SideFileKind& kind, uint64_t seq,
+                                     std::string_view raw, size_t keep);
+// The payload of a side file, after every check (magic, version, sizes, both checksums, the seq
+// in its name). kCorruption says what failed.
+Result<std::string> read_side_file(const SnapshotInfo& info, const SideFileKind& kind);
+// Side files of the kind in `dir`, oldest first (by name; not validated).
+std::vector<SnapshotInfo> list_side_files(const std::string& dir, std::string_view ext);
 
 }  // namespace trove

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "trove/data/events.h"
+#include "trove/data/status.h"
 
 namespace trove {
 
@@ -173,6 +174,14 @@ class RecoModels {
 
   // 128-bit hash of the canonical content, as 32 hex digits (same events, same digest).
   std::string digest() const;
+  // ---- persistence (models_file.h keeps them beside the snapshots) ----
+  // Everything the models hold, as bytes (waiting row updates are made first, as a read
+  // makes them), and back: the decoded models give the same answers, digest() and later
+  // apply() as these. The encoding is canonical (rows and maps in key order). decode refuses
+  // (kCorruption, saying what) bytes it cannot use, and models built with other options.
+  std::string encode() const;
+  static Result<RecoModels> decode(std::string_view bytes, const RecommendOptions& opts);
+
   // Approximate heap bytes held, in total and per item and per person.
   struct Memory {
     size_t total = 0, items = 0, people = 0;  // bytes

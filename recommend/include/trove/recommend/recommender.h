@@ -8,8 +8,10 @@
 //   Result<RecoResponse> r = reco.value()->for_you(q);
 //   Result<SearchResponse> s = reco.value()->search(*index, search_request, "alice", "");
 //
-// Keeping in step: open() folds the models over the journal (every record up to the state's
-// seq), then a Store listener applies each new event as it is applied to the State, under
+// Keeping in step: open() loads the newest models file saved beside the snapshots
+// (models_file.h; AutoSnapshots writes them) and folds the journal records after it up to the
+// state's seq, or folds the whole journal when no file is usable (the same models either way;
+// startup() says which), then a Store listener applies each new event as it is applied to the State, under
 // the Store's write lock, so a reader never sees the models and the State disagree. A
 // UserForget rebuilds the models from the journal without the forgotten person's events
 // (and their visitors'), so the models are exactly those of a journal that never had them
@@ -38,6 +40,7 @@
 #include "trove/index/catalog_index.h"
 #include "trove/recommend/ease.h"
 #include "trove/recommend/models.h"
+#include "trove/recommend/models_file.h"
 
 namespace trove {
 
@@ -70,7 +73,10 @@ struct RecoResponse {
 
 class Recommender {
  public:
-  static Result<std::unique_ptr<Recommender>> open(Store& store, RecommendOptions opts = {});
+  static Result<std::unique_ptr<Recommender>> open(Store& store, RecommendOptions opts = {},
+                                                   const ModelsBuildOptions& build = {});
+  // How open() built the models: from which models file, how many journal records folded.
+  const ModelsBuildReport& startup() const;
   ~Recommender();
   Recommender(const Recommender&) = delete;
   Recommender& operator=(const Recommender&) = delete;
