@@ -513,6 +513,19 @@ Result<State> State::decode(std::string_view bytes) {
     for (ItemRef r : list) refs_ok &= r < n;
   }
   if (!refs_ok) return Status::corruption("state encoding refers to items it does not hold");
+  // Enums read from the bytes index name tables (strategy_name() serving a placement): only
+  // the values an event can carry are accepted. Strategy::kRecentlyViewed is the last one.
+  bool enums_ok = true;
+  for (const auto& [id, p] : rep.placements) {
+    enums_ok &= static_cast<unsigned>(p.strategy) <=
+                static_cast<unsigned>(Strategy::kRecentlyViewed);
+  }
+  for (const auto& [key, p] : rep.profiles) {
+    for (const auto& h : p.history) {
+      enums_ok &= h.kind != EventType::kNone && static_cast<size_t>(h.kind) <= kEventTypeCount;
+    }
+  }
+  if (!enums_ok) return Status::corruption("state encoding holds an unknown enum value");
   return s;
 }
 

@@ -171,3 +171,44 @@ TEST_CASE("decode rejects an encoding that refers to an item ref never interned"
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kCorruption);
 }
+
+// Found by fuzz/snapshot_fuzzer.cpp (corpus/snapshot/enum-out-of-range): decode took any
+// integer for an enum, so a placement's strategy of -32 made strategy_name() index its table
+// out of bounds when the placement was serialized (UBSan: index 18446744073709551584).
+TEST_CASE("decode rejects an encoding with an enum value no event can carry", "[state]") {
+  Feed f;
+  trove::PlacementUpsert p;
+  p.id = "plc-x";
+  p.strategy = trove::Strategy::kTrending;
+  f.apply(p);
+  f.apply(trove::DetailItemView{visitor("v1"), "a"});
+  const std::string bytes = f.state.encode();
+  REQUIRE(State::decode(bytes).ok());
+
+  // The placements map: key "plc-x", then the PlacementUpsert: id "plc-x", strategy varint.
+  const size_t key = bytes.find("plc-x");
+  const size_t id = bytes.find("plc-x", key + 1);
+  REQUIRE(id != std::string::npos);
+  const size_t strategy = id + 5;
+  REQUIRE(bytes[strategy] == static_cast<char>(2 * static_cast<int>(trove::Strategy::kTrending)));
+  for (char bad_value : {'\x3f', '\x0a', '\x01'}) {  // -32, 5 and -1 (zigzag)
+    std::string bad = bytes;
+    bad[strategy] = bad_value;
+    auto r = State::decode(bad);
+    INFO("strategy byte " << static_cast<int>(bad_value));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kCorruption);
+  }
+
+  // The history entry: item ref 0, kind DetailItemView (16), value 1.0f.
+  const std::string entry("\x00\x10\x00\x00\x80\x3f", 6);
+  const size_t at = bytes.find(entry);
+  REQUIRE(at != std::string::npos);
+  for (char bad_value : {'\x00', '\x7f'}) {  // kNone and past the last kind
+    std::string bad = bytes;
+    bad[at + 1] = bad_value;
+    auto r = State::decode(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kCorruption);
+  }
+}
