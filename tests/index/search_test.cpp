@@ -598,7 +598,7 @@ TEST_CASE("a re-ranking hook orders the first window, pages stay disjoint and co
 // Found by fuzz/search_fuzzer.cpp (corpus/search/page-overflow): the depth check computed
 // (page - 1) * per_page in size_t, so page 2^63 + 1 with per_page 2 wrapped around to 0 and
 // was answered as page 1 (`trove search --page` takes any size_t).
-TEST_CASE("a page number whose offset overflows is refused, not answered as page 1",
+TEST_CASE("a page number whose offset overflows is refused and not answered as page 1",
           "[index]") {
   Shop shop;
   shop.add(item("a", "Dark chocolate bar"));
