@@ -69,8 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (state.last_seq() > 0) {
     const std::string encoded = state.encode();
     Result<State> decoded = State::decode(encoded);
-    FUZZ_CHECK(decoded.ok(), "a state the events made does not decode: " +
-                                 decoded.status().to_string());
+    FUZZ_CHECK(decoded.ok(),
+               "a state the events made does not decode: " + decoded.status().to_string());
     FUZZ_CHECK(decoded.value().digest() == state.digest(), "decoded state has another digest");
   }
   return 0;

@@ -19,13 +19,13 @@
 
 // A property the code under test must keep for every input, checked in every build (a fuzz
 // target must not depend on NDEBUG for its oracle).
-#define FUZZ_CHECK(cond, what)                                                             \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
+#define FUZZ_CHECK(cond, what)                                                              \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
       std::fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, \
-                   std::string(what).c_str());                                             \
-      std::abort();                                                                        \
-    }                                                                                      \
+                   std::string(what).c_str());                                              \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)
 
 namespace trove::fuzz {
@@ -34,8 +34,7 @@ namespace trove::fuzz {
 // target never needs to check sizes.
 class ByteReader {
  public:
-  ByteReader(const uint8_t* data, size_t size)
-      : in_(reinterpret_cast<const char*>(data), size) {}
+  ByteReader(const uint8_t* data, size_t size) : in_(reinterpret_cast<const char*>(data), size) {}
 
   uint8_t u8() { return pos_ < in_.size() ? static_cast<uint8_t>(in_[pos_++]) : 0; }
   uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }

@@ -83,9 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (small_status.ok()) {
     FUZZ_CHECK(small == large, "the block size changed the records");
   } else {
-    FUZZ_CHECK(small.size() <= large.size() &&
-                   std::equal(small.begin(), small.end(), large.begin()),
-               "the block size changed the records before a record too long for the block");
+    FUZZ_CHECK(
+        small.size() <= large.size() && std::equal(small.begin(), small.end(), large.begin()),
+        "the block size changed the records before a record too long for the block");
   }
 
   // As run_import: a header without errors, a mapper for it, then the rows.

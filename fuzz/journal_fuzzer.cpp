@@ -131,8 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opts.fsync = false;
   JournalRecovery recovery;
   auto journal = Journal::open(dir, opts, &recovery);
-  FUZZ_CHECK(scan.ok() == journal.ok(), "scan says " + scan.to_string() + ", open says " +
-                                            journal.status().to_string());
+  FUZZ_CHECK(scan.ok() == journal.ok(),
+             "scan says " + scan.to_string() + ", open says " + journal.status().to_string());
   if (!journal.ok()) {
     FUZZ_CHECK(journal.status().code() == StatusCode::kCorruption,
                "damaged bytes gave a non-corruption error: " + journal.status().to_string());

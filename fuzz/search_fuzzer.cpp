@@ -86,9 +86,9 @@ Shop& shop() {
     ev.push_back(event(item("sku-1", "Dark chocolate bar 70%", "Maison Dorée",
                             "Food > Sweets > Chocolate", 3.5, true, {"vegan", "dark"},
                             {{"color", std::string("brown")}, {"weight", 100.0}})));
-    ev.push_back(event(item("sku-2", "Milk chocolate T-light holder", "Acme & Co",
-                            "Home > Candles", 12.0, false, {"gift"},
-                            {{"color", std::string("red")}, {"organic", true}})));
+    ev.push_back(
+        event(item("sku-2", "Milk chocolate T-light holder", "Acme & Co", "Home > Candles", 12.0,
+                   false, {"gift"}, {{"color", std::string("red")}, {"organic", true}})));
     ev.push_back(event(item("sku-3", "Crème brûlée set <deluxe>", "Le Creuset",
                             "Kitchen > Cookware > Ramekins", 49.99, true, {"dessert"},
                             {{"sizes", std::vector<std::string>{"S", "M"}}})));
@@ -96,10 +96,10 @@ Shop& shop() {
                             9.0, true, {"phone"}, {{"weight", 0.25}})));
     ev.push_back(event(item("sku-5", "巧克力 チョコレート 초콜릿", "無印良品", "Food > Sweets", 5.0,
                             true, {"asia"}, {{"origin", std::string("日本")}})));
-    ev.push_back(event(item("sku-6", "L'huile d'olive extra vierge", "Olivier",
-                            "Food > Oils", 15.25, true, {"oil"}, {{"volume", 0.75}})));
-    ev.push_back(event(item("sku-7", "Running shoes \"Swift\" size 42", "Sprint",
-                            "Sport > Shoes", 89.0, false, {"running"}, {{"size", 42.0}})));
+    ev.push_back(event(item("sku-6", "L'huile d'olive extra vierge", "Olivier", "Food > Oils",
+                            15.25, true, {"oil"}, {{"volume", 0.75}})));
+    ev.push_back(event(item("sku-7", "Running shoes \"Swift\" size 42", "Sprint", "Sport > Shoes",
+                            89.0, false, {"running"}, {{"size", 42.0}})));
     ev.push_back(event(item("sku-8", "Chocolate chip cookies", "Maison Dorée",
                             "Food > Sweets > Cookies", 2.2, true, {"snack"}, {})));
     SynonymsUpsert multi;
@@ -144,8 +144,12 @@ std::string unhighlight(std::string_view h) {
   std::string out;
   for (size_t i = 0; i < h.size();) {
     bool matched = false;
-    for (auto [from, to] : {std::pair{"<em>", ""}, {"</em>", ""}, {"&lt;", "<"}, {"&gt;", ">"},
-                            {"&amp;", "&"}, {"&quot;", "\""}}) {
+    for (auto [from, to] : {std::pair{"<em>", ""},
+                            {"</em>", ""},
+                            {"&lt;", "<"},
+                            {"&gt;", ">"},
+                            {"&amp;", "&"},
+                            {"&quot;", "\""}}) {
       if (h.substr(i).starts_with(from)) {
         out += to;
         i += std::string_view(from).size();
@@ -185,19 +189,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (text.empty()) continue;
     const std::string_view arg = text.substr(1);
     switch (text[0]) {
-      case 'f': req.filters.emplace_back(arg); break;
-      case 'F': req.facets = split_commas(arg); break;
-      case 's': req.sort = static_cast<SortOrder>(number(arg) % 5); break;
-      case 'p': req.page = number(arg); break;
-      case 'n': req.per_page = number(arg); break;
+      case 'f':
+        req.filters.emplace_back(arg);
+        break;
+      case 'F':
+        req.facets = split_commas(arg);
+        break;
+      case 's':
+        req.sort = static_cast<SortOrder>(number(arg) % 5);
+        break;
+      case 'p':
+        req.page = number(arg);
+        break;
+      case 'n':
+        req.per_page = number(arg);
+        break;
       case 't': {
         const auto parts = split_commas(arg);
         req.typos = TypoSettings{number(parts[0]), parts.size() > 1 ? number(parts[1]) : 0, true};
         break;
       }
-      case 'e': req.explain = true; break;
-      case 'x': req.typo_tolerance = false; break;
-      default: break;
+      case 'e':
+        req.explain = true;
+        break;
+      case 'x':
+        req.typo_tolerance = false;
+        break;
+      default:
+        break;
     }
   }
 

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
     if (!acks.ok()) return fail(acks.status().to_string());
     auto snap = store.value()->snapshot();
     if (!snap.ok()) return fail(snap.status().to_string());
-    write_seed(corpus / "snapshot" / "file-real", '\x01', std::string(1, '\0') + read_file(snap.value().path));
+    write_seed(corpus / "snapshot" / "file-real", '\x01',
+               std::string(1, '\0') + read_file(snap.value().path));
     store.value()->read([&](const State& s) {
       write_seed(corpus / "snapshot" / "state-real", '\x00', s.encode());
       write_seed(corpus / "snapshot" / "written-real", '\x02', s.encode());

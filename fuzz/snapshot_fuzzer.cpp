@@ -47,8 +47,8 @@ UserRef user(std::string visitor, std::optional<std::string> user_id = std::null
 void exercise(State& state) {
   const std::string encoded = state.encode();
   Result<State> again = State::decode(encoded);
-  FUZZ_CHECK(again.ok(), "a loaded state does not decode after encoding: " +
-                             again.status().to_string());
+  FUZZ_CHECK(again.ok(),
+             "a loaded state does not decode after encoding: " + again.status().to_string());
   FUZZ_CHECK(again.value().encode() == encoded, "decode(encode(state)) encodes differently");
   (void)state.digest();
   (void)state.memory_bytes();
@@ -99,8 +99,8 @@ void exercise(State& state) {
   events.push_back(event(UserForget{{}, "v1"}, ++ts));
   for (const Event& e : events) state.apply(state.last_seq() + 1, e);
   Result<State> after = State::decode(state.encode());
-  FUZZ_CHECK(after.ok(), "the state after applying events does not decode: " +
-                             after.status().to_string());
+  FUZZ_CHECK(after.ok(),
+             "the state after applying events does not decode: " + after.status().to_string());
 }
 
 uint64_t header_seq(std::string_view file) {
@@ -142,8 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (name.empty()) name = snapshot_name(header_seq(content));
     fuzz::write_file(dir + "/" + name, content);
     auto loaded = load_newest_snapshot(dir, UINT64_MAX, &warnings);
-    FUZZ_CHECK(loaded.ok(), "load_newest_snapshot failed (a damaged snapshot is skipped, not an error): " +
-                                loaded.status().to_string());
+    FUZZ_CHECK(loaded.ok(),
+               "load_newest_snapshot failed (a damaged snapshot is skipped, not an error): " +
+                   loaded.status().to_string());
     // One warning per snapshot skipped (a name over 2^64 - 1 is not a snapshot's: no warning).
     FUZZ_CHECK(loaded.value().has_value() || warnings.size() == list_snapshots(dir).size(),
                "a skipped snapshot without a warning");
