@@ -434,8 +434,12 @@ Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, 
                            "max_distance");
   }
   if (limit < 1 || limit > 1000) return Status::invalid("expected 1..1000", "limit");
+  // The query parser names its input "q"; here it is the term.
   auto parsed = parse_query(text, false);
-  if (!parsed.ok()) return parsed.status();
+  if (!parsed.ok()) {
+    const Status& st = parsed.status();
+    return st.code() == StatusCode::kInvalidArgument ? Status::invalid(st.message(), "term") : st;
+  }
   std::vector<Token> tokens;
   r.query_builder().analyzer().analyze(text, &tokens);
   std::string term;
