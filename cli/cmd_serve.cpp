@@ -229,6 +229,22 @@ Command add_serve_command(CLI::App& root) {
       ->capture_default_str();
   group->add_option("--max-connections", l.max_connections, "Open connections")
       ->capture_default_str();
+  group->add_option("--max-connections-per-address", l.max_connections_per_address,
+                    "Open connections from one client address (0: no cap; raise it behind a "
+                    "reverse proxy)")
+      ->capture_default_str();
+  group->add_option("--max-buffered-body-bytes", l.max_buffered_body_bytes,
+                    "Body bytes received before dispatch, all requests together")
+      ->capture_default_str();
+  group->add_option("--max-streamed-bodies", l.max_streamed_bodies,
+                    "Bulk bodies read as they arrive at once (0: half the workers)")
+      ->capture_default_str();
+  group->add_option("--min-body-rate", l.min_body_bytes_per_second,
+                    "Bytes/s a streamed body must average past the grace (0: off)")
+      ->capture_default_str();
+  group->add_option("--min-body-rate-grace-ms", l.min_body_rate_grace_ms,
+                    "Time before the minimum body rate applies")
+      ->capture_default_str();
   group->add_option("--threads", l.threads, "Worker threads (0: 4 per core, at least 8)")
       ->capture_default_str();
   group->add_option("--max-running-reads", l.max_running_reads,
@@ -238,6 +254,12 @@ Command add_serve_command(CLI::App& root) {
   group->add_option("--rate-limit", l.rate_per_second, "Requests/s per key (0: off)")
       ->capture_default_str();
   group->add_option("--rate-burst", l.rate_burst, "Token bucket size per key")
+      ->capture_default_str();
+  group->add_option("--auth-failure-rate", l.auth_failures_per_second,
+                    "Requests/s with a missing or unknown key per client address (0: off)")
+      ->capture_default_str();
+  group->add_option("--auth-failure-burst", l.auth_failure_burst,
+                    "Token bucket size of those failures")
       ->capture_default_str();
   return {app, [a] { return run_serve(*a); }};
 }

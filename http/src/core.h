@@ -33,6 +33,7 @@ struct Core {
   ServerOptions opts;
   std::optional<ApiKeys> keys;  // nullopt: no authentication
   std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<RateLimiter> auth_failures;  // per client address (Limits::auth_failures_*)
   std::unique_ptr<AnswerCache> answers;  // search and suggest answers
   // GET requests processed at once (Limits::max_running_reads): the transport's run gate
   // (GuardedServer::set_run_gate).

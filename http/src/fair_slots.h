@@ -28,6 +28,13 @@ class FairSlots {
     waiters_.push_back(&w);
     w.cv.wait(lock, [&] { return w.admitted; });
   }
+  // Takes a slot only if one is free and nobody waits.
+  bool try_acquire() {
+    std::lock_guard lock(mu_);
+    if (free_ == 0 || !waiters_.empty()) return false;
+    --free_;
+    return true;
+  }
   size_t waiting() const {
     std::lock_guard lock(mu_);
     return waiters_.size();

@@ -126,4 +126,17 @@ bool RateLimiter::allow(const std::string& client, double* retry_after_s) {
   return false;
 }
 
+bool RateLimiter::has_token(const std::string& client, double* retry_after_s) {
+  if (rate_ <= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  const auto it = buckets_.find(client);
+  if (it == buckets_.end()) return true;
+  const double dt = std::chrono::duration<double>(now - it->second.last).count();
+  const double tokens = std::min(burst_, it->second.tokens + dt * rate_);
+  if (tokens >= 1) return true;
+  *retry_after_s = (1 - tokens) / rate_;
+  return false;
+}
+
 }  // namespace trove::http

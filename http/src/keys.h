@@ -60,6 +60,8 @@ class RateLimiter {
   RateLimiter(double per_second, double burst) : rate_(per_second), burst_(burst) {}
   // True when a token was taken; false: over the limit, *retry_after_s says when to retry.
   bool allow(const std::string& client, double* retry_after_s);
+  // False when allow() would refuse now (no token is taken); *retry_after_s as for allow().
+  bool has_token(const std::string& client, double* retry_after_s);
 
  private:
   struct Bucket {

@@ -68,7 +68,14 @@ struct Server::Rep {
   std::unique_ptr<GuardedServer> transport;
   std::string id_prefix;
   std::atomic<uint64_t> next_request{1};
-  std::vector<std::pair<std::regex, const RouteSpec*>> route_patterns;  // for 405
+  // The route table as matched at admission: literal paths compared, the two with a
+  // parameter through their regex.
+  struct RoutePattern {
+    const RouteSpec* spec;
+    bool literal;
+    std::regex re;
+  };
+  std::vector<RoutePattern> route_patterns;
 
   std::mutex flush_mu;
   std::condition_variable flush_cv;
@@ -77,8 +84,13 @@ struct Server::Rep {
   bool shut = false;
 
   void register_routes();
-  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res);
-  bool admit(const RouteSpec& r, const httplib::Request& req, httplib::Response& res);
+  const RouteSpec* match_route(std::string_view method, const std::string& path,
+                               std::string* allow) const;
+  Admission admit_head(const RequestHead& head, const Conn& conn);
+  std::optional<Admission> check_body(const RequestHead& head, const RouteSpec& r,
+                                      const Admission& a) const;
+  std::optional<Admission> check_key(const RequestHead& head, const RouteSpec& r,
+                                     const std::string& address, Admission* a);
   httplib::Server::HandlerResponse on_error(const httplib::Request& req, httplib::Response& res);
   void log_request(const httplib::Request& req, const httplib::Response& res);
   void log_raw(const Conn& c, int status, std::string_view method, size_t in, size_t out);
@@ -89,141 +101,151 @@ struct Server::Rep {
   void flush_loop();
 };
 
-// ---- admission: body framing, keys, rate, readiness -------------------------------------------
+// ---- admission: route, body framing, keys, rate, readiness ------------------------------------
+// Decided from the head alone, before any body byte is read (GuardedServer's HeadAdmitter):
+// an unrouted, unauthenticated or refused request never holds a worker for its body.
 
-httplib::Server::HandlerResponse Server::Rep::pre_route(const httplib::Request& req,
-                                                        httplib::Response& res) {
-  using HR = httplib::Server::HandlerResponse;
-  RequestGuard* g = GuardedServer::current();
-  std::string id = req.get_header_value("X-Request-Id");
-  if (!valid_id(id)) id = id_prefix + std::to_string(next_request.fetch_add(1));
-  if (g) g->request_id = id;
-  res.set_header("X-Request-Id", id);
-
-  const bool bulk = req.path == "/v1/events/bulk";
-  const size_t limit = bulk ? core.opts.limits.max_bulk_bytes : core.opts.limits.max_body_bytes;
-  if (g) g->body_limit = limit;
-  const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                          req.method == "DELETE";
-  if (req.has_header("Transfer-Encoding")) {
-    if (lower(req.get_header_value("Transfer-Encoding")) != "chunked") {
-      close_after(res);
-      send_error(res, 501, "not_implemented", "only the chunked transfer coding is supported");
-      return HR::Handled;
-    }
-    if (!bulk || req.method != "POST") {
-      close_after(res);
-      send_error(res, 411, "length_required",
-                 "chunked bodies are accepted on POST /v1/events/bulk only; send Content-Length");
-      return HR::Handled;
+const RouteSpec* Server::Rep::match_route(std::string_view method, const std::string& path,
+                                          std::string* allow) const {
+  const std::string_view as = method == "HEAD" ? std::string_view("GET") : method;
+  for (const RoutePattern& p : route_patterns) {
+    const bool match = p.literal ? path == p.spec->pattern : std::regex_match(path, p.re);
+    if (!match) continue;
+    if (p.spec->method == as) return p.spec;
+    if (allow->find(p.spec->method) == std::string::npos) {
+      *allow += (allow->empty() ? "" : ", ") + std::string(p.spec->method);
     }
   }
-  if (req.has_header("Content-Length")) {
-    const std::string v = req.get_header_value("Content-Length");
-    size_t n = 0;
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || req.get_header_value_count("Content-Length") > 1) {
-      close_after(res);
-      send_error(res, 400, "bad_request", "invalid Content-Length");
-      return HR::Handled;
-    }
-    if (n > 0 && !takes_body) {
-      close_after(res);
-      send_error(res, 400, "bad_request", req.method + " takes no body");
-      return HR::Handled;
-    }
-    if (n > limit) {
-      close_after(res);
-      send_error(res, 413, "payload_too_large",
-                 "the body is over the limit of " + std::to_string(limit) + " bytes");
-      return HR::Handled;
-    }
-  }
-  return HR::Unhandled;
+  return nullptr;
 }
 
-bool Server::Rep::admit(const RouteSpec& r, const httplib::Request& req, httplib::Response& res) {
-  RequestGuard* g = GuardedServer::current();
-  if (g) {
-    g->route = static_cast<int>(r.id);
-    // A POST handler clears this once it has read the whole body.
-    if (r.method == "POST") g->close_after = true;
-  }
-  auto refuse = [&](int status, std::string_view code, std::string_view msg) {
-    if (r.method == "POST") close_after(res);
-    send_error(res, status, code, msg);
-    return false;
-  };
-  std::string client;
-  if (core.keys && r.scope != Scope::kNone) {
-    std::string presented;
-    const std::string auth = req.get_header_value("Authorization");
-    if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
-      presented = auth.substr(7);
-    } else if (req.has_header("X-Api-Key")) {
-      presented = req.get_header_value("X-Api-Key");
+namespace {
+
+Admission refusal(const std::string& request_id, int status, std::string code,
+                  std::string message, std::string_view header = {}, std::string value = {}) {
+  Admission a = Admission::refuse(status, std::move(code), std::move(message));
+  a.request_id = request_id;
+  if (!header.empty()) a.headers.emplace_back(header, std::move(value));
+  return a;
+}
+
+std::string retry_after(double seconds) { return std::to_string(static_cast<int>(seconds) + 1); }
+
+// The key a request presents: `Authorization: Bearer <key>`, else `X-Api-Key`.
+std::string_view presented_key(const RequestHead& head) {
+  const std::string_view auth = head.field("Authorization").value_or("");
+  if (auth.size() > 7 && lower(std::string(auth.substr(0, 7))) == "bearer ") return auth.substr(7);
+  return head.field("X-Api-Key").value_or("");
+}
+
+}  // namespace
+
+// In order: the route, the body's framing for it, the key, the rate, readiness.
+Admission Server::Rep::admit_head(const RequestHead& head, const Conn& conn) {
+  Admission a;
+  a.request_id = std::string(head.field("X-Request-Id").value_or(""));
+  if (!valid_id(a.request_id)) a.request_id = id_prefix + std::to_string(next_request.fetch_add(1));
+  const std::string path = httplib::detail::decode_url(std::string(head.path), false);
+  std::string allow;
+  const RouteSpec* r = match_route(head.method, path, &allow);
+  if (r == nullptr) {
+    if (allow.empty()) {
+      return refusal(a.request_id, 404, "not_found", "no such route; see /openapi.json");
     }
+    return refusal(a.request_id, 405, "method_not_allowed", "this route answers " + allow, "Allow",
+                   allow);
+  }
+  a.route = static_cast<int>(r->id);
+  a.expects_body = r->method == "POST";
+  a.body_limit = r->id == RouteId::kEventsBulk ? core.opts.limits.max_bulk_bytes
+                                               : core.opts.limits.max_body_bytes;
+  if (auto refused = check_body(head, *r, a)) return *refused;
+  std::string client = "addr:" + conn.remote_ip;
+  if (core.keys && r->scope != Scope::kNone) {
+    if (auto refused = check_key(head, *r, client, &a)) return *refused;
+    client = "key:" + a.key_id;
+  }
+  double retry = 0;
+  if (r->id != RouteId::kHealthz && r->id != RouteId::kReadyz &&
+      !core.limiter->allow(client, &retry)) {
+    return refusal(a.request_id, 429, "rate_limited", "too many requests for this key; retry later",
+                   "Retry-After", retry_after(retry));
+  }
+  if (r->needs_data && !core.ready.load()) {
+    return refusal(a.request_id, 503, "not_ready",
+                   "the server is starting: the store or the index is not open yet", "Retry-After",
+                   "1");
+  }
+  return a;
+}
+
+std::optional<Admission> Server::Rep::check_body(const RequestHead& head, const RouteSpec& r,
+                                                 const Admission& a) const {
+  if (head.chunked && r.id != RouteId::kEventsBulk) {
+    return refusal(a.request_id, 411, "length_required",
+                   "chunked bodies are accepted on POST /v1/events/bulk only; send Content-Length");
+  }
+  if (head.content_length && *head.content_length > 0 && !a.expects_body) {
+    return refusal(a.request_id, 400, "bad_request", std::string(head.method) + " takes no body");
+  }
+  if (head.content_length && *head.content_length > a.body_limit) {
+    return refusal(a.request_id, 413, "payload_too_large",
+                   "the body is over the limit of " + std::to_string(a.body_limit) + " bytes");
+  }
+  return std::nullopt;
+}
+
+// Missing and unknown keys are counted per client address: past the budget the key is not
+// even looked up (a guess that happens to be right is not confirmed) until the bucket refills.
+std::optional<Admission> Server::Rep::check_key(const RequestHead& head, const RouteSpec& r,
+                                                const std::string& address, Admission* a) {
+  double retry = 0;
+  if (!core.auth_failures->has_token(address, &retry)) {
+    return refusal(a->request_id, 429, "rate_limited",
+                   "too many requests with a missing or unknown key from this address; retry "
+                   "later",
+                   "Retry-After", retry_after(retry));
+  }
+  const std::string_view presented = presented_key(head);
+  const auto match = presented.empty() ? std::nullopt : core.keys->find(presented);
+  if (!match) {
+    (void)core.auth_failures->allow(address, &retry);  // counts this failure
     if (presented.empty()) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      return refuse(401, "unauthorized",
-                    "an API key is required: send `Authorization: Bearer <key>` or `X-Api-Key`");
+      return refusal(a->request_id, 401, "unauthorized",
+                     "an API key is required: send `Authorization: Bearer <key>` or `X-Api-Key`",
+                     "WWW-Authenticate", "Bearer");
     }
-    const auto match = core.keys->find(presented);
-    if (!match) {
-      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      return refuse(401, "unauthorized", "unknown API key");
-    }
-    if (g) g->key_id = match->id;
-    if (match->scope < r.scope) {
-      return refuse(403, "forbidden",
-                    "this key's scope (" + std::string(scope_name(match->scope)) +
-                        ") does not allow this route (needs " + std::string(scope_name(r.scope)) +
-                        ")");
-    }
-    client = "key:" + match->id;
-  } else {
-    client = "addr:" + req.remote_addr;
+    return refusal(a->request_id, 401, "unauthorized", "unknown API key", "WWW-Authenticate",
+                   "Bearer error=\"invalid_token\"");
   }
-  if (r.id != RouteId::kHealthz && r.id != RouteId::kReadyz) {
-    double retry = 0;
-    if (!core.limiter->allow(client, &retry)) {
-      res.set_header("Retry-After", std::to_string(static_cast<int>(retry) + 1));
-      return refuse(429, "rate_limited", "too many requests for this key; retry later");
-    }
+  a->key_id = match->id;
+  if (match->scope < r.scope) {
+    return refusal(a->request_id, 403, "forbidden",
+                   "this key's scope (" + std::string(scope_name(match->scope)) +
+                       ") does not allow this route (needs " + std::string(scope_name(r.scope)) +
+                       ")");
   }
-  if (r.needs_data && !core.ready.load()) {
-    res.set_header("Retry-After", "1");
-    return refuse(503, "not_ready", "the server is starting: the store or the index is not open yet");
-  }
-  return true;
+  return std::nullopt;
 }
 
-// For every error without a body: what the guards saw, 404 or 405, httplib's own 400s.
-httplib::Server::HandlerResponse Server::Rep::on_error(const httplib::Request& req,
+// For every error without a body: what the guards saw, httplib's own 400s.
+httplib::Server::HandlerResponse Server::Rep::on_error(const httplib::Request& /*req*/,
                                                        httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
   RequestGuard* g = GuardedServer::current();
   if (g && g->body_too_large) {
     close_after(res);
     send_error(res, 413, "payload_too_large", "the body is over the limit");
+  } else if (g && !g->framing_error.empty()) {
+    close_after(res);
+    send_error(res, 400, "bad_request", "malformed chunked body: " + g->framing_error);
   } else if (g && g->timed_out) {
     close_after(res);
-    send_error(res, 408, "request_timeout", "the request did not arrive in time");
-  } else if (res.status == 404) {
-    std::string allow;
-    for (const auto& [re, spec] : route_patterns) {
-      if (std::regex_match(req.path, re) && spec->method != req.method) {
-        if (allow.find(spec->method) == std::string::npos) {
-          allow += (allow.empty() ? "" : ", ") + std::string(spec->method);
-        }
-      }
-    }
-    if (!allow.empty()) {
-      res.set_header("Allow", allow);
-      send_error(res, 405, "method_not_allowed", "this route answers " + allow);
-    } else {
-      send_error(res, 404, "not_found", "no such route; see /openapi.json");
-    }
+    send_error(res, 408, "request_timeout",
+               "the request did not arrive in time (or its body came slower than " +
+                   std::to_string(core.opts.limits.min_body_bytes_per_second) + " bytes/s)");
+  } else if (res.status == 404) {  // admission matched a route httplib did not: never expected
+    send_error(res, 404, "not_found", "no such route; see /openapi.json");
   } else if (res.status == 400) {
     close_after(res);
     send_error(res, 400, "bad_request", "malformed request");
@@ -279,7 +301,10 @@ void Server::Rep::log_request(const httplib::Request& req, const httplib::Respon
 
 void Server::Rep::log_raw(const Conn& c, int status, std::string_view method, size_t in,
                           size_t out) {
-  write_log_line(id_prefix + std::to_string(next_request.fetch_add(1)), method, RouteId::kOther,
+  const std::string& admitted_id = c.admission.request_id;
+  write_log_line(admitted_id.empty() ? id_prefix + std::to_string(next_request.fetch_add(1))
+                                     : admitted_id,
+                 method, RouteId::kOther,
                  status, 0, in, out, {}, {}, c.remote_ip);
 }
 
@@ -289,19 +314,20 @@ void Server::Rep::register_routes() {
   GuardedServer& s = *transport;
   Core* c = &core;
   for (const RouteSpec& r : kRoutes) {
-    route_patterns.emplace_back(std::regex(std::string(r.pattern)), &r);
+    route_patterns.push_back({&r, r.pattern.find('(') == std::string_view::npos,
+                              std::regex(std::string(r.pattern))});
     const std::string pattern(r.pattern);
     using Reading = void (*)(Core&, const httplib::Request&, httplib::Response&,
                              const httplib::ContentReader&);
     auto get = [&](auto fn) {
-      s.Get(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res) {
-        if (admit(r, req, res)) fn(*c, req, res);
+      s.Get(pattern, [c, fn](const httplib::Request& req, httplib::Response& res) {
+        fn(*c, req, res);
       });
     };
     auto post = [&](Reading fn) {
-      s.Post(pattern, [this, c, &r, fn](const httplib::Request& req, httplib::Response& res,
-                                        const httplib::ContentReader& reader) {
-        if (admit(r, req, res)) fn(*c, req, res, reader);
+      s.Post(pattern, [c, fn](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader) {
+        fn(*c, req, res, reader);
       });
     };
     switch (r.id) {
@@ -406,6 +432,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
         " without API keys: give --keys-file, or --allow-no-auth to accept the risk");
   }
   core.limiter = std::make_unique<RateLimiter>(opts.limits.rate_per_second, opts.limits.rate_burst);
+  core.auth_failures = std::make_unique<RateLimiter>(opts.limits.auth_failures_per_second,
+                                                     opts.limits.auth_failure_burst);
   core.answers = std::make_unique<AnswerCache>(
       opts.answer_cache_entries, std::chrono::milliseconds(std::max(0, opts.answer_cache_ttl_ms)));
   size_t reads = opts.limits.max_running_reads;
@@ -442,13 +470,19 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions opts) {
 
   Rep* r = rep.get();
   rep->transport = std::make_unique<GuardedServer>(
-      core.opts.limits, [r](const Conn& c, int status, std::string_view method, size_t in,
-                            size_t out) { r->log_raw(c, status, method, in, out); });
+      core.opts.limits,
+      [r](const Conn& c, int status, std::string_view method, size_t in, size_t out) {
+        r->log_raw(c, status, method, in, out);
+      },
+      [r](const RequestHead& head, const Conn& c) { return r->admit_head(head, c); });
   core.transport = rep->transport.get();
   GuardedServer& s = *rep->transport;
   s.set_run_gate(core.run_slots.get());
-  s.set_pre_routing_handler(
-      [r](const httplib::Request& req, httplib::Response& res) { return r->pre_route(req, res); });
+  // The request id chosen at admission goes back on every answer.
+  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (RequestGuard* g = GuardedServer::current()) res.set_header("X-Request-Id", g->request_id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [r](const httplib::Request& req, httplib::Response& res) { return r->on_error(req, res); }));
   s.set_exception_handler(

@@ -176,9 +176,17 @@ inline std::string url_encode(const std::string& s) {
 
 // ---- raw sockets ------------------------------------------------------------------------------
 
-inline int connect_to(int port) {
+// A connection to the server on `port`, from the loopback address `from` (any of 127.0.0.0/8
+// reaches the server; a second address stands for a second client).
+inline int connect_to(int port, const char* from = nullptr) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
+  if (from != nullptr) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, from, &local.sin_addr) == 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));

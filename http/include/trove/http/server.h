@@ -18,8 +18,10 @@
 //
 // Every connection first waits, without a worker thread, in an epoll loop until its request
 // head is complete and within the limits (slow or oversized heads never reach a worker nor
-// httplib's unbounded line reader); body bytes are counted as they arrive and chunked bodies
-// are refused except on the bulk route.
+// httplib's unbounded line reader); the head is parsed strictly (RFC 9112) and the request
+// admitted (route, key, rate, readiness) before any body byte is read; a body up to
+// max_body_bytes is received in that loop too, and only bulk bodies are read by a worker as
+// they arrive, capped and with a minimum rate. Connections are capped per client address.
 //
 // Thread-safety: start() and shutdown() from one controlling thread; attach() once, from any
 // thread. The Store and the CatalogIndex must outlive shutdown() (which releases the
@@ -54,6 +56,19 @@ struct Limits {
   int keep_alive_timeout_ms = 5000;      // an idle kept-alive connection
   size_t max_requests_per_connection = 1000;
   size_t max_connections = 4096;         // open at once; more are answered 503 and closed
+  // Open at once from one client address (0: no cap), so one address cannot take them all.
+  // Behind a reverse proxy every client has the proxy's address: raise it or set 0 there.
+  size_t max_connections_per_address = 512;
+  // Bodies up to max_body_bytes are received before a worker sees the request (no thread
+  // waits for them); these are the bytes such bodies may hold at once (more: 503).
+  size_t max_buffered_body_bytes = 256u << 20;
+  // Bulk bodies (chunked, or over max_body_bytes) are read by a worker as they arrive: at most
+  // this many at once (0: half the workers), and half of that from one address (at least 1).
+  size_t max_streamed_bodies = 0;
+  // A streamed body slower than this on average, once min_body_rate_grace_ms have passed, is
+  // answered 408: a body trickled a byte at a time cannot hold a worker for the body timeout.
+  size_t min_body_bytes_per_second = 4096;
+  int min_body_rate_grace_ms = 10000;
   size_t threads = 0;                    // worker threads; 0: 4 per core, at least 8
   // GET and HEAD requests (search, suggest, recommendations, items...) being processed at
   // once; 0: the CPUs this process may run on (its affinity mask). A worker waits for
@@ -66,6 +81,10 @@ struct Limits {
   size_t max_running_reads = 0;
   double rate_per_second = 1000;         // per API key (per client address without keys); 0: off
   double rate_burst = 2000;
+  // Requests with a missing or unknown key, per client address; past them the answer is 429
+  // (the key is not even looked up) until the bucket refills. 0: off.
+  double auth_failures_per_second = 2;
+  double auth_failure_burst = 20;
 };
 
 struct ServerOptions {
