@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+TSAN_LOAD_SECONDS ?= 60
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
@@ -16,7 +18,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git zstd python3 python3-jsonsc
   libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev wamerican-large \
   prometheus wrk
 
-.PHONY: all deps build test test-asan fuzz fuzz-deps fuzz-replay bench demo clean format
+.PHONY: all deps build test test-asan test-tsan fuzz fuzz-deps fuzz-replay bench demo clean format
 
 all: build
 
@@ -86,6 +88,18 @@ fuzz-replay: fuzz-deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target trove_fuzzers
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
 
+$(TSAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROVE_TSAN=ON -DTROVE_BUILD_BENCH=OFF
+
+# The whole suite under ThreadSanitizer, then scripts/tsan_load.sh: TSAN_LOAD_SECONDS of mixed
+# load (bulk, single events, search, suggest, recommendations, forgets, snapshots) against a
+# TSan build of `trove serve`. Any report fails it. Heavy: run before resolving, not in CI.
+test-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	./scripts/tsan_load.sh $(TSAN_BUILD)/cli/trove $(TSAN_LOAD_SECONDS)
+
 # Each prints our figures beside a baseline or peer measured in the same run (docs/BENCHMARKS.md).
 bench: deps build
 	$(BUILD)/bench/ingest_bench
@@ -100,7 +114,7 @@ demo: deps build
 	./scripts/demo.sh $(BUILD)/cli/trove $(DEMO_DIR)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 format:
 	find data index fuzzy recommend http cli tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
