@@ -31,7 +31,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 BASE="http://127.0.0.1:$PORT"
 TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 log_path=$WORK/tsan" \
   "$TROVE" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --keys-file "$WORK/keys" \
-  --request-log off --index-flush-ms 50 >"$WORK/serve.log" 2>&1 &
+  --log-file off --index-flush-ms 50 >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 600); do
   curl -sf "$BASE/readyz" >/dev/null 2>&1 && break
