@@ -25,6 +25,8 @@ struct Fold {
   // When set, the record at from - 1 is read first (not folded) and must have this
   // fingerprint (kCorruption otherwise): the record the models were saved at.
   std::optional<uint64_t> check_before;
+  // Row updates made once this many wait (0: only when RecoModels itself flushes, at 2^22).
+  size_t flush_at = 0;
   // Out: the fingerprint of the record at `until` (when read), and the records folded.
   uint64_t fingerprint = 0;
   uint64_t folded = 0;

@@ -49,6 +49,7 @@ Status fold_journal(const std::string& data_dir, RecoModels* models, Fold& fold)
         }
         if (!RecoModels::forgotten_event(forgotten, rec.seq, *ev)) {
           models->apply_deferred(rec.seq, *ev);
+          if (fold.flush_at != 0 && models->waiting_updates() >= fold.flush_at) models->flush();
         }
         ++fold.folded;
         return true;
@@ -70,6 +71,12 @@ namespace {
 namespace fs = std::filesystem;
 using reco_internal::Fold;
 using reco_internal::fold_journal;
+
+// Row updates made in batches of 2^18 (4 MiB) while a models file's tail or the whole journal is
+// folded, not the 2^22 RecoModels allows: at start-up the waiting updates' memory is fresh, and
+// faulting in 64 MiB (and its sorted copy) cost more than the larger batches gain (CPU until
+// ready: docs/BENCHMARKS.md, "Restart after kill -9").
+constexpr size_t kStartupFlushAt = size_t{1} << 18;
 
 std::string snapshot_dir(const std::string& data_dir) {
   return (fs::path(data_dir) / "snapshots").string();
@@ -136,6 +143,7 @@ Result<BuiltModels> from_file(const std::string& data_dir, const SnapshotInfo& i
   fold.from = info.seq + 1;
   fold.until = until;
   fold.stop = build.stop;
+  fold.flush_at = kStartupFlushAt;
   if (info.seq > 0) fold.check_before = b.fingerprint;
   // (No filter needed: every filtered event is before its forget, so before the file's seq.)
   TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &b.models, fold));
@@ -160,6 +168,7 @@ Result<BuiltModels> from_journal(const std::string& data_dir, uint64_t until,
   Fold fold;
   fold.until = until;
   fold.stop = build.stop;
+  fold.flush_at = kStartupFlushAt;
   TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &b.models, fold));
   *folded = fold.folded;
   b.fingerprint = fold.fingerprint;
@@ -170,6 +179,7 @@ Result<BuiltModels> from_journal(const std::string& data_dir, uint64_t until,
     again.until = until;
     again.forgotten = &b.filter;
     again.stop = build.stop;
+    again.flush_at = kStartupFlushAt;
     TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &fresh, again));
     b.models = std::move(fresh);
   }
