@@ -2,7 +2,9 @@
 //
 // Order of events: listen at once (/healthz answers, /readyz says 503), open the store
 // (snapshot + journal tail), the index (catch-up) and the recommendation models (a fold over
-// the journal), then report ready. SIGTERM or SIGINT:
+// the journal), then report ready. If the index cannot be written (a full disk), start
+// read-only rather than exit: reads served, writes 503 until the journal can be written
+// again. SIGTERM or SIGINT:
 // stop accepting, let the requests already received finish, flush the index, write a
 // snapshot, exit 0. Every journaled event was fsynced before it was acknowledged, so the
 // journal has nothing left to flush.
@@ -134,11 +136,22 @@ int run_serve(const ServeArgs& a) {
   spdlog::info("store open: seq {} (snapshot {}, {} journal records replayed, {:.2f} s)",
                store.value()->last_seq(), report.snapshot_seq, report.replayed, report.seconds);
   std::vector<std::string> warnings;
-  auto index = open_index(*store.value(), &warnings);
+  Status index_write;
+  auto index = open_index(*store.value(), &warnings, {}, &index_write);
   for (const auto& w : warnings) spdlog::warn("index: {}", w);
   if (!index.ok()) {
     (void)server.value()->shutdown();
     return fail(kName, index.status());
+  }
+  if (!index_write.ok()) {
+    // A full disk must not cost the reads too: serve what is committed, refuse writes until
+    // the journal can be written again (tried on the first write after the back-off; the
+    // background flush catches the index up once it can write).
+    spdlog::error("starting read-only: {}; reads are served, writes are answered 503 until the "
+                  "disk can be written again",
+                  index_write.to_string());
+    store.value()->mark_unwritable("the disk could not be written at start-up (" +
+                                   index_write.message() + ")");
   }
   if (!signals.received()) {
     // Builds the recommendation models from the journal before reporting ready.

@@ -13,7 +13,10 @@
 namespace trove::cli {
 
 // Opens DATA_DIR/index, attaches it to `store` (catching up or rebuilding) and flushes.
+// With `write_failure` given, a flush that cannot write (a full disk) is put there and the
+// index is returned anyway, searchable at what it had committed (CatalogIndex::attach).
 Result<std::unique_ptr<CatalogIndex>> open_index(Store& store, std::vector<std::string>* warnings,
-                                                 const IndexOptions& opts = {});
+                                                 const IndexOptions& opts = {},
+                                                 Status* write_failure = nullptr);
 
 }  // namespace trove::cli

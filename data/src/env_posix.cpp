@@ -53,15 +53,15 @@ class PosixWritableFile final : public WritableFile {
 
 class PosixEnv final : public Env {
  public:
-  Result<std::unique_ptr<WritableFile>> open_writable(const std::string& path,
-                                                      Open mode) override {
+  Result<std::unique_ptr<WritableFile>> open_writable(const std::string& path, Open mode) override {
     // O_APPEND: every write lands at the end, also after a truncate() cut the file back.
     int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
     if (mode == Open::kCreate) flags |= O_CREAT | O_TRUNC;
     const int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) {
-      return Status::io_error(std::string(mode == Open::kCreate ? "cannot create " : "cannot open ") +
-                              path + ": " + os_error(errno));
+      return Status::io_error(
+          std::string(mode == Open::kCreate ? "cannot create " : "cannot open ") + path + ": " +
+          os_error(errno));
     }
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));
   }

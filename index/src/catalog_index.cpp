@@ -178,7 +178,8 @@ Result<std::unique_ptr<CatalogIndex>> CatalogIndex::open(const std::string& dir,
   return std::unique_ptr<CatalogIndex>(new CatalogIndex(std::move(rep)));
 }
 
-Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
+Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
+                            Status* write_failure) {
   Rep& r = *rep_;
   r.store = &store;
   std::unique_lock lock(r.write_mu);
@@ -336,7 +337,12 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings) {
   }
 
   lock.unlock();
-  return flush();
+  Status flushed = flush();
+  if (!flushed.ok() && write_failure != nullptr) {
+    *write_failure = std::move(flushed);
+    return Status();
+  }
+  return flushed;
 }
 
 Status CatalogIndex::flush() {

@@ -177,8 +177,8 @@ uint64_t lost_over_every_crash_point(bool fsync, uint64_t* crash_points) {
       }
       for (const auto& [id, seq] : run.acked) {
         if (seq_of(*store.value(), id) != seq) {
-          UNSCOPED_INFO("crash after op " << k << (power_loss ? " + power loss" : "") << ": "
-                                          << id << " (seq " << seq << ") lost");
+          UNSCOPED_INFO("crash after op " << k << (power_loss ? " + power loss" : "") << ": " << id
+                                          << " (seq " << seq << ") lost");
           ++lost;
         }
       }

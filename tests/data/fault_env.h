@@ -79,8 +79,7 @@ class FaultEnv : public Env {
     files_.clear();
   }
 
-  Result<std::unique_ptr<WritableFile>> open_writable(const std::string& path,
-                                                      Open mode) override {
+  Result<std::unique_ptr<WritableFile>> open_writable(const std::string& path, Open mode) override {
     std::lock_guard lock(mu_);
     if (mode == Open::kCreate) {
       if (Status st = step(); !st.ok()) return st;

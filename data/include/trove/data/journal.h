@@ -24,9 +24,10 @@
 // by themselves when space returns. Writes go through an Env (trove/data/env.h), which tests
 // replace to inject faults.
 //
-// Thread-safety: append() and mark_unwritable() need external synchronization (the Store's
-// group-commit leader is the only writer); read() / scan() may run concurrently with each
-// other and with append(), and see a prefix of the log.
+// Thread-safety: append() needs external synchronization (the Store's group-commit leader is
+// the only writer); mark_unwritable() and unwritable() may be called from any thread, beside
+// it; read() / scan() may run concurrently with each other and with append(), and see a
+// prefix of the log.
 #pragma once
 
 #include <cstdint>

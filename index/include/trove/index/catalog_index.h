@@ -160,8 +160,12 @@ class CatalogIndex {
   CatalogIndex& operator=(const CatalogIndex&) = delete;
 
   // Follows `store` from now on (it must outlive the index) and catches up or rebuilds.
-  // warnings, when given, receives what recovery did.
-  Status attach(Store& store, std::vector<std::string>* warnings = nullptr);
+  // warnings, when given, receives what recovery did. With `write_failure` given, a failed
+  // write of the catch-up (a full disk) is put there instead of failing the call: the index is
+  // then attached and searchable at what it had committed, and the items it could not write
+  // stay pending for the next flush().
+  Status attach(Store& store, std::vector<std::string>* warnings = nullptr,
+                Status* write_failure = nullptr);
 
   // Writes the documents of items touched since the last flush and commits them with the
   // seq they reflect. Cheap when nothing is pending.
