@@ -64,6 +64,8 @@ std::unique_ptr<AutoSnapshots> start_auto_snapshots(const Store& store, const Sn
   return AutoSnapshots::start(store, o, log_report);
 }
 
+void prefetch_models_for(const std::string& data_dir) { prefetch_models(data_dir, {}); }
+
 void write_models_beside(const std::string& data_dir, uint64_t seq) {
   ModelsBuildReport report;
   auto built = build_models(data_dir, seq, {}, &report);

@@ -25,6 +25,10 @@ void add_snapshot_options(CLI::App* app, SnapshotArgs& args);
 std::unique_ptr<AutoSnapshots> start_auto_snapshots(const Store& store, const SnapshotArgs& args,
                                                     int nice);
 
+// Before Store::open: the recommendation models start loading (newest models file + journal)
+// on the second core while the Store opens (trove/recommend/models_file.h, prefetch_models).
+void prefetch_models_for(const std::string& data_dir);
+
 // After Store::snapshot() at shutdown: the models at its seq, beside it (logged; a failure
 // costs only a longer start-up, which then folds the journal from an older models file).
 void write_models_beside(const std::string& data_dir, uint64_t seq);

@@ -2,9 +2,14 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "journal_fold.h"
 
@@ -19,6 +24,7 @@ uint64_t record_fingerprint(const RecordView& r) {
 Status fold_journal(const std::string& data_dir, RecoModels* models, Fold& fold) {
   const uint64_t first = fold.check_before ? fold.from - 1 : fold.from;
   if (first > fold.until) return {};
+  const bool to_end = fold.until == Fold::kToEnd;
   EventParser parser;
   Status failure;
   uint64_t last_read = 0;
@@ -32,7 +38,7 @@ Status fold_journal(const std::string& data_dir, RecoModels* models, Fold& fold)
           failure = Status::unavailable("stopped");
           return false;
         }
-        if (rec.seq == fold.until) fold.fingerprint = record_fingerprint(rec);
+        if (rec.seq == fold.until || to_end) fold.fingerprint = record_fingerprint(rec);
         if (rec.seq < fold.from) {
           if (record_fingerprint(rec) != *fold.check_before) {
             failure = Status::corruption("the journal's record " + std::to_string(rec.seq) +
@@ -57,6 +63,12 @@ Status fold_journal(const std::string& data_dir, RecoModels* models, Fold& fold)
   models->flush();
   TROVE_RETURN_IF_ERROR(st);
   TROVE_RETURN_IF_ERROR(failure);
+  fold.last = last_read;
+  if (fold.check_before && last_read < first) {
+    return Status::corruption("the journal ends before record " + std::to_string(first) +
+                              ", the one the models were saved at");
+  }
+  if (to_end) return {};
   if (last_read != fold.until) {
     return Status::corruption("the journal ends at seq " + std::to_string(last_read) +
                               ", before " + std::to_string(fold.until));
@@ -147,7 +159,8 @@ Result<BuiltModels> from_file(const std::string& data_dir, const SnapshotInfo& i
   if (info.seq > 0) fold.check_before = b.fingerprint;
   // (No filter needed: every filtered event is before its forget, so before the file's seq.)
   TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &b.models, fold));
-  if (info.seq > 0 && until == info.seq) fold.fingerprint = b.fingerprint;
+  if (until == Fold::kToEnd) until = std::max(info.seq, fold.last);
+  if (until == info.seq) fold.fingerprint = b.fingerprint;
   b.seq = until;
   b.fingerprint = fold.fingerprint;
   *folded = fold.folded;
@@ -172,6 +185,7 @@ Result<BuiltModels> from_journal(const std::string& data_dir, uint64_t until,
   TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &b.models, fold));
   *folded = fold.folded;
   b.fingerprint = fold.fingerprint;
+  if (until == Fold::kToEnd) b.seq = until = fold.last;
   if (!b.models.forgotten().empty()) {
     b.filter = b.models.forgotten();
     RecoModels fresh(opts);
@@ -186,7 +200,49 @@ Result<BuiltModels> from_journal(const std::string& data_dir, uint64_t until,
   return b;
 }
 
+// prefetch_models(): one build per data directory, handed over once to build_models().
+struct Prefetched {
+  Result<BuiltModels> built = Status::unavailable("not built");
+  ModelsBuildReport report;
+};
+struct Prefetch {
+  RecommendOptions opts;
+  std::future<Prefetched> result;
+};
+std::mutex prefetch_mu;
+std::map<std::string, Prefetch>& prefetches() {
+  static auto* m = new std::map<std::string, Prefetch>();  // never destroyed: no wait at exit
+  return *m;
+}
+
+std::optional<Prefetched> take_prefetched(const std::string& data_dir,
+                                          const RecommendOptions& opts) {
+  std::future<Prefetched> f;
+  {
+    std::lock_guard lock(prefetch_mu);
+    auto it = prefetches().find(data_dir);
+    if (it == prefetches().end()) return std::nullopt;
+    const bool same = it->second.opts == opts;
+    f = std::move(it->second.result);
+    prefetches().erase(it);
+    if (!same) return std::nullopt;
+  }
+  return f.get();
+}
+
 }  // namespace
+
+void prefetch_models(const std::string& data_dir, const RecommendOptions& opts) {
+  Prefetch p;
+  p.opts = opts;
+  p.result = std::async(std::launch::async, [data_dir, opts] {
+    Prefetched out;
+    out.built = build_models(data_dir, Fold::kToEnd, opts, &out.report);
+    return out;
+  });
+  std::lock_guard lock(prefetch_mu);
+  prefetches()[data_dir] = std::move(p);
+}
 
 Result<BuiltModels> build_models(const std::string& data_dir, uint64_t until,
                                  const RecommendOptions& opts, ModelsBuildReport* report,
@@ -199,6 +255,30 @@ Result<BuiltModels> build_models(const std::string& data_dir, uint64_t until,
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   };
+  // Built ahead by prefetch_models() (as far as the journal went then, never past the State:
+  // the Store only cuts what no valid record follows): the records after it on top.
+  if (build.use_files && until != Fold::kToEnd) {
+    if (auto pre = take_prefetched(data_dir, opts); pre && pre->built.ok() &&
+                                                    pre->built->seq <= until) {
+      BuiltModels b = std::move(pre->built).value();
+      const size_t forgets = b.models.forgotten().size();
+      Fold fold;
+      fold.from = b.seq + 1;
+      fold.until = until;
+      fold.stop = build.stop;
+      fold.flush_at = kStartupFlushAt;
+      if (b.seq > 0) fold.check_before = b.fingerprint;
+      if (fold_journal(data_dir, &b.models, fold).ok() &&
+          b.models.forgotten().size() == forgets) {
+        if (until != b.seq) b.fingerprint = fold.fingerprint;
+        b.seq = until;
+        out = pre->report;
+        out.folded += fold.folded;
+        out.prefetched = true;
+        return done(std::move(b));
+      }
+    }
+  }
   out.why_full = build.use_files ? "no models file" : "models files not used";
   if (build.use_files) {
     auto files = list_side_files(snapshot_dir(data_dir), kModelsFileKind.ext);

@@ -334,3 +334,26 @@ TEST_CASE("a UserForget after the models file makes start-up fold the whole jour
   CHECK(again->digest() == reco->digest());
   CHECK(at < after);
 }
+
+TEST_CASE("models prefetched while the Store opens, with events the prefetch may or may not have "
+          "seen, are those of a fold of the whole journal",
+          "[models][persist]") {
+  const std::vector<Event> events = generated(12, 9000, false);
+  Shop shop;
+  shop.ingest({events.begin(), events.begin() + 5000});
+  shop.snapshot();
+  shop.ingest({events.begin() + 5000, events.begin() + 7000});
+  prefetch_models(shop.dir());
+  shop.ingest({events.begin() + 7000, events.end()});  // beside the prefetch: seen or not
+  auto reco = shop.open(true);
+  CHECK(reco->startup().prefetched);
+  CHECK(reco->startup().file_seq > 0);
+  auto folded = shop.open(false);
+  CHECK(reco->digest() == folded->digest());
+  CHECK(served(*reco) == served(*folded));
+  // A prefetch with other options is not used.
+  RecommendOptions other;
+  other.window = 3;
+  prefetch_models(shop.dir(), other);
+  CHECK_FALSE(shop.open(true)->startup().prefetched);
+}

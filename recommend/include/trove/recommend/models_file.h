@@ -53,6 +53,7 @@ struct ModelsBuildReport {
   uint64_t folded = 0;    // journal records folded (after the file, or all of them)
   std::string why_full;   // why the whole journal was folded (no file, a forget in the tail)
   std::vector<std::string> warnings;  // models files that could not be used, and why
+  bool prefetched = false;  // most of it built by prefetch_models() while the Store opened
   double seconds = 0;
 };
 
@@ -65,6 +66,14 @@ struct ModelsBuildOptions {
 Result<BuiltModels> build_models(const std::string& data_dir, uint64_t until,
                                  const RecommendOptions& opts, ModelsBuildReport* report = nullptr,
                                  const ModelsBuildOptions& build = {});
+
+// Start-up on two cores: starts build_models() of `data_dir` on a thread of its own, as far as
+// the journal goes, so that it runs while the Store opens (the models file and the snapshot are
+// separate files; both read the journal). The next build_models() of that directory with the
+// same options takes the result and folds only the records the State has beyond it; a result it
+// cannot use (a forget after it, a failure) is dropped and it builds as usual. One hand-over per
+// call; a prefetch nobody takes costs only its CPU.
+void prefetch_models(const std::string& data_dir, const RecommendOptions& opts = {});
 
 // Writes DATA_DIR/snapshots/<built.seq>.models; keeps the newest `keep` models files.
 Result<SnapshotInfo> write_models_file(const std::string& data_dir, const BuiltModels& built,
