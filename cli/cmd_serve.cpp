@@ -1,12 +1,13 @@
 // `trove serve`: the HTTP API over a data directory (http/, docs/HTTP.md).
 //
 // Order of events: listen at once (/healthz answers, /readyz says 503), open the store
-// (snapshot + journal tail), the index (catch-up) and the recommendation models (a fold over
-// the journal), then report ready. If the index cannot be written (a full disk), start
-// read-only rather than exit: reads served, writes 503 until the journal can be written
+// (snapshot + journal tail), the index (catch-up) and the recommendation models (models file +
+// journal tail, loaded on their own thread while the store opens), then report ready and start
+// the automatic snapshots (serve_snapshots.h). If the index cannot be written (a full disk),
+// start read-only rather than exit: reads served, writes 503 until the journal can be written
 // again. SIGTERM or SIGINT:
-// stop accepting, let the requests already received finish, flush the index, write a
-// snapshot, exit 0. Every journaled event was fsynced before it was acknowledged, so the
+// stop accepting, let the requests already received finish, flush the index, stop the automatic
+// snapshots, write a snapshot and the models file beside it, exit 0. Every journaled event was fsynced before it was acknowledged, so the
 // journal has nothing left to flush.
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -19,6 +20,7 @@
 
 #include "common.h"
 #include "index_util.h"
+#include "serve_snapshots.h"
 #include "trove/http/server.h"
 
 namespace trove::cli {
@@ -35,6 +37,7 @@ struct ServeArgs {
   size_t answer_cache_entries = 65536;
   int answer_cache_ttl_ms = 2000;
   int ingest_nice = 10;
+  SnapshotArgs snapshots;
   http::Limits limits;
 };
 
@@ -126,6 +129,7 @@ int run_serve(const ServeArgs& a) {
   auto server = http::Server::start(opts);
   if (!server.ok()) return fail(kName, server.status());
 
+  prefetch_models_for(a.data_dir);  // on the second core while the Store opens
   OpenReport report;
   auto store = Store::open(a.data_dir, {}, &report);
   for (const auto& w : report.warnings) spdlog::warn("store: {}", w);
@@ -160,6 +164,7 @@ int run_serve(const ServeArgs& a) {
       return fail(kName, st);
     }
   }
+  auto auto_snapshots = start_auto_snapshots(*store.value(), a.snapshots, a.ingest_nice);
 
   const int sig = signals.wait();
   spdlog::info("{}: stopping (in-flight requests finish, then index flush and snapshot)",
@@ -169,12 +174,14 @@ int run_serve(const ServeArgs& a) {
     spdlog::error("index flush at shutdown failed: {}", st.to_string());
     rc = kExitFatal;
   }
+  if (auto_snapshots) auto_snapshots->stop();  // one writer in the snapshot directory
   auto snap = store.value()->snapshot();
   if (!snap.ok()) {
     spdlog::error("snapshot at shutdown failed: {}", snap.status().to_string());
     rc = kExitFatal;
   } else {
     spdlog::info("snapshot written at seq {}: {}", snap->seq, snap->path);
+    write_models_beside(a.data_dir, snap->seq);
   }
   index.value().reset();
   spdlog::default_logger()->flush();
@@ -217,6 +224,7 @@ Command add_serve_command(CLI::App& root) {
                   "first on a busy core (0: bulk runs on the workers)")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
+  add_snapshot_options(app, a->snapshots);
   http::Limits& l = a->limits;
   auto group = app->add_option_group("limits", "Request limits (safe defaults)");
   group->add_option("--max-body-bytes", l.max_body_bytes, "Body of /v1/events and admin routes")
