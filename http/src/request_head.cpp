@@ -31,6 +31,12 @@ bool is_tchar(unsigned char c) {
   }
 }
 
+// A control character other than HTAB: never in a field value, an extension or a trailer.
+bool is_ctl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && u != '\t') || u == 0x7f;
+}
+
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (const char c : s) {
@@ -110,10 +116,7 @@ std::optional<HeadError> parse_field(size_t begin, size_t end, std::string_view 
   }
   const std::string_view value = trim(line.substr(colon + 1));
   for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && u != '\t') || u == 0x7f) {
-      return bad("a header value holds a control character");
-    }
+    if (is_ctl(c)) return bad("a header value holds a control character");
   }
   out->fields.push_back(HeadField{name, value, begin, end});
   return std::nullopt;
@@ -275,7 +278,7 @@ bool ChunkedFraming::feed(const char* p, size_t n) {
           state_ = State::kLineLf;
         } else if (c == '\n') {
           end_of_size_line();
-        } else if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        } else if (is_ctl(c)) {
           return fail("control character in a chunk extension");
         }
         break;
@@ -326,7 +329,7 @@ bool ChunkedFraming::feed(const char* p, size_t n) {
             return true;
           }
           line_ = 0;
-        } else if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        } else if (is_ctl(c)) {
           return fail("control character in a trailer");
         } else {
           ++line_;
