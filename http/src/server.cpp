@@ -362,10 +362,12 @@ void Server::Rep::register_routes() {
           }
           // A forget not yet applied to the models does not stop serving (its people get
           // no personal output meanwhile), but is reported.
+          // Reads go on while writes are refused (a full disk): ready, but it says so.
           const Status forget = core.the_reco().forget_status();
           send_json(res, {{"status", "ready"},
                           {"seq", core.the_store().last_seq()},
                           {"indexed_seq", core.the_index().indexed_seq()},
+                          {"writes", core.the_store().writes_refused() ? "refused" : "ok"},
                           {"forget", forget.ok() ? std::string("ok") : forget.message()}});
         });
         break;

@@ -363,6 +363,10 @@ TEST_CASE("503 when the journal cannot be written, reads go on", "[http]") {
   check_error(bulk, 503, "journal_unwritable");
   CHECK(body_json(bulk)["accepted"] == 0);
   CHECK(c.Get("/v1/search?q=x", bearer(kSearchKey))->status == 200);
+  auto ready = c.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);  // reads are served
+  CHECK(body_json(ready)["writes"] == "refused");
 }
 
 TEST_CASE("admin snapshot writes a snapshot at the current seq", "[http]") {
