@@ -223,18 +223,19 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
 }
 
 // Hands a connection back to the epoll set: into the table first, then re-armed, so the worker
-// that sees its next event finds it there.
+// that sees its next event finds it there. Both under the table's lock: once the connection is
+// in the table the sweeper may take and close it, and an epoll_ctl after that would re-arm a
+// closed descriptor, or one the next accepted connection was given (ThreadSanitizer reported
+// the close racing the re-arm under tsan_load.sh).
 void GuardedServer::park(std::unique_ptr<Conn> c) {
   const int fd = c->fd;
   const bool fresh = !c->armed;
   c->armed = true;
-  {
-    std::lock_guard lock(conns_mu_);
-    conns_[fd] = std::move(c);
-  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
   ev.data.fd = fd;
+  std::lock_guard lock(conns_mu_);
+  conns_[fd] = std::move(c);
   ::epoll_ctl(epfd_, fresh ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
