@@ -300,8 +300,10 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
       return Status::io_error("cannot create the index in " + r.dir + ": " + xapian_error(e));
     }
     if (warnings && why != "new index") warnings->push_back("index " + why + ": rebuilding from the state");
-    std::lock_guard p(r.pending_mu);
+    // The pending set's lock inside the Store's, as flush() and the Store's listener take
+    // them (the other order here was a lock-order inversion ThreadSanitizer reported).
     store.read([&](const State& s) {
+      std::lock_guard p(r.pending_mu);
       for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
         if (s.item_at(ref)) r.pending.insert(ref);
       }
@@ -323,8 +325,8 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
                                 return true;
                               });
     TROVE_RETURN_IF_ERROR(st);
-    std::lock_guard p(r.pending_mu);
     store.read([&](const State& s) {
+      std::lock_guard p(r.pending_mu);
       for (const auto& id : ids) {
         if (auto ref = s.item_ref(id)) r.pending.insert(*ref);
       }
