@@ -96,7 +96,7 @@ $(TSAN_BUILD)/CMakeCache.txt:
 # TSan build of `trove serve`. Any report fails it. Heavy: run before resolving, not in CI.
 test-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/scripts/tsan.supp \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 	./scripts/tsan_load.sh $(TSAN_BUILD)/cli/trove $(TSAN_LOAD_SECONDS)
 

@@ -12,6 +12,7 @@ set -u
 TROVE=${1:?usage: tsan_load.sh path/to/trove [seconds]}
 SECONDS_TO_RUN=${2:-60}
 WORK=$(mktemp -d)
+SUPP="$(cd "$(dirname "$0")" && pwd)/tsan.supp"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 
 new_key() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -26,12 +27,12 @@ half=$(($(wc -l <"$WORK/shop.ndjson") / 2))
 head -n "$half" "$WORK/shop.ndjson" >"$WORK/first.ndjson"
 tail -n +"$((half + 1))" "$WORK/shop.ndjson" | split -l 2000 - "$WORK/bulk."
 # `trove ingest` runs under TSan too (its index flush is multi-threaded): its reports count.
-TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 log_path=$WORK/tsan-ingest" \
+TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 suppressions=$SUPP log_path=$WORK/tsan-ingest" \
   "$TROVE" ingest --data-dir "$WORK/data" "$WORK/first.ndjson" >/dev/null
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
-TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 log_path=$WORK/tsan" \
+TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1 suppressions=$SUPP log_path=$WORK/tsan" \
   "$TROVE" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --keys-file "$WORK/keys" \
   --log-file off --index-flush-ms 50 >"$WORK/serve.log" 2>&1 &
 SERVER=$!
