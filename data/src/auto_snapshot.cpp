@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "replay.h"
 #include "trove/data/journal.h"
 
 namespace trove {
@@ -43,35 +44,26 @@ AutoSnapshotReport AutoSnapshots::build(const std::string& data_dir, uint64_t se
       out.base_seq = (*snap)->info.seq;
     }
   }
-  // The journal's records after it, as Store::open applies them (the same checks).
-  EventParser parser;
+  // The journal's records after it, applied as Store::open applies them; the build stops
+  // when asked, and a gap in the seqs is corruption.
   Status failure;
-  Status st = Journal::scan(journal_dir, state.last_seq() + 1, [&](const RecordView& r) {
-    if (r.seq > seq) return false;
-    if (stop.load(std::memory_order_relaxed)) {
-      failure = Status::unavailable("stopped");
-      return false;
-    }
-    if (r.seq != state.last_seq() + 1) {
-      failure = Status::corruption("journal record " + std::to_string(r.seq) + " follows " +
-                                   std::to_string(state.last_seq()));
-      return false;
-    }
-    auto ev = parser.parse(r.payload);
-    if (!ev.ok()) {
-      failure = Status::corruption("journal record " + std::to_string(r.seq) +
-                                   " does not parse: " + ev.status().to_string());
-      return false;
-    }
-    if (static_cast<uint16_t>(ev->type()) != r.type || ev->timestamp_ms != r.timestamp_ms) {
-      failure = Status::corruption("journal record " + std::to_string(r.seq) +
-                                   ": header type or timestamp differs from its payload");
-      return false;
-    }
-    state.apply(r.seq, ev.value());
-    ++out.replayed;
-    return true;
-  });
+  Status st = data_internal::apply_records(
+      [&](uint64_t from, const std::function<bool(const RecordView&)>& apply) {
+        return Journal::scan(journal_dir, from, [&](const RecordView& r) {
+          if (r.seq > seq) return false;
+          if (stop.load(std::memory_order_relaxed)) {
+            failure = Status::unavailable("stopped");
+            return false;
+          }
+          if (r.seq != state.last_seq() + 1) {
+            failure = Status::corruption("journal record " + std::to_string(r.seq) +
+                                         " follows " + std::to_string(state.last_seq()));
+            return false;
+          }
+          return apply(r);
+        });
+      },
+      state, seq, &out.replayed);
   if (st.ok()) st = failure;
   if (st.ok() && state.last_seq() != seq) {
     st = Status::corruption("the journal ends at seq " + std::to_string(state.last_seq()) +

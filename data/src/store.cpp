@@ -15,6 +15,7 @@
 #include <shared_mutex>
 
 #include "file_util.h"
+#include "replay.h"
 
 namespace trove {
 namespace {
@@ -32,32 +33,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Applies journal records [state.last_seq()+1, until_seq] read through `source`.
-using Source = std::function<Status(uint64_t from, const std::function<bool(const RecordView&)>&)>;
-
-Status apply_records(const Source& source, State& state, uint64_t until_seq, uint64_t* applied,
-                     const Store::Listener* listener = nullptr) {
-  EventParser parser;
-  Status failure;
-  TROVE_RETURN_IF_ERROR(source(state.last_seq() + 1, [&](const RecordView& r) {
-    if (r.seq > until_seq) return false;
-    auto ev = parser.parse(r.payload);
-    if (!ev.ok()) {
-      failure = Status::corruption("journal record " + std::to_string(r.seq) +
-                                   " does not parse: " + ev.status().to_string());
-      return false;
-    }
-    if (static_cast<uint16_t>(ev->type()) != r.type || ev->timestamp_ms != r.timestamp_ms) {
-      failure = Status::corruption("journal record " + std::to_string(r.seq) +
-                                   ": header type or timestamp differs from its payload");
-      return false;
-    }
-    state.apply(r.seq, ev.value());
-    if (listener) (*listener)(r.seq, ev.value(), state);
-    ++*applied;
-    return true;
-  }));
-  return failure;
-}
 
 }  // namespace
 
@@ -125,6 +100,32 @@ struct Store::Rep {
   // Runs as the leader for `batch`, without queue_mu held.
   void commit(std::vector<Writer*>& batch);
 };
+
+Status data_internal::apply_records(const data_internal::RecordSource& source, State& state,
+                                    uint64_t until_seq, uint64_t* applied,
+                                    const Store::Listener* listener) {
+  EventParser parser;
+  Status failure;
+  TROVE_RETURN_IF_ERROR(source(state.last_seq() + 1, [&](const RecordView& r) {
+    if (r.seq > until_seq) return false;
+    auto ev = parser.parse(r.payload);
+    if (!ev.ok()) {
+      failure = Status::corruption("journal record " + std::to_string(r.seq) +
+                                   " does not parse: " + ev.status().to_string());
+      return false;
+    }
+    if (static_cast<uint16_t>(ev->type()) != r.type || ev->timestamp_ms != r.timestamp_ms) {
+      failure = Status::corruption("journal record " + std::to_string(r.seq) +
+                                   ": header type or timestamp differs from its payload");
+      return false;
+    }
+    state.apply(r.seq, ev.value());
+    if (listener) (*listener)(r.seq, ev.value(), state);
+    ++*applied;
+    return true;
+  }));
+  return failure;
+}
 
 namespace {
 template <size_t N, size_t M>
@@ -297,7 +298,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, StoreOpt
     }
   }
   Journal* j = rep->journal.get();
-  TROVE_RETURN_IF_ERROR(apply_records(
+  TROVE_RETURN_IF_ERROR(data_internal::apply_records(
       [j](uint64_t from, const std::function<bool(const RecordView&)>& fn) {
         return j->read(from, fn);
       },
@@ -453,7 +454,7 @@ Result<State> replay(const std::string& data_dir, const ReplayOptions& opts,
                            " is past the journal's end; ignored");
     max_seq = seq - 1;
   }
-  TROVE_RETURN_IF_ERROR(apply_records(
+  TROVE_RETURN_IF_ERROR(data_internal::apply_records(
       [&](uint64_t from, const std::function<bool(const RecordView&)>& fn) {
         return Journal::scan(journal_dir, from, fn);
       },
