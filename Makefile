@@ -15,7 +15,7 @@ CTEST_ARGS ?=
 DEB_PACKAGES := build-essential cmake pkg-config git zstd python3 python3-jsonschema \
   libxapian-dev libicu-dev libre2-dev libfmt-dev libcpp-httplib-dev catch2 \
   libsimdjson-dev nlohmann-json3-dev libzstd-dev libxxhash-dev libabsl-dev libeigen3-dev \
-  libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev wamerican-large \
+  libcli11-dev libspdlog-dev libbenchmark-dev librdkafka-dev libjemalloc-dev wamerican-large \
   prometheus wrk
 
 .PHONY: all deps build test test-asan test-tsan fuzz fuzz-deps fuzz-replay bench demo clean format

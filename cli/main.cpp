@@ -10,6 +10,15 @@
 
 #include "common.h"
 
+#ifdef TROVE_JEMALLOC
+// Read by jemalloc at its first allocation (cli/CMakeLists.txt says why): its chunks are
+// madvised for transparent huge pages, so decoding a snapshot faults 2 MiB at a time.
+// MALLOC_CONF in the environment still overrides it.
+extern "C" {
+const char* malloc_conf = "thp:always,metadata_thp:auto";
+}
+#endif
+
 namespace trove::cli {
 Command add_import_command(CLI::App& root);   // cmd_import.cpp
 Command add_search_command(CLI::App& root);   // cmd_search.cpp

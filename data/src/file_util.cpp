@@ -1,6 +1,7 @@
 #include "file_util.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,15 +39,26 @@ Status make_dirs(const std::string& path) {
   return fsync_dir(p.parent_path().string());
 }
 
-Status read_file(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(errno_text("open", path));
+namespace {
+// Opens `path` read-only and tells its size; the caller closes *fd.
+Status open_for_reading(const std::string& path, int* fd, size_t* size) {
+  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return Status::io_error(errno_text("open", path));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
+  if (::fstat(*fd, &st) != 0) {
+    ::close(*fd);
     return Status::io_error(errno_text("stat", path));
   }
-  out->resize(static_cast<size_t>(st.st_size));
+  *size = static_cast<size_t>(st.st_size);
+  return {};
+}
+}  // namespace
+
+Status read_file(const std::string& path, std::string* out) {
+  int fd = -1;
+  size_t size = 0;
+  TROVE_RETURN_IF_ERROR(open_for_reading(path, &fd, &size));
+  out->resize(size);
   size_t done = 0;
   while (done < out->size()) {
     const ssize_t n = ::read(fd, out->data() + done, out->size() - done);
@@ -59,6 +71,43 @@ Status read_file(const std::string& path, std::string* out) {
   }
   ::close(fd);
   return {};
+}
+
+Status MappedFile::open(const std::string& path, MappedFile* out) {
+  int fd = -1;
+  MappedFile m;
+  TROVE_RETURN_IF_ERROR(open_for_reading(path, &fd, &m.size_));
+  if (m.size_ > 0) {
+    void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      return Status::io_error(errno_text("mmap", path));
+    }
+    m.addr_ = p;
+  }
+  ::close(fd);  // the mapping keeps the file
+  *out = std::move(m);
+  return {};
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept : addr_(o.addr_), size_(o.size_) {
+  o.addr_ = nullptr;
+  o.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (addr_ != nullptr) ::munmap(addr_, size_);
+    addr_ = o.addr_;
+    size_ = o.size_;
+    o.addr_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
 }
 
 Status write_file_durably(const std::string& tmp, const std::string& final_path,

@@ -280,7 +280,10 @@ class SegmentReader {
     if (keep > 0) std::memmove(buf_.data(), cur(), keep);
     buf_offset_ = pos_;
     buf_len_ = keep;
-    if (buf_.size() < std::max(want, kReadChunk)) buf_.resize(std::max(want, kReadChunk));
+    // A chunk at most, and no more than the segment still holds: a short segment (the last
+    // one, or every one the journal fuzzer makes) gets a buffer its size, not a chunk.
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(kReadChunk, limit_ - buf_offset_));
+    if (buf_.size() < std::max(want, chunk)) buf_.resize(std::max(want, chunk));
     const size_t target =
         static_cast<size_t>(std::min<uint64_t>(buf_.size(), limit_ - buf_offset_));
     while (buf_len_ < target) {

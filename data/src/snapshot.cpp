@@ -131,8 +131,9 @@ std::string noun(const SideFileKind& kind) {
 
 Result<std::string> read_kind(const SnapshotInfo& info, const SideFileKind& kind) {
   const std::string what = noun(kind);
-  std::string bytes;
-  TROVE_RETURN_IF_ERROR(file_util::read_file(info.path, &bytes));
+  file_util::MappedFile file;
+  TROVE_RETURN_IF_ERROR(file_util::MappedFile::open(info.path, &file));
+  const std::string_view bytes = file.bytes();
   if (bytes.size() < kHeaderBytes + 8 || std::memcmp(bytes.data(), kind.magic.data(), 8) != 0) {
     return Status::corruption("not a Trove " + what + " (bad magic or too short)");
   }
