@@ -1,5 +1,6 @@
 // `trove search` and `trove suggest`: the library's search and search-as-you-type calls on a
 // data directory, for people and scripts (--json). The HTTP endpoints call the same functions.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -20,6 +21,7 @@ struct SearchArgs {
   size_t per_page = 10;
   bool explain = false;
   bool json = false;
+  TypoParams typos;
 };
 
 struct SuggestArgs {
@@ -29,6 +31,7 @@ struct SuggestArgs {
   size_t items = 5;
   size_t completions = 5;
   bool json = false;
+  TypoParams typos;
 };
 
 // Opens the store and its index; on failure prints and returns nullptrs.
@@ -48,6 +51,30 @@ Result<Opened> open_all(const std::string& data_dir, std::string_view command) {
   return Opened{std::move(store).value(), std::move(index).value()};
 }
 
+// --typos, --min-len-1typo, --min-len-2typo: as the HTTP parameters (typo_choice).
+void add_typo_options(CLI::App* app, TypoParams* p) {
+  app->add_option("--typos", p->typos,
+                  "Typos a word may carry: 0 (none), 1 (at most one), 2 (by length; default)");
+  app->add_option("--min-len-1typo", p->min_len_1typo,
+                  "Letters a word needs for one typo (default 4)");
+  app->add_option("--min-len-2typo", p->min_len_2typo,
+                  "Letters a word needs for two typos (default 8)");
+}
+
+// The typo options on the request, or the error naming the flag.
+Status apply_typo_options(const TypoParams& p, const CatalogIndex& index, bool* tolerance,
+                          std::optional<TypoSettings>* settings) {
+  auto choice = typo_choice(p, index.typo_defaults());
+  if (!choice.ok()) {
+    std::string flag = "--" + choice.status().path();
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return Status::invalid(choice.status().message(), flag);
+  }
+  *tolerance = choice->tolerance;
+  *settings = choice->settings;
+  return Status::ok_status();
+}
+
 int run_search(const SearchArgs& a) {
   auto opened = open_all(a.data_dir, "search");
   if (!opened.ok()) return fail("search", opened.status());
@@ -59,6 +86,10 @@ int run_search(const SearchArgs& a) {
   req.per_page = a.per_page;
   req.explain = a.explain;
   req.sort = http::sort_order_from_name(a.sort).value_or(SortOrder::kRelevance);
+  if (Status st = apply_typo_options(a.typos, *opened->index, &req.typo_tolerance, &req.typos);
+      !st.ok()) {
+    return fail("search", st);
+  }
   auto res = opened->index->search(req);
   if (!res.ok()) return fail("search", res.status());
   if (a.json) {
@@ -102,6 +133,10 @@ int run_suggest(const SuggestArgs& a) {
   req.filters = a.filters;
   req.items = a.items;
   req.completions = a.completions;
+  if (Status st = apply_typo_options(a.typos, *opened->index, &req.typo_tolerance, &req.typos);
+      !st.ok()) {
+    return fail("suggest", st);
+  }
   auto res = opened->index->suggest(req);
   if (!res.ok()) return fail("suggest", res.status());
   if (a.json) {
@@ -133,6 +168,7 @@ Command add_search_command(CLI::App& root) {
   app->add_option("--per-page", a->per_page, "Hits per page, 1..100");
   app->add_flag("--explain", a->explain, "Show the matched terms and the query");
   app->add_flag("--json", a->json, "Print one JSON object");
+  add_typo_options(app, &a->typos);
   return {app, [a] { return run_search(*a); }};
 }
 
@@ -145,6 +181,7 @@ Command add_suggest_command(CLI::App& root) {
   app->add_option("--items", a->items, "Items to return");
   app->add_option("--completions", a->completions, "Query completions to return");
   app->add_flag("--json", a->json, "Print one JSON object");
+  add_typo_options(app, &a->typos);
   return {app, [a] { return run_suggest(*a); }};
 }
 

@@ -61,6 +61,30 @@ void send_cacheable(Core& core, const CacheSlot& slot, httplib::Response& res,
   if (slot.store) core.answers->put(slot.key, slot.generation, slot.seq, std::move(body));
 }
 
+// The typo parameters of search and suggest (typos, min_len_1typo, min_len_2typo) into
+// `tolerance` and `settings` (typo_choice: the rule, one place for HTTP and the CLI).
+Status read_typo_params(const Query& q, const CatalogIndex& index, bool* tolerance,
+                        std::optional<TypoSettings>* settings) {
+  TypoParams p;
+  auto typos = q.text("typos", 16);
+  if (!typos.ok()) return typos.status();
+  p.typos = *typos;
+  for (auto [name, field] : {std::pair{"min_len_1typo", &p.min_len_1typo},
+                             std::pair{"min_len_2typo", &p.min_len_2typo}}) {
+    auto v = q.text(name, 16);
+    if (!v.ok()) return v.status();
+    if (!*v) continue;
+    auto n = q.integer(name, 0, 1, 64);
+    if (!n.ok()) return n.status();
+    *field = *n;
+  }
+  auto choice = typo_choice(p, index.typo_defaults());
+  if (!choice.ok()) return as_query_error(choice.status());
+  *tolerance = choice->tolerance;
+  *settings = choice->settings;
+  return Status::ok_status();
+}
+
 }  // namespace
 
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res) {
@@ -70,14 +94,13 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   const Query q(req);
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
-                                "typos", "user", "visitor"}));
+                                "typos", "min_len_1typo", "min_len_2typo", "user", "visitor"}));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
   TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 32));
   TROVE_ASSIGN_OR_ANSWER(page, q.integer("page", 1, 1, 1000));
   TROVE_ASSIGN_OR_ANSWER(per_page, q.integer("per_page", 10, 1, 100));
   TROVE_ASSIGN_OR_ANSWER(explain, q.boolean("explain", false));
-  TROVE_ASSIGN_OR_ANSWER(typos, q.boolean("typos", true));
   TROVE_ASSIGN_OR_ANSWER(user, q.text("user", 256));
   TROVE_ASSIGN_OR_ANSWER(visitor, q.text("visitor", 256));
   SearchRequest sr;
@@ -102,7 +125,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   sr.page = static_cast<size_t>(page);
   sr.per_page = static_cast<size_t>(per_page);
   sr.explain = explain;
-  sr.typo_tolerance = typos;
+  TROVE_ANSWER_IF_ERROR(read_typo_params(q, core.the_index(), &sr.typo_tolerance, &sr.typos));
   // A person re-ranks the first results by their affinity (Recommender::search); the plain
   // order for anyone the models do not know or who said personalized: false.
   const bool person = (user && !user->empty()) || (visitor && !visitor->empty());
@@ -119,7 +142,8 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   CacheSlot slot;
   if (answer_from_cache(core, RouteId::kSuggest, req, res, &slot)) return;
   const Query q(req);
-  TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "items", "completions"}));
+  TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "items", "completions", "typos", "min_len_1typo",
+                                "min_len_2typo"}));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the text typed so far", "query.q");
   TROVE_ASSIGN_OR_ANSWER(items, q.integer("items", 5, 0, 50));
@@ -129,6 +153,7 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   sr.filters = q.all("filter");
   sr.items = static_cast<size_t>(items);
   sr.completions = static_cast<size_t>(completions);
+  TROVE_ANSWER_IF_ERROR(read_typo_params(q, core.the_index(), &sr.typo_tolerance, &sr.typos));
   TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr), as_query_error);
   send_cacheable(core, slot, res, suggest_response_json(found));
 }

@@ -56,6 +56,18 @@ json reco_parameters(RouteId id, json own) {
   return own;
 }
 
+// typos, min_len_1typo, min_len_2typo: search and suggest (typo_choice in the index).
+json typo_parameters() {
+  return json::array(
+      {param("typos", "query",
+             "typos a word may carry: 0 none, 1 at most one, 2 by the word's length (false and "
+             "true are 0 and 2)",
+             {{"type", "string"}, {"enum", {"0", "1", "2", "false", "true"}}, {"default", "2"}}),
+       param("min_len_1typo", "query", "letters a word needs for one typo", integer(1, 64, 4)),
+       param("min_len_2typo", "query", "letters a word needs for two typos (at least min_len_1typo)",
+             integer(1, 64, 8))});
+}
+
 json parameters(RouteId id) {
   const json filter = param("filter", "query",
                             "brand=X, category=A > B (path prefix), price=10..50, price>=10, "
@@ -65,7 +77,7 @@ json parameters(RouteId id) {
     case RouteId::kSearch: {
       json sorts = json::array();
       for (auto s : kSortOrderNames) sorts.push_back(s);
-      return json::array(
+      json out = json::array(
           {param("q", "query", "words, \"phrases\", -exclusions; * for all", text(1024), true),
            filter,
            param("facets", "query", "comma-separated: brand, category, price",
@@ -74,7 +86,6 @@ json parameters(RouteId id) {
            param("page", "query", "1-based page", integer(1, 1000, 1)),
            param("per_page", "query", "hits per page", integer(1, 100, 10)),
            param("explain", "query", "show the matched terms and the query", boolean(false)),
-           param("typos", "query", "match words within the typo budget", boolean(true)),
            param("user", "query",
                  "the account the results are for: the first 100 hits are re-ranked by a blend "
                  "of text score, the person's affinity (co-occurrence with their recent items), "
@@ -84,6 +95,8 @@ json parameters(RouteId id) {
                  text(256)),
            param("visitor", "query", "the visitor the results are for, when there is no account "
                  "(as user)", text(256))});
+      for (auto& p : typo_parameters()) out.push_back(std::move(p));
+      return out;
     }
     case RouteId::kRecoSimilar:
     case RouteId::kRecoBoughtTogether:
@@ -108,11 +121,14 @@ json parameters(RouteId id) {
                param("user", "query", "the account, for a for_you or recently_viewed placement",
                      text(256)),
                param("visitor", "query", "the visitor, when there is no account", text(256))});
-    case RouteId::kSuggest:
-      return json::array(
+    case RouteId::kSuggest: {
+      json out = json::array(
           {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),
            filter, param("items", "query", "items to return", integer(0, 50, 5)),
            param("completions", "query", "query completions to return", integer(0, 50, 5))});
+      for (auto& p : typo_parameters()) out.push_back(std::move(p));
+      return out;
+    }
     case RouteId::kFuzzy:
       return json::array(
           {param("term", "query", "the word, as typed", text(256), true),

@@ -463,6 +463,48 @@ Status CatalogIndex::flush() {
 }
 
 uint64_t CatalogIndex::indexed_seq() const { return rep_->indexed_seq.load(); }
+Result<TypoChoice> typo_choice(const TypoParams& params, const TypoSettings& index_default) {
+  TypoChoice out;
+  TypoSettings t = index_default;
+  if (params.typos) {
+    const std::string& v = *params.typos;
+    if (v == "0" || v == "false") {
+      out.tolerance = false;
+    } else if (v == "1") {
+      t.max_typos = 1;
+    } else if (v == "2" || v == "true") {
+      t.max_typos = 2;
+    } else {
+      return Status::invalid("expected 0, 1 or 2 (or false, true), got \"" + v + "\"", "typos");
+    }
+  }
+  constexpr int64_t kMaxLen = 64;
+  if (params.min_len_1typo) {
+    if (*params.min_len_1typo < 1 || *params.min_len_1typo > kMaxLen) {
+      return Status::invalid("expected 1.." + std::to_string(kMaxLen) + ", got " +
+                                 std::to_string(*params.min_len_1typo),
+                             "min_len_1typo");
+    }
+    t.min_len_1typo = static_cast<size_t>(*params.min_len_1typo);
+  }
+  if (params.min_len_2typo) {
+    if (*params.min_len_2typo < 1 || *params.min_len_2typo > kMaxLen) {
+      return Status::invalid("expected 1.." + std::to_string(kMaxLen) + ", got " +
+                                 std::to_string(*params.min_len_2typo),
+                             "min_len_2typo");
+    }
+    t.min_len_2typo = static_cast<size_t>(*params.min_len_2typo);
+  }
+  if (t.min_len_2typo < t.min_len_1typo) {
+    return Status::invalid("expected at least min_len_1typo (" + std::to_string(t.min_len_1typo) +
+                               "), got " + std::to_string(t.min_len_2typo),
+                           params.min_len_2typo ? "min_len_2typo" : "min_len_1typo");
+  }
+  if (!(t == index_default)) out.settings = t;
+  return out;
+}
+
+const TypoSettings& CatalogIndex::typo_defaults() const { return rep_->opts.typos; }
 uint64_t CatalogIndex::document_count() const { return rep_->doc_count.load(); }
 uint64_t CatalogIndex::disk_bytes() const { return dir_bytes(rep_->dir); }
 

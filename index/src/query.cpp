@@ -125,9 +125,33 @@ Result<fuzzy::TypoBudget> typo_budget(const std::optional<TypoSettings>& asked,
                                std::to_string(t.min_len_2typo),
                            "typos.min_len_2typo");
   }
+  if (t.max_typos < 0 || t.max_typos > 2) {
+    return Status::invalid("expected 0, 1 or 2, got " + std::to_string(t.max_typos), "typos");
+  }
   return fuzzy::TypoBudget{.one_typo_min = t.min_len_1typo,
                            .two_typos_min = t.min_len_2typo,
-                           .first_char_counts_double = t.first_char_counts_double};
+                           .first_char_counts_double = t.first_char_counts_double,
+                           .max_typos = static_cast<uint8_t>(t.max_typos)};
+}
+
+std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const std::string& term) {
+  std::vector<std::string> best;
+  uint64_t best_rarer = 0;
+  // Byte offsets of the code points: a split falls between two, with two on each side.
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if ((static_cast<unsigned char>(term[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  for (size_t k = 2; k + 2 <= starts.size(); ++k) {
+    const std::string left = term.substr(0, starts[k]);
+    const std::string right = term.substr(starts[k]);
+    const uint64_t rarer = std::min(vocab.frequency(left), vocab.frequency(right));
+    if (rarer > best_rarer) {
+      best_rarer = rarer;
+      best = {left, right};
+    }
+  }
+  return best;
 }
 
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
@@ -165,6 +189,16 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
       for (const auto& group : it->second) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);
         exact.insert(exact.end(), group.begin(), group.end());
+      }
+    }
+    if (typos && typos->vocab) {
+      // The term written as two catalog words, next to each other in that order.
+      if (auto two = split_in_two(*typos->vocab, term); !two.empty()) {
+        alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
+                          Xapian::Query(Xapian::Query::OP_PHRASE, Xapian::Query(two[0]),
+                                        Xapian::Query(two[1])),
+                          kSplitJoinWeight);
+        exact.insert(exact.end(), two.begin(), two.end());
       }
     }
     if (typos && typos->vocab) {

@@ -16,6 +16,15 @@
 namespace trove {
 namespace {
 
+// A matched term as explain shows it, without the index's internal prefixes (document.h):
+// a word as is, a stem as "frais (stem)"; boolean terms (filters, title words, prefixes) are
+// not shown. Folded words never start with an ASCII capital, prefixes always do.
+std::optional<std::string> explained_term(const std::string& term) {
+  if (term.empty() || term[0] < 'A' || term[0] > 'Z') return term;
+  if (term[0] == 'Z') return term.substr(1) + " (stem)";
+  return std::nullopt;
+}
+
 using namespace index_internal;
 
 constexpr size_t kMaxDepth = 10000;  // page * per_page
@@ -231,6 +240,42 @@ void merge_synonym_phrases(const Analyzer& analyzer, const SynonymMap& synonyms,
   *words = std::move(out_words);
   *text = std::move(out_text);
 }
+
+// Two words typed in a row that the catalog writes as one ("t shirt", "play station" ->
+// tshirt, playstation) become one unit: both words, or the joined word (kSplitJoinWeight).
+// Each of the two must be a single term; a pair already merged (a synonym phrase) is left.
+void merge_joined_pairs(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
+                        std::vector<Xapian::Query>* words, std::vector<std::string>* text) {
+  if (words->size() < 2) return;
+  std::vector<Xapian::Query> out_words;
+  std::vector<std::string> out_text;
+  auto single_term = [&](const std::string& t) {
+    std::vector<Token> tokens;
+    analyzer.analyze(t, &tokens);
+    return tokens.size() == 1 ? tokens[0].text : std::string();
+  };
+  for (size_t i = 0; i < words->size();) {
+    if (i + 1 < words->size()) {
+      const std::string a = single_term((*text)[i]);
+      const std::string b = single_term((*text)[i + 1]);
+      if (!a.empty() && !b.empty() && a.size() + b.size() <= kMaxTermBytes &&
+          vocab.contains(a + b)) {
+        const Xapian::Query both(Xapian::Query::OP_AND, (*words)[i], (*words)[i + 1]);
+        out_words.emplace_back(Xapian::Query::OP_OR, both,
+                               Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                             Xapian::Query(a + b), kSplitJoinWeight));
+        out_text.push_back((*text)[i] + " " + (*text)[i + 1]);
+        i += 2;
+        continue;
+      }
+    }
+    out_words.push_back((*words)[i]);
+    out_text.push_back((*text)[i]);
+    ++i;
+  }
+  *words = std::move(out_words);
+  *text = std::move(out_text);
+}
 }  // namespace
 
 Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
@@ -299,6 +344,10 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     std::vector<std::string> exact_text = word_text;
     merge_synonym_phrases(builder.analyzer(), *synonyms, &exact_words, &exact_text);
     merge_synonym_phrases(builder.analyzer(), *synonyms, &words, &word_text);
+    if (req.typo_tolerance) {
+      merge_joined_pairs(builder.analyzer(), *r.vocab, &exact_words, &exact_text);
+      merge_joined_pairs(builder.analyzer(), *r.vocab, &words, &word_text);
+    }
     if (words.empty() && must.empty() && !parsed->match_all) {
       out.took_ms = ms_since(t0);
       return out;  // only punctuation or exclusions: nothing can match, and that is an answer
@@ -504,7 +553,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         // "chocolate ~1 chocolat": a typo variant, its distance, and the word it stands for.
         auto v = variants.find(*t);
         if (v == variants.end()) {
-          h.matched_terms.push_back(*t);
+          if (auto shown = explained_term(*t)) h.matched_terms.push_back(std::move(*shown));
         } else {
           std::string e = *t;
           e += " ~";

@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 
+#include "completions.h"
 #include "hits.h"
 #include "index_rep.h"
 
@@ -17,6 +18,9 @@ namespace {
 using namespace index_internal;
 
 constexpr size_t kPrefixKeep = 100;          // items kept per cached prefix
+// Items whose words the completions are taken from (completions.h): enough to hold the few
+// phrases a prefix leads to, few enough to read each keystroke.
+constexpr size_t kCompletionItems = 20;
 constexpr size_t kPrefixScanCap = 400000;    // candidate steps when ranking matches
 constexpr size_t kLongPrefixTerms = 32;      // words standing for a prefix past kMaxPrefixChars
 constexpr double kExpansionCoverage = 0.95;  // of their postings (see prefix_terms)
@@ -221,15 +225,26 @@ std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const T
   return out;
 }
 
+// What the earlier words match, tier by tier (items_for_prefix).
+struct Tiers {
+  TermGroups title;  // each earlier word as a title or brand word
+  TermGroups exact;  // each earlier word anywhere: the word, its stem, its one-word synonyms
+  // The whole text typed (the prefix as a whole word) replaced by a synonym's terms: complete
+  // groups, no prefix ("hp" -> harry AND potter).
+  std::vector<TermGroups> synonyms;
+  // `exact` with each word's typo variants too (called at most once, only when needed).
+  std::function<TermGroups()> with_typos;
+};
+
 // The items for the earlier words plus the typed prefix, most popular first, up to `keep`, in
-// tiers, each after the one before: the earlier words as title or brand words
-// (`title_groups`: Algolia, too, ranks the attribute a word matched in before its custom
-// ranking), then anywhere, with their stems (`groups`), then the prefix's typo words in place
-// of the prefix. `typo_words` gives those (called at most once, only when needed; kept in
-// `*typos_out` if given).
+// tiers, each after the one before: the earlier words as title or brand words (Algolia, too,
+// ranks the attribute a word matched in before its custom ranking), then anywhere, with their
+// stems and synonyms; then a synonym of the whole text; then the earlier words with their typo
+// variants; then the prefix's typo words in place of the prefix. `typo_words` gives those
+// (called at most once, only when needed; kept in `*typos_out` if given).
 std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
-                                      const Completer& complete, const TermGroups& title_groups,
-                                      const TermGroups& groups, const std::string& prefix,
+                                      const Completer& complete, const Tiers& tiers,
+                                      const std::string& prefix,
                                       const std::function<std::vector<std::string>()>& typo_words,
                                       const std::vector<double>& block_max, size_t keep,
                                       std::vector<std::string>* typos_out = nullptr) {
@@ -247,18 +262,180 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
   std::optional<std::vector<std::string>> prefix_group;
   if (!prefix.empty()) prefix_group = prefix_terms(complete, prefix);
   const std::vector<std::string>* last = prefix_group ? &*prefix_group : nullptr;
-  if (!title_groups.empty()) tier(title_groups, last);
-  tier(groups, last);
+  if (!tiers.title.empty()) tier(tiers.title, last);
+  tier(tiers.exact, last);
+  for (const auto& g : tiers.synonyms) tier(g, nullptr);
+  if (items.size() < keep && tiers.with_typos) {
+    TermGroups g = tiers.with_typos();
+    if (g != tiers.exact) tier(std::move(g), last);
+  }
   if (items.size() < keep && !prefix.empty()) {
     std::vector<std::string> typos = typo_words();
     if (!typos.empty()) {
       std::vector<std::string> typo_group;
       for (const auto& w : typos) typo_group.push_back("T" + w);
-      tier(groups, &typo_group);
+      tier(tiers.exact, &typo_group);
     }
     if (typos_out) *typos_out = std::move(typos);
   }
   return items;
+}
+
+// The earlier words and the prefix of a suggest request, with what they stand for: the tiers
+// items are found in and the query completions are built for.
+struct Typed {
+  std::vector<std::string> words;  // earlier words, folded
+  std::string prefix;              // folded; empty when the text ends in a space
+  Tiers tiers;
+  CompletionQuery completion;      // for the items of the word tiers
+  // For the items of each synonym tier: the synonym's words, its last as the prefix.
+  std::vector<CompletionQuery> synonym_completions;
+};
+
+// One-word synonyms of `word` (the alternatives that are a single term).
+std::vector<std::string> one_word_synonyms(const SynonymMap& synonyms, const std::string& word) {
+  std::vector<std::string> out;
+  if (auto it = synonyms.words.find(word); it != synonyms.words.end()) {
+    for (const auto& alt : it->second) {
+      if (alt.size() == 1) out.push_back(alt[0]);
+    }
+  }
+  return out;
+}
+
+// The alternatives of the whole text typed, the prefix read as a whole word: the earlier words
+// and the prefix as one synonym input, or the prefix alone.
+struct WholeSynonym {
+  size_t words_kept = 0;  // earlier words that stay (0 when the input spans them all)
+  const SynonymMap::Alternatives* alternatives = nullptr;
+};
+WholeSynonym whole_text_synonym(const SynonymMap& synonyms, const std::vector<std::string>& words,
+                                const std::string& prefix) {
+  if (prefix.empty()) return {};
+  std::vector<std::string> all = words;
+  all.push_back(prefix);
+  if (all.size() >= 2) {
+    if (auto it = synonyms.phrases.find(all); it != synonyms.phrases.end()) return {0, &it->second};
+  }
+  if (auto it = synonyms.words.find(prefix); it != synonyms.words.end()) {
+    return {words.size(), &it->second};
+  }
+  return {};
+}
+
+Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vocab,
+                 const SynonymMap& synonyms, const std::optional<fuzzy::TypoBudget>& budget,
+                 const std::string& q) {
+  Typed t;
+  // Earlier words are whole words; the last one is a prefix (unless the text ends in a space).
+  const std::vector<SurfaceWord> surface = surface_words(builder, q);
+  for (const auto& w : surface) {
+    if (w.folded.size() <= kMaxTermBytes) {
+      t.words.push_back(w.folded);
+      t.completion.typed.emplace_back(q.substr(w.begin, w.end - w.begin));
+    }
+  }
+  if (!q.empty() && q.back() != ' ' && !t.words.empty()) {
+    t.prefix = t.words.back();
+    t.words.pop_back();
+    t.completion.typed.pop_back();
+  }
+  t.completion.prefix = t.prefix;
+  for (const auto& w : t.words) {
+    t.tiers.title.push_back({"T" + w});
+    std::vector<std::string> group = word_terms(builder, vocab, w);
+    std::vector<std::string> forms{w};
+    for (auto& alt : one_word_synonyms(synonyms, w)) {
+      group.push_back(alt);
+      forms.push_back(std::move(alt));
+    }
+    t.tiers.exact.push_back(std::move(group));
+    t.completion.words.push_back(std::move(forms));
+  }
+  if (t.words.empty() && t.prefix.empty()) t.tiers.exact.push_back({""});
+  if (budget && !t.words.empty()) {
+    t.tiers.with_typos = [&vocab, budget, exact = t.tiers.exact, words = t.words]() {
+      TermGroups g = exact;
+      for (size_t i = 0; i < words.size(); ++i) {
+        const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(words[i], *budget, false);
+        if (opts.max_distance == 0) continue;
+        for (const auto& m : vocab.search(words[i], opts, 8)) {
+          if (m.distance > 0) g[i].push_back(m.term);
+        }
+      }
+      return g;
+    };
+  }
+  const WholeSynonym whole = whole_text_synonym(synonyms, t.words, t.prefix);
+  if (whole.alternatives) {
+    for (const auto& alt : *whole.alternatives) {
+      TermGroups g(t.tiers.exact.begin(), t.tiers.exact.begin() + static_cast<std::ptrdiff_t>(whole.words_kept));
+      CompletionQuery cq;
+      cq.words.assign(t.completion.words.begin(), t.completion.words.begin() + static_cast<std::ptrdiff_t>(whole.words_kept));
+      cq.typed.assign(t.completion.typed.begin(), t.completion.typed.begin() + static_cast<std::ptrdiff_t>(whole.words_kept));
+      for (size_t i = 0; i < alt.size(); ++i) {
+        g.push_back({alt[i]});
+        if (i + 1 < alt.size()) {
+          cq.words.push_back({alt[i]});
+          cq.typed.push_back(alt[i]);
+        }
+      }
+      cq.prefix = alt.back();
+      t.tiers.synonyms.push_back(std::move(g));
+      t.synonym_completions.push_back(std::move(cq));
+    }
+  }
+  return t;
+}
+
+// The typo variants the earlier-word tier added, into the completion query (so an item's
+// "harry" stands for the typed "hary").
+void note_typo_variants(const TermGroups& with_typos, Typed* t) {
+  for (size_t i = 0; i < t->words.size() && i < with_typos.size(); ++i) {
+    for (const auto& term : with_typos[i]) {
+      if (is_vocabulary_term(term)) t->completion.words[i].push_back(term);
+    }
+  }
+}
+
+// Completions from `items`: the word tiers' phrases first, then the synonyms' (which match
+// the items of their tier), at most `limit`, without repeats.
+std::vector<std::string> completions_for(const DocumentBuilder& builder, const State& st,
+                                         const std::vector<ItemRef>& items, const Typed& t,
+                                         size_t limit) {
+  std::vector<ItemRef> head(items.begin(),
+                            items.begin() + static_cast<std::ptrdiff_t>(
+                                                std::min(items.size(), kCompletionItems)));
+  std::vector<std::string> out = completions_from_items(builder, st, head, t.completion, limit);
+  for (const auto& cq : t.synonym_completions) {
+    for (auto& c : completions_from_items(builder, st, head, cq, limit)) {
+      if (out.size() >= limit) break;
+      if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+// A lone prefix's completions: the words of its most popular items (completions_for), then
+// the vocabulary's most frequent words under it, then its typo words (each a title or brand
+// word, so none leads nowhere), at most `limit`.
+std::vector<std::string> lone_prefix_completions(const DocumentBuilder& builder, const State& st,
+                                                 const Completer& complete, Xapian::Database& db,
+                                                 const std::vector<ItemRef>& items,
+                                                 const Typed& typed,
+                                                 const std::vector<std::string>& typos,
+                                                 size_t limit) {
+  std::vector<std::string> out = completions_for(builder, st, items, typed, limit);
+  absl::flat_hash_set<std::string> folded;
+  for (const auto& c : out) folded.insert(builder.analyzer().fold(c));
+  auto add = [&](const std::string& word) {
+    if (out.size() < limit && folded.insert(word).second) out.push_back(word);
+  };
+  for (const auto& w : complete(typed.prefix, limit)) add(w);
+  for (const auto& w : typos) {
+    if (db.term_exists("T" + w)) add(w);
+  }
+  return out;
 }
 
 }  // namespace
@@ -282,20 +459,6 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   // Only answers with the index's own typo settings are cached.
   const bool cacheable = req.typo_tolerance && (!req.typos || *req.typos == r.opts.typos);
 
-  // Earlier words are whole words; the last one is a prefix (unless the text ends in a space).
-  std::vector<Token> tokens;
-  builder.analyzer().analyze(req.q, &tokens);
-  std::vector<std::string> words;
-  for (auto& t : tokens) {
-    if (!t.joined && t.text.size() <= kMaxTermBytes) words.push_back(std::move(t.text));
-  }
-  const bool open_prefix = !req.q.empty() && req.q.back() != ' ' && !words.empty();
-  std::string prefix;
-  if (open_prefix) {
-    prefix = words.back();
-    words.pop_back();
-  }
-
   SuggestResponse out;
   Status failure;
   r.store->read([&](const State& st) {
@@ -305,7 +468,16 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
       const uint64_t reader_generation = r.generation.load(std::memory_order_acquire);
       Xapian::Database& db = r.reader();
       const Completer complete{r.prefix_mu, r.completion_cache, db, reader_generation};
-      absl::flat_hash_set<std::string> matched(words.begin(), words.end());
+      Typed typed = read_typed(builder, *r.vocab, *r.synonyms_for(st), typo_budget_used, req.q);
+      if (auto base = typed.tiers.with_typos) {
+        typed.tiers.with_typos = [&typed, base] {
+          TermGroups g = base();
+          note_typo_variants(g, &typed);
+          return g;
+        };
+      }
+      const std::string& prefix = typed.prefix;
+      absl::flat_hash_set<std::string> matched(typed.words.begin(), typed.words.end());
       auto add_item = [&](ItemRef ref, double score) {
         const Item* item = st.item_at(ref);
         if (!item) return;
@@ -314,8 +486,13 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         h.title_highlighted = highlight(builder, item->data.title, matched, prefix);
         out.items.push_back(std::move(h));
       };
-      std::vector<std::string> completions;
-      if (words.empty() && req.filters.empty() && !prefix.empty() && cacheable) {
+      auto typo_words = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
+      std::vector<double> block_max;
+      {
+        std::lock_guard lock(r.popularity_mu);
+        block_max = r.popularity_block_max;
+      }
+      if (typed.words.empty() && req.filters.empty() && !prefix.empty() && cacheable) {
         // The lone prefix: from the cache, or computed once and kept.
         const uint64_t gen = r.generation.load();
         const auto now = std::chrono::steady_clock::now();
@@ -332,27 +509,13 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         }
         if (!answer) {
           auto fresh = std::make_shared<Rep::PrefixAnswer>();
-          std::vector<double> block_max;
-          {
-            std::lock_guard lock(r.popularity_mu);
-            block_max = r.popularity_block_max;
-          }
-          auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
-          std::vector<std::string> typo_words;
-          fresh->items = items_for_prefix(db, st, complete, {}, {}, prefix, typos, block_max, kPrefixKeep,
-                                          &typo_words);
-          const bool typos_known = fresh->items.size() < kPrefixKeep;
-          fresh->completions = complete(prefix, kPrefixKeep / 10);
-          // Typos in what was typed so far: after the exact prefix's completions.
-          if (fresh->completions.size() < kPrefixKeep / 10 && !typos_known) typo_words = typos();
-          for (const auto& w : typo_words) {
-            if (fresh->completions.size() >= kPrefixKeep / 10) break;
-            if (std::find(fresh->completions.begin(), fresh->completions.end(), w) ==
-                    fresh->completions.end() &&
-                db.term_exists("T" + w)) {
-              fresh->completions.push_back(w);
-            }
-          }
+          std::vector<std::string> typos;
+          fresh->items = items_for_prefix(db, st, complete, typed.tiers, prefix, typo_words,
+                                          block_max, kPrefixKeep, &typos);
+          if (fresh->items.size() >= kPrefixKeep) typos = typo_words();
+          typed.completion.prefix_typos.insert(typos.begin(), typos.end());
+          fresh->completions = lone_prefix_completions(builder, st, complete, db, fresh->items,
+                                                       typed, typos, kPrefixKeep / 10);
           fresh->generation = gen;
           fresh->computed = now;
           std::lock_guard lock(r.prefix_mu);
@@ -364,55 +527,51 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           if (out.items.size() >= req.items) break;
           add_item(ref, popularity(st, ref));
         }
-        completions = answer->completions;
-        if (completions.size() > req.completions) completions.resize(req.completions);
+        out.completions = answer->completions;
+        if (out.completions.size() > req.completions) out.completions.resize(req.completions);
       } else if (req.filters.empty()) {
         // Every earlier word and the prefix (or, if too few, one of its typo words), most
         // popular first, as the lone prefix ranks, title and brand matches of the earlier
         // words first. Text without a word ("&") matches every item (Xapian's empty term):
         // the most popular.
-        TermGroups title_groups, groups;
-        for (const auto& w : words) {
-          title_groups.push_back({"T" + w});
-          groups.push_back(word_terms(builder, *r.vocab, w));
+        std::vector<std::string> typos;
+        const std::vector<ItemRef> items =
+            items_for_prefix(db, st, complete, typed.tiers, prefix, typo_words, block_max,
+                             std::max(req.items, kCompletionItems), &typos);
+        for (size_t i = 0; i < items.size() && i < req.items; ++i) {
+          add_item(items[i], popularity(st, items[i]));
         }
-        if (words.empty() && prefix.empty()) groups.push_back({""});
-        std::vector<double> block_max;
-        {
-          std::lock_guard lock(r.popularity_mu);
-          block_max = r.popularity_block_max;
-        }
-        auto typos = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
-        for (ItemRef ref :
-             items_for_prefix(db, st, complete, title_groups, groups, prefix, typos, block_max,
-                              req.items)) {
-          add_item(ref, popularity(st, ref));
-        }
-        if (!prefix.empty()) {
-          completions = complete(prefix, req.completions);
-        }
+        typed.completion.prefix_typos.insert(typos.begin(), typos.end());
+        out.completions = completions_for(builder, st, items, typed, req.completions);
       } else {
         // With filters: Xapian's matcher, BM25 over the words and the prefix's alternatives.
         std::vector<Xapian::Query> parts;
-        for (const auto& w : words) parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
+        for (const auto& w : typed.words) {
+          parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
+        }
+        std::vector<std::string> typos;
         if (!prefix.empty()) {
           std::vector<Xapian::Query> alts;
           for (const auto& t : prefix_terms(complete, prefix)) alts.emplace_back(t);
-          for (const auto& w : prefix_typo_words(*r.vocab, prefix, typo_budget_used)) {
+          typos = typo_words();
+          for (const auto& w : typos) {
             alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("T" + w),
                               kTypoWeight[1]);
           }
           parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
-          completions = complete(prefix, req.completions);
         }
         Xapian::Enquire enquire(db);
         enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));
-        Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(req.items));
-        for (auto it = mset.begin(); it != mset.end(); ++it) add_item(ref_of(*it), it.get_weight());
+        Xapian::MSet mset = enquire.get_mset(
+            0, static_cast<Xapian::doccount>(std::max(req.items, kCompletionItems)));
+        std::vector<ItemRef> items;
+        for (auto it = mset.begin(); it != mset.end(); ++it) {
+          items.push_back(ref_of(*it));
+          if (items.size() <= req.items) add_item(ref_of(*it), it.get_weight());
+        }
+        typed.completion.prefix_typos.insert(typos.begin(), typos.end());
+        out.completions = completions_for(builder, st, items, typed, req.completions);
       }
-      std::string head;
-      for (const auto& w : words) head += w + " ";
-      for (const auto& c : completions) out.completions.push_back(head + c);
     } catch (const Xapian::DatabaseCorruptError& e) {
       r.mark_damaged(std::string("suggest: ") + e.get_msg());
       failure = Status::internal("suggest failed: the index is damaged and is rebuilt on the next start");

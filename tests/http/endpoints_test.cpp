@@ -438,3 +438,44 @@ TEST_CASE("API keys never appear in the request log nor in the error log", "[htt
   CHECK(std::find(agents.begin(), agents.end(), "bad \xef\xbf\xbd\xef\xbf\xbd agent") !=
         agents.end());
 }
+
+TEST_CASE("search and suggest take typos=0|1|2, min_len_1typo and min_len_2typo, 400 naming "
+          "a value out of range",
+          "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                  R"({"type":"ItemUpsert","id":"hp1","title":"Harry Potter and the Goblet of Fire"}
+{"type":"ItemUpsert","id":"pr","title":"The Tale of Peter Rabbit"}
+)",
+                  "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  REQUIRE(h.index().flush().ok());
+  auto ids = [&](const std::string& path) {
+    auto res = c.Get(path, bearer(kSearchKey));
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    std::vector<std::string> out;
+    const auto j = body_json(res);
+    for (const auto& hit : j.contains("hits") ? j["hits"] : j["items"]) out.push_back(hit["id"]);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  // "hary": one typo at 4 letters by default (it found nothing before).
+  CHECK(ids("/v1/search?q=hary") == Ids{"hp1"});
+  CHECK(ids("/v1/search?q=hary&typos=0").empty());
+  CHECK(ids("/v1/search?q=hary&typos=false").empty());
+  CHECK(ids("/v1/search?q=hary&min_len_1typo=5").empty());
+  CHECK(ids("/v1/search?q=hary&typos=1") == Ids{"hp1"});
+  CHECK(ids("/v1/suggest?q=hary%20pot") == Ids{"hp1"});
+  CHECK(ids("/v1/suggest?q=hary%20pot&typos=0").empty());
+  check_error(c.Get("/v1/search?q=a&typos=3", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.typos");
+  check_error(c.Get("/v1/search?q=a&min_len_1typo=0", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.min_len_1typo");
+  check_error(c.Get("/v1/suggest?q=a&min_len_1typo=6&min_len_2typo=5", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.min_len_2typo");
+  check_error(c.Get("/v1/suggest?q=a&min_len_2typo=x", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.min_len_2typo");
+}

@@ -615,3 +615,26 @@ TEST_CASE("a page number whose offset overflows is refused and not answered as p
   req.page = 5000;  // (page - 1) * per_page = 9,998: the deepest page allowed
   CHECK(shop.index->search(req).ok());
 }
+
+TEST_CASE("a word typed as two catalog words and two typed as one match, below exact matches",
+          "[index][search]") {
+  Shop shop;
+  shop.add(item("coke", "Coca Cola Zero 33cl"));
+  shop.add(item("sign", "Cocacola vintage sign"));
+  shop.add(item("cola", "Cola drink"));
+  shop.add(item("leaf", "Coca leaves tea"));
+  shop.add(item("ps5", "PlayStation 5 console"));
+  shop.add(item("play", "Play mat for the station"));
+  // "cocacola": the exact word first, then the two words in a row; not cola or coca alone.
+  CHECK(shop.ids("cocacola") == std::vector<std::string>{"sign", "coke"});
+  // "play station": the joined word (playstation), and the item with both words.
+  CHECK(shop.id_set("play station") == std::set<std::string>{"ps5", "play"});
+  // Nothing was dropped to find them.
+  CHECK(shop.search("cocacola").dropped_terms.empty());
+  CHECK(shop.search("play station").dropped_terms.empty());
+  // Off with typo tolerance: literal words only.
+  SearchRequest req;
+  req.q = "play station";
+  req.typo_tolerance = false;
+  CHECK(shop.search(req).total == 1);
+}

@@ -2,6 +2,7 @@
 // from its first character, completions, popularity order, and the ranking with block-max
 // pruning (a lone prefix and several words) checked across blocks and after a reopen.
 #include <algorithm>
+#include <cctype>
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -15,6 +16,12 @@ using namespace trove;
 using namespace trove::test;
 
 using Ids = std::set<std::string>;
+
+// ASCII lower case: completions keep the catalog's case ("Chocolate"), tests compare folded.
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 // The ids of the items offered, in rank order.
 std::vector<std::string> ranked(const SuggestResponse& res) {
@@ -42,12 +49,17 @@ TEST_CASE("suggest completes the last word as a prefix from its first character"
     for (const auto& h : r.items) s.insert(h.id);
     return s;
   };
+  // "Chokladfabriken" is one typo from "choc" (4 letters: one typo): after the exact ones.
   auto choc = shop.suggest("choc");
+  REQUIRE(choc.items.size() == 5);
+  CHECK(choc.items.back().id == "brand");
+  choc.items.pop_back();
   CHECK(ids_of(choc) == Ids{"bar", "milk", "chip", "choco"});
   REQUIRE_FALSE(choc.completions.empty());
-  CHECK(std::find(choc.completions.begin(), choc.completions.end(), "chocolate") !=
-        choc.completions.end());
-  for (const auto& c : choc.completions) CHECK(c.rfind("choc", 0) == 0);
+  // As the catalog writes it: "chocolate" as two of the three titles spell it, "Choco" as its
+  // title does; then the typo word "Chokladfabriken" (a brand).
+  CHECK(choc.completions ==
+        std::vector<std::string>{"chocolate", "Choco", "Chokladfabriken"});
   for (const auto& h : choc.items) {
     INFO(h.title_highlighted);
     const size_t em = h.title_highlighted.find("<em>");
@@ -59,23 +71,24 @@ TEST_CASE("suggest completes the last word as a prefix from its first character"
   // One and two characters.
   auto c = shop.suggest("c");
   CHECK(ids_of(c) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
-  for (const auto& s : c.completions) CHECK(s.rfind("c", 0) == 0);
+  for (const auto& s : c.completions) CHECK(lower(s).rfind("c", 0) == 0);
   auto ch = shop.suggest("CH");
   CHECK(ids_of(ch) == Ids{"bar", "milk", "chip", "choco", "cherry", "brand"});
-  for (const auto& s : ch.completions) CHECK(s.rfind("ch", 0) == 0);
+  for (const auto& s : ch.completions) CHECK(lower(s).rfind("ch", 0) == 0);
   auto g = shop.suggest("g");
   CHECK(ids_of(g) == Ids{"tea"});
 
-  // Earlier words are whole words; completions carry them in front.
+  // Earlier words are whole words; completions carry them in front, as the title has them.
   auto dark = shop.suggest("dark choc");
   CHECK(ids_of(dark) == Ids{"bar"});
   REQUIRE_FALSE(dark.completions.empty());
-  for (const auto& s : dark.completions) CHECK(s.rfind("dark choc", 0) == 0);
+  CHECK(dark.completions[0] == "Dark chocolate");
+  for (const auto& s : dark.completions) CHECK(lower(s).rfind("dark choc", 0) == 0);
   CHECK(shop.suggest("dar choc").items.empty());
   // A trailing space closes the last word.
   CHECK(ids_of(shop.suggest("choco ")) == Ids{"choco"});
   // Accents and case fold like search.
-  CHECK(ids_of(shop.suggest("CHÔC")) == ids_of(choc));
+  CHECK(ids_of(shop.suggest("CHÔC")) == ids_of(shop.suggest("choc")));
   CHECK(shop.suggest("zzz").items.empty());
   // At most `items` items.
   CHECK(shop.suggest("c", 2).items.size() == 2);
@@ -240,4 +253,118 @@ TEST_CASE("suggest offers items with the earlier words in their title or brand f
   CHECK(ranked(shop.suggest("dark chocolate ")) ==
         std::vector<std::string>{"brand", "title", "tagged"});
   CHECK(ranked(shop.suggest("dark choc", 1)) == std::vector<std::string>{"brand"});
+}
+
+namespace {
+
+// Searches a completion as a shopper who picks it would: every word must match, none dropped.
+void check_leads_somewhere(Shop& shop, const std::string& typed, const std::string& completion) {
+  INFO("typed \"" << typed << "\", completion \"" << completion << "\"");
+  SearchRequest req;
+  req.q = completion;
+  auto res = shop.search(req);
+  CHECK(res.total > 0);
+  CHECK(res.dropped_terms.empty());
+}
+
+void add_books(Shop& shop) {
+  shop.add(item("lotr1", "The Lord of the Rings"));
+  shop.add(item("lotr2", "The Fellowship of the Ring (The Lord of the Rings, #1)"));
+  shop.add(item("hp1", "Harry Potter and the Sorcerer's Stone (Harry Potter, #1)"));
+  shop.add(item("hp2", "Harry Potter and the Chamber of Secrets (Harry Potter, #2)"));
+  shop.add(item("jim", "Lord Jim"));
+  shop.add(item("flies", "Lord of the Flies"));
+  // Frequent words under "r" and "po" that no Lord of the ... or Harry ... title has: the
+  // vocabulary alone completed "lord of the r" to these and "harry po" to "harry power".
+  for (int i = 0; i < 6; ++i) {
+    shop.add(item(cat("rob", i), cat("Robert and the red power of poetry ", i)));
+    shop.add(item(cat("ric", i), cat("Richard and the red robin power ", i)));
+  }
+  shop.add(item("hary", "Harry and the Hendersons"));
+  shop.add(item("pate", "Pâte à tartiner noisettes"));
+  shop.add(item("pate2", "Pâte feuilletée"));
+}
+
+}  // namespace
+
+TEST_CASE("completions are phrases of the catalog: lord of the r -> Lord of the Rings",
+          "[index][suggest]") {
+  Shop shop;
+  add_books(shop);
+  auto lotr = shop.suggest("lord of the r");
+  REQUIRE_FALSE(lotr.completions.empty());
+  CHECK(lotr.completions[0] == "Lord of the Rings");
+  for (const auto& c : lotr.completions) {
+    CHECK(lower(c).find("robert") == std::string::npos);
+    CHECK(lower(c).find("richard") == std::string::npos);
+    check_leads_somewhere(shop, "lord of the r", c);
+  }
+  auto hp = shop.suggest("harry po");
+  REQUIRE_FALSE(hp.completions.empty());
+  CHECK(hp.completions[0] == "Harry Potter");
+  for (const auto& c : hp.completions) {
+    CHECK(lower(c).find("power") == std::string::npos);
+    check_leads_somewhere(shop, "harry po", c);
+  }
+  // Accents as the catalog writes them, not folded.
+  auto pate = shop.suggest("pâte à tart");
+  REQUIRE_FALSE(pate.completions.empty());
+  CHECK(pate.completions[0] == "Pâte à tartiner");
+  auto folded = shop.suggest("pate a tart");
+  REQUIRE_FALSE(folded.completions.empty());
+  CHECK(folded.completions[0] == "Pâte à tartiner");
+}
+
+TEST_CASE("an earlier word with a typo finds its items and its completion is corrected",
+          "[index][suggest]") {
+  Shop shop;
+  add_books(shop);
+  auto res = shop.suggest("hary pot");
+  std::set<std::string> ids;
+  for (const auto& h : res.items) ids.insert(h.id);
+  CHECK(ids == Ids{"hp1", "hp2"});
+  REQUIRE_FALSE(res.completions.empty());
+  CHECK(res.completions[0] == "Harry Potter");
+  for (const auto& c : res.completions) check_leads_somewhere(shop, "hary pot", c);
+  // Without typo tolerance the typed word stays as typed and finds nothing.
+  SuggestRequest req;
+  req.q = "hary pot";
+  req.typo_tolerance = false;
+  auto off = shop.index->suggest(req);
+  REQUIRE(off.ok());
+  CHECK(off->items.empty());
+  CHECK(off->completions.empty());
+}
+
+TEST_CASE("suggest applies synonyms as search does", "[index][suggest]") {
+  Shop shop;
+  add_books(shop);
+  SynonymsUpsert syn;
+  syn.id = "hp";
+  syn.synonyms = {"hp", "harry potter"};
+  shop.add(syn);
+  // Search found these before; suggest found nothing for "hp".
+  CHECK(shop.id_set("hp") == Ids{"hp1", "hp2"});
+  auto res = shop.suggest("hp");
+  std::set<std::string> ids;
+  for (const auto& h : res.items) ids.insert(h.id);
+  CHECK(ids == Ids{"hp1", "hp2"});
+  CHECK(std::find(res.completions.begin(), res.completions.end(), "Harry Potter") !=
+        res.completions.end());
+  for (const auto& c : res.completions) check_leads_somewhere(shop, "hp", c);
+}
+
+TEST_CASE("every completion of every prefix of the titles answers without dropping a word",
+          "[index][suggest]") {
+  Shop shop;
+  add_books(shop);
+  for (const std::string title :
+       {"The Lord of the Rings", "Harry Potter and the Chamber of Secrets", "Lord of the Flies",
+        "Pâte à tartiner noisettes", "Richard and the red robin power 3"}) {
+    for (size_t n = 1; n <= title.size(); ++n) {
+      const std::string typed = title.substr(0, n);
+      if (n < title.size() && (static_cast<unsigned char>(title[n]) & 0xC0) == 0x80) continue;
+      for (const auto& c : shop.suggest(typed).completions) check_leads_somewhere(shop, typed, c);
+    }
+  }
 }

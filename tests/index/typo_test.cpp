@@ -319,3 +319,74 @@ TEST_CASE("one typo ranks above two, whatever BM25 weighs", "[index][typo]") {
   CHECK(res->hits[60].id == "two");
   CHECK(res->hits[60].score > res->hits[0].score);  // weight alone would have put it first
 }
+
+TEST_CASE("a four-letter word gets one typo by default: hary poter finds Harry Potter first",
+          "[index][typo]") {
+  Shop shop;
+  shop.upsert("hp1", "Harry Potter and the Sorcerer's Stone");
+  shop.upsert("hp2", "Harry Potter and the Chamber of Secrets");
+  shop.upsert("peter", "The Tale of Peter Rabbit");
+  shop.upsert("poker", "Liar's Poker");
+  shop.upsert("hairy", "Hairy Maclary from Donaldson's Dairy");
+  // Algolia and Typesense allow one typo from 4 letters (minWordSizefor1Typo): "hary" is one
+  // insertion from "harry". With 5 (the old default) it found nothing and was dropped.
+  auto got = shop.ids("hary poter");
+  REQUIRE(got.size() >= 2);
+  CHECK(std::set<std::string>(got.begin(), got.begin() + 2) == std::set<std::string>{"hp1", "hp2"});
+  // Alone, "hary" is one typo from "harry" and from "hairy" alike.
+  auto alone = shop.ids("hary");
+  CHECK(std::set<std::string>(alone.begin(), alone.end()) ==
+        std::set<std::string>{"hp1", "hp2", "hairy"});
+  SearchRequest req;
+  req.q = "hary poter";
+  auto res = shop.index->search(req);
+  REQUIRE(res.ok());
+  CHECK(res->dropped_terms.empty());
+  // Three letters stay exact.
+  CHECK(shop.ids("hpr").empty());
+}
+
+TEST_CASE("typo_choice reads typos=0|1|2 and the two lengths, refusing values out of range",
+          "[index][typo]") {
+  const TypoSettings def;
+  auto pick = [&](std::optional<std::string> typos, std::optional<int64_t> one = std::nullopt,
+                  std::optional<int64_t> two = std::nullopt) {
+    return typo_choice(TypoParams{std::move(typos), one, two}, def);
+  };
+  // Nothing asked, or the defaults asked: the index's settings (nullopt keeps answers cacheable).
+  REQUIRE(pick(std::nullopt).ok());
+  CHECK(pick(std::nullopt)->tolerance);
+  CHECK(!pick(std::nullopt)->settings);
+  CHECK(!pick("2")->settings);
+  CHECK(!pick("true")->settings);
+  CHECK(!pick(std::nullopt, 4, 8)->settings);
+  CHECK(!pick("0")->tolerance);
+  CHECK(!pick("false")->tolerance);
+  REQUIRE(pick("1")->settings);
+  CHECK(pick("1")->settings->max_typos == 1);
+  REQUIRE(pick(std::nullopt, 3)->settings);
+  CHECK(pick(std::nullopt, 3)->settings->min_len_1typo == 3);
+  auto bad = [&](const Result<TypoChoice>& r, const std::string& path) {
+    REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK(r.status().path() == path);
+  };
+  bad(pick("3"), "typos");
+  bad(pick("yes"), "typos");
+  bad(pick(std::nullopt, 0), "min_len_1typo");
+  bad(pick(std::nullopt, 65), "min_len_1typo");
+  bad(pick(std::nullopt, std::nullopt, 65), "min_len_2typo");
+  bad(pick(std::nullopt, 5, 4), "min_len_2typo");
+  bad(pick(std::nullopt, 9), "min_len_1typo");  // above the default min_len_2typo of 8
+}
+
+TEST_CASE("typos=1 caps a long word at one typo, typos=0 turns them off", "[index][typo]") {
+  Shop shop;
+  shop.upsert("nut", "Nutella hazelnut spread");
+  using Ids = std::vector<std::string>;
+  TypoSettings one;
+  one.max_typos = 1;
+  // "hazlnutt": two edits from "hazelnut" (8 letters: two typos by default).
+  CHECK(shop.ids("hazlnutt") == Ids{"nut"});
+  CHECK(shop.ids("hazlnutt", false, nullptr, one).empty());
+  CHECK(shop.ids("hazelnutt", false, nullptr, one) == Ids{"nut"});  // one edit: still found
+}

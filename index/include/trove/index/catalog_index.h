@@ -38,14 +38,34 @@
 namespace trove {
 
 // How many typos a query word may carry, by its length in code points (Algolia's and
-// Meilisearch's defaults): none under min_len_1typo, one up to min_len_2typo - 1, two from
-// min_len_2typo; a typo on the first letter counts double; digits-only words are exact.
+// Typesense's defaults): none under min_len_1typo, one up to min_len_2typo - 1, two from
+// min_len_2typo, never more than max_typos; a typo on the first letter counts double;
+// digits-only words are exact. A request sets them with typos=0|1|2, min_len_1typo and
+// min_len_2typo (docs/SEARCH.md, "Typo tolerance").
 struct TypoSettings {
-  size_t min_len_1typo = 5;
-  size_t min_len_2typo = 9;
+  size_t min_len_1typo = 4;
+  size_t min_len_2typo = 8;
+  int max_typos = 2;  // 0..2
   bool first_char_counts_double = true;
   bool operator==(const TypoSettings&) const = default;
 };
+
+// The typo parameters of a request, as given (HTTP query parameters, CLI flags): `typos` is
+// "0" (off), "1" (at most one), "2" (the length rule), or "false"/"true" for 0/2.
+struct TypoParams {
+  std::optional<std::string> typos;
+  std::optional<int64_t> min_len_1typo;
+  std::optional<int64_t> min_len_2typo;
+};
+// What they ask of a search or suggest whose index defaults are `index_default`: whether typo
+// tolerance is on, and the settings when they differ from the defaults (nullopt: the index's,
+// which keeps the answer cacheable). A value out of range is kInvalidArgument naming the
+// parameter ("typos", "min_len_1typo", "min_len_2typo").
+struct TypoChoice {
+  bool tolerance = true;
+  std::optional<TypoSettings> settings;
+};
+Result<TypoChoice> typo_choice(const TypoParams& params, const TypoSettings& index_default);
 
 struct IndexOptions {
   unsigned shards = 2;                 // one writer thread per shard when building
@@ -187,6 +207,7 @@ class CatalogIndex {
   // is not covered: a cache bounds its age instead).
   uint64_t generation() const;
   uint64_t indexed_seq() const;   // journal seq the committed index reflects
+  const TypoSettings& typo_defaults() const;  // IndexOptions::typos
   uint64_t document_count() const;
   uint64_t disk_bytes() const;
 
