@@ -145,6 +145,12 @@ TROVE_FIELDS(RecoShow, F(user, kObject), F(item_ids, kNonEmptyIdList), F(placeme
              F(reco_id, kId));
 TROVE_FIELDS(RecoClick, F(user, kObject), F(item_id, kId), F(placement_id, kId),
              F(reco_id, kId), F(position, (Spec{.min = 0, .max = 100000})));
+TROVE_FIELDS(SearchSettingsUpsert, F(typos, (Spec{.min = 0, .max = 2})),
+             F(min_len_1typo, (Spec{.min = 1, .max = 64})),
+             F(min_len_2typo, (Spec{.min = 1, .max = 64})), F(signal, kEnum),
+             F(signal_attribute, (Spec{.min_len = 1, .max_len = 64})), F(signal_order, kEnum),
+             F(signal_weight, (Spec{.min = 0, .max = 100})),
+             F(stopwords, (Spec{.max_items = 1000, .item_max_len = 64})));
 
 #undef F
 #undef TROVE_FIELDS
@@ -170,6 +176,14 @@ struct EnumNames<Strategy> {
 template <>
 struct EnumNames<RecoScope> {
   static constexpr std::array<std::string_view, 3> names{"item", "user", "global"};
+};
+template <>
+struct EnumNames<RankingSignal> {
+  static constexpr std::array<std::string_view, 3> names{"none", "popularity", "attribute"};
+};
+template <>
+struct EnumNames<SignalOrder> {
+  static constexpr std::array<std::string_view, 2> names{"desc", "asc"};
 };
 
 template <class T>

@@ -270,6 +270,12 @@ std::string_view strategy_name(Strategy s) {
 std::string_view reco_scope_name(RecoScope s) {
   return EnumNames<RecoScope>::names[static_cast<size_t>(s)];
 }
+std::string_view ranking_signal_name(RankingSignal s) {
+  return EnumNames<RankingSignal>::names[static_cast<size_t>(s)];
+}
+std::string_view signal_order_name(SignalOrder s) {
+  return EnumNames<SignalOrder>::names[static_cast<size_t>(s)];
+}
 
 const UserRef* Event::user() const {
   return std::visit(

@@ -45,7 +45,7 @@ void io(Ar& ar, Account& v) {
 }  // namespace archive
 
 namespace {
-constexpr uint32_t kEncodingVersion = 2;  // 2: event ids stored as hashes
+constexpr uint32_t kEncodingVersion = 3;  // 2: event ids stored as hashes; 3: search settings
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -81,6 +81,7 @@ struct State::Rep {
   std::map<std::string, SynonymsUpsert> synonyms;
   std::map<std::string, PlacementUpsert> placements;
   RankingUpsert ranking;
+  SearchSettingsUpsert search_settings;  // every field given so far, the last value of each
   std::map<std::string, std::vector<ItemRef>> offline;
   std::vector<uint64_t> event_counts = std::vector<uint64_t>(kEventTypeCount, 0);
   uint64_t orders = 0;
@@ -95,7 +96,7 @@ struct State::Rep {
     io(ar, last_seq), io(ar, last_ts), io(ar, item_ids), io(ar, items), io(ar, counters);
     io(ar, live_items), io(ar, profiles), io(ar, visitor_user), io(ar, accounts);
     io(ar, synonyms), io(ar, placements), io(ar, ranking), io(ar, offline);
-    io(ar, event_counts), io(ar, orders), io(ar, event_ids);
+    io(ar, event_counts), io(ar, orders), io(ar, event_ids), io(ar, search_settings);
   }
 
   ItemRef intern(const std::string& id) {
@@ -205,6 +206,18 @@ struct State::Rep {
     slot = Item{e, created, seq};
   }
 
+  void merge_search_settings(const SearchSettingsUpsert& e) {
+    SearchSettingsUpsert& s = search_settings;
+    if (e.typos) s.typos = e.typos;
+    if (e.min_len_1typo) s.min_len_1typo = e.min_len_1typo;
+    if (e.min_len_2typo) s.min_len_2typo = e.min_len_2typo;
+    if (e.signal) s.signal = e.signal;
+    if (e.signal_attribute) s.signal_attribute = e.signal_attribute;
+    if (e.signal_order) s.signal_order = e.signal_order;
+    if (e.signal_weight) s.signal_weight = e.signal_weight;
+    if (e.stopwords) s.stopwords = e.stopwords;
+  }
+
   void apply_item_patch(uint64_t seq, const ItemPatch& e) {
     auto it = item_refs.find(e.id);
     if (it == item_refs.end() || !items[it->second]) return;  // nothing to patch
@@ -269,6 +282,8 @@ void State::Rep::apply(uint64_t seq, int64_t ts, const Event& ev) {
           if (e.affinity_weight) ranking.affinity_weight = e.affinity_weight;
           if (e.popularity_weight) ranking.popularity_weight = e.popularity_weight;
           if (e.typo_penalty) ranking.typo_penalty = e.typo_penalty;
+        } else if constexpr (std::is_same_v<T, SearchSettingsUpsert>) {
+          merge_search_settings(e);
         } else if constexpr (std::is_same_v<T, PlacementUpsert>) {
           placements[e.id] = e;
         } else if constexpr (std::is_same_v<T, PlacementRemove>) {
@@ -458,6 +473,7 @@ const std::map<std::string, PlacementUpsert>& State::placements() const {
   return rep_->placements;
 }
 const RankingUpsert& State::ranking() const { return rep_->ranking; }
+const SearchSettingsUpsert& State::search_settings() const { return rep_->search_settings; }
 const std::map<std::string, std::vector<ItemRef>>& State::offline_recommendations() const {
   return rep_->offline;
 }
@@ -525,6 +541,11 @@ Result<State> State::decode(std::string_view bytes) {
       enums_ok &= h.kind != EventType::kNone && static_cast<size_t>(h.kind) <= kEventTypeCount;
     }
   }
+  const SearchSettingsUpsert& ss = rep.search_settings;
+  enums_ok &= !ss.signal || static_cast<unsigned>(*ss.signal) <=
+                                static_cast<unsigned>(RankingSignal::kAttribute);
+  enums_ok &= !ss.signal_order ||
+              static_cast<unsigned>(*ss.signal_order) <= static_cast<unsigned>(SignalOrder::kAsc);
   if (!enums_ok) return Status::corruption("state encoding holds an unknown enum value");
   return s;
 }

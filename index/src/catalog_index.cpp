@@ -21,8 +21,9 @@ std::atomic<uint64_t> g_instances{0};
 constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
 
 std::string config_string(const IndexOptions& o) {
-  // v2: documents carry their item ref in kSlotRef (older indexes are rebuilt).
-  return "trove-index v3 shards=" + std::to_string(o.shards) + " language=" + o.language;
+  // v2: documents carry their item ref in kSlotRef; v4: the exact title term (E). Older
+  // indexes are rebuilt.
+  return "trove-index v4 shards=" + std::to_string(o.shards) + " language=" + o.language;
 }
 
 bool is_catalog(EventType t) {
@@ -186,8 +187,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
   // Follow the store before reading its seq: an event applied while the journal is scanned
   // below is then pending here, rather than in neither the scan nor the listener.
   r.listener = store.add_listener([&r](uint64_t, const Event& e, const State& s) {
-    if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove) {
-      r.synonyms_version.fetch_add(1);
+    if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove ||
+        e.type() == EventType::kSearchSettingsUpsert) {
+      r.synonyms_version.fetch_add(1);  // rebuilds the SynonymMap, moves generation()
     }
     if (!is_catalog(e.type())) {
       // Behaviour moves popularity: keep the block maxima an upper bound.
@@ -504,7 +506,12 @@ Result<TypoChoice> typo_choice(const TypoParams& params, const TypoSettings& ind
   return out;
 }
 
-const TypoSettings& CatalogIndex::typo_defaults() const { return rep_->opts.typos; }
+TypoSettings CatalogIndex::typo_defaults() const {
+  TypoSettings t = rep_->opts.typos;
+  if (rep_->store == nullptr) return t;
+  rep_->store->read([&](const State& st) { t = with_search_settings(t, st.search_settings()); });
+  return t;
+}
 uint64_t CatalogIndex::document_count() const { return rep_->doc_count.load(); }
 uint64_t CatalogIndex::disk_bytes() const { return dir_bytes(rep_->dir); }
 

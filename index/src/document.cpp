@@ -45,6 +45,19 @@ std::string brand_term(const Analyzer& analyzer, std::string_view brand) {
   return t;
 }
 
+std::string exact_title_term(const Analyzer& analyzer, std::string_view text) {
+  std::vector<Token> tokens;
+  analyzer.analyze(text, &tokens);
+  std::string t = "E";
+  for (const Token& tok : tokens) {
+    if (tok.joined) continue;
+    if (t.size() > 1) t += ' ';
+    t += tok.text;
+    if (t.size() > kMaxTermBytes) return {};
+  }
+  return t.size() > 1 ? t : std::string();
+}
+
 ItemRef ref_of_document(const Xapian::Document& doc) {
   const std::string v = doc.get_value(kSlotRef);
   if (v.size() != 4) return UINT32_MAX;
@@ -108,6 +121,7 @@ Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   const ItemUpsert& d = item.data;
   Xapian::Document doc;
   add_text(doc, d.title, kTitleWeight, true, 0, true);
+  if (std::string e = exact_title_term(analyzer_, d.title); !e.empty()) doc.add_term(e, 1);
   if (d.brand) {
     add_text(doc, *d.brand, kBrandWeight, true, kBrandPositionBase, true);
     doc.add_boolean_term(brand_term(analyzer_, *d.brand));

@@ -12,6 +12,9 @@
 //                     short prefixes is one posting list, not a thousand-term expansion).
 //   T<word>           title and brand words, boolean: longer prefixes expand over these, and
 //                     completions come from them (not from ingredient lists).
+//   E<words>          the whole title's words, folded, one space apart (exact_title_term), wdf
+//                     1: a query that is the whole title finds its items first ("Ketchup"
+//                     before "Kristine's Ketchup, Spoonably Delicious! Ketchup").
 //   XB<brand>         boolean filter terms (folded): brand, every prefix of every category path
 //   XC<path>          ("kitchen", "kitchen>cookware"), stock, attribute equality
 //   XS1 / XS0
@@ -51,6 +54,9 @@ std::vector<std::string> path_prefixes(const std::string& folded_path);
 // The brand filter term ("XB" + folded brand, capped like attribute terms: Xapian refuses
 // terms over 245 bytes, and a brand may have 256 characters).
 std::string brand_term(const Analyzer& analyzer, std::string_view brand);
+// "E" + the words of `text` (a title, or what was typed), folded, one space apart; empty when
+// it has no word or the term would be over kMaxTermBytes.
+std::string exact_title_term(const Analyzer& analyzer, std::string_view text);
 // The attribute filter term for a key and a scalar value.
 std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
 // The first `n` code points of a UTF-8 string.

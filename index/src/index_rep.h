@@ -72,6 +72,7 @@ struct CatalogIndex::Rep {
     std::vector<ItemRef> items;
     std::vector<std::string> completions;
     uint64_t generation = 0;
+    uint64_t config = 0;  // synonyms_version: synonyms and settings apply at once, not in 2 s
     std::chrono::steady_clock::time_point computed;
   };
   mutable std::mutex prefix_mu;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,14 @@ struct ParsedQuery {
 };
 Result<ParsedQuery> parse_query(std::string_view q, bool allow_empty);
 
-// Synonyms as folded terms. An alternative is a group of terms that must all match.
+// Synonyms as folded terms. An alternative is a group of terms that must all match. With them,
+// the stopwords (SearchSettingsUpsert), folded: both are rebuilt when search config changes.
 struct SynonymMap {
   using Alternatives = std::vector<std::vector<std::string>>;
   std::map<std::string, Alternatives> words;                 // one-word input -> alternatives
   std::map<std::vector<std::string>, Alternatives> phrases;  // several words typed in a row
   size_t longest_phrase = 0;                                 // words in the longest phrase key
+  std::set<std::string> stopwords;
 };
 SynonymMap build_synonyms(const Analyzer& analyzer, const State& state);
 // The folded terms of a typed word or synonym text (compound parts, not their joined form).
@@ -62,12 +65,19 @@ inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and m
 // A word typed as two catalog words ("cocacola" -> coca cola) or two typed as one ("t shirt"
 // -> tshirt): below the exact form and its stem, above typos.
 inline constexpr double kSplitJoinWeight = 0.4;
+// The whole query as a whole title (document.h's E term): above any word's weight, so an item
+// named exactly what was typed comes first in its typo tier.
+inline constexpr double kExactTitleWeight = 4.0;
 
 // The two vocabulary words `term` is written as without its space ("cocacola" -> "coca",
 // "cola"), each of 2 code points or more; of several splits, the one whose rarer word is the
 // most frequent. Empty when there is none.
 std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const std::string& term);
 inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};
+
+// `base` with the catalog's SearchSettingsUpsert typo fields over it (typos -> max_typos; a
+// min_len_2typo below min_len_1typo reads as min_len_1typo).
+TypoSettings with_search_settings(TypoSettings base, const SearchSettingsUpsert& s);
 
 // The typo budget a request asks for (or the index's default), checked: InvalidArgument with
 // the path "typos.min_len_1typo" or "typos.min_len_2typo".

@@ -12,6 +12,7 @@
 
 #include "hits.h"
 #include "index_rep.h"
+#include "ranking.h"
 
 namespace trove {
 namespace {
@@ -276,6 +277,41 @@ void merge_joined_pairs(const Analyzer& analyzer, const fuzzy::LiveDictionary& v
   *words = std::move(out_words);
   *text = std::move(out_text);
 }
+
+// Stopwords (SearchSettingsUpsert) are not required: they add to the score where present.
+// Takes the typed words that are one stopword each out of `words` (and their parallel
+// `exact_words` and `text`) and returns their queries, unless every word is one (a query made
+// only of stopwords still requires them, so it still answers).
+std::vector<Xapian::Query> take_stopwords(const Analyzer& analyzer,
+                                          const std::set<std::string>& stopwords,
+                                          std::vector<Xapian::Query>* words,
+                                          std::vector<Xapian::Query>* exact_words,
+                                          std::vector<std::string>* text) {
+  if (stopwords.empty()) return {};
+  std::vector<bool> stop(words->size());
+  size_t n = 0;
+  for (size_t i = 0; i < words->size(); ++i) {
+    const std::vector<std::string> terms = terms_of(analyzer, (*text)[i]);
+    stop[i] = terms.size() == 1 && stopwords.contains(terms[0]);
+    n += stop[i];
+  }
+  if (n == 0 || n == words->size()) return {};
+  std::vector<Xapian::Query> optional, kept_words, kept_exact;
+  std::vector<std::string> kept_text;
+  for (size_t i = 0; i < words->size(); ++i) {
+    if (stop[i]) {
+      optional.push_back((*words)[i]);
+    } else {
+      kept_words.push_back((*words)[i]);
+      kept_exact.push_back((*exact_words)[i]);
+      kept_text.push_back((*text)[i]);
+    }
+  }
+  *words = std::move(kept_words);
+  *exact_words = std::move(kept_exact);
+  *text = std::move(kept_text);
+  return optional;
+}
 }  // namespace
 
 Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
@@ -283,7 +319,22 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   const Rep& r = *rep_;
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   TROVE_RETURN_IF_ERROR(check_paging(req.page, req.per_page));
-  auto budget = typo_budget(req.typos, r.opts.typos);
+  if (!req.rerank && req.sort == SortOrder::kRelevance) {
+    // The catalog's business signal ranks relevance for everyone (ranking.h); a request with
+    // its own re-ranking (personalized search) keeps that.
+    std::optional<SearchSettingsUpsert> settings;
+    r.store->read([&](const State& st) {
+      if (st.search_settings().signal.value_or(RankingSignal::kNone) != RankingSignal::kNone) {
+        settings = st.search_settings();
+      }
+    });
+    if (settings) {
+      SearchRequest ranked = req;
+      ranked.rerank = signal_rerank(*settings);
+      return search(ranked);
+    }
+  }
+  auto budget = typo_budget(req.typos, typo_defaults());
   if (!budget.ok()) return budget.status();
   for (size_t i = 0; i < req.facets.size(); ++i) {
     const auto& f = req.facets[i];
@@ -352,10 +403,30 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       out.took_ms = ms_since(t0);
       return out;  // only punctuation or exclusions: nothing can match, and that is an answer
     }
+    std::vector<Xapian::Query> optional_words;
+    {
+      // An item whose title is exactly the words typed comes first (kExactTitleWeight).
+      std::string typed;
+      for (const auto& t : word_text) typed += t + " ";
+      const std::string e = exact_title_term(builder.analyzer(), typed);
+      if (!e.empty() && db.term_exists(e)) {
+        optional_words.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(e),
+                                    kExactTitleWeight);
+      }
+    }
+    for (auto& q : take_stopwords(builder.analyzer(), synonyms->stopwords, &words, &exact_words,
+                                  &word_text)) {
+      optional_words.push_back(std::move(q));
+    }
     auto compose = [&](const std::vector<size_t>& keep, bool with_typos = true) {
       std::vector<Xapian::Query> parts = must;
       for (size_t i : keep) parts.push_back(with_typos ? words[i] : exact_words[i]);
       Xapian::Query q = and_all(parts);
+      if (!optional_words.empty()) {
+        q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
+                          Xapian::Query(Xapian::Query::OP_OR, optional_words.begin(),
+                                        optional_words.end()));
+      }
       if (!exclude.empty()) {
         q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
                           Xapian::Query(Xapian::Query::OP_OR, exclude.begin(), exclude.end()));

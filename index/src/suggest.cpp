@@ -227,6 +227,7 @@ std::vector<ItemRef> top_matching(Xapian::Database& db, const State& st, const T
 
 // What the earlier words match, tier by tier (items_for_prefix).
 struct Tiers {
+  std::string exact_title;  // everything typed as a whole title (document.h's E term)
   TermGroups title;  // each earlier word as a title or brand word
   TermGroups exact;  // each earlier word anywhere: the word, its stem, its one-word synonyms
   // The whole text typed (the prefix as a whole word) replaced by a synonym's terms: complete
@@ -237,7 +238,8 @@ struct Tiers {
 };
 
 // The items for the earlier words plus the typed prefix, most popular first, up to `keep`, in
-// tiers, each after the one before: the earlier words as title or brand words (Algolia, too,
+// tiers, each after the one before: the items whose title is exactly what was typed (the
+// prefix read as a whole word); the earlier words as title or brand words (Algolia, too,
 // ranks the attribute a word matched in before its custom ranking), then anywhere, with their
 // stems and synonyms; then a synonym of the whole text; then the earlier words with their typo
 // variants; then the prefix's typo words in place of the prefix. `typo_words` gives those
@@ -262,6 +264,7 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
   std::optional<std::vector<std::string>> prefix_group;
   if (!prefix.empty()) prefix_group = prefix_terms(complete, prefix);
   const std::vector<std::string>* last = prefix_group ? &*prefix_group : nullptr;
+  if (!tiers.exact_title.empty()) tier({{tiers.exact_title}}, nullptr);
   if (!tiers.title.empty()) tier(tiers.title, last);
   tier(tiers.exact, last);
   for (const auto& g : tiers.synonyms) tier(g, nullptr);
@@ -341,6 +344,7 @@ Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vo
     t.completion.typed.pop_back();
   }
   t.completion.prefix = t.prefix;
+  t.tiers.exact_title = exact_title_term(builder.analyzer(), q);
   for (const auto& w : t.words) {
     t.tiers.title.push_back({"T" + w});
     std::vector<std::string> group = word_terms(builder, vocab, w);
@@ -452,12 +456,13 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   const DocumentBuilder& builder = r.query_builder();
   auto filters = filter_query(builder.analyzer(), req.filters);
   if (!filters.ok()) return filters.status();
-  auto budget = typo_budget(req.typos, r.opts.typos);
+  const TypoSettings defaults = typo_defaults();
+  auto budget = typo_budget(req.typos, defaults);
   if (!budget.ok()) return budget.status();
   std::optional<fuzzy::TypoBudget> typo_budget_used;
   if (req.typo_tolerance) typo_budget_used = *budget;
   // Only answers with the index's own typo settings are cached.
-  const bool cacheable = req.typo_tolerance && (!req.typos || *req.typos == r.opts.typos);
+  const bool cacheable = req.typo_tolerance && (!req.typos || *req.typos == defaults);
 
   SuggestResponse out;
   Status failure;
@@ -493,8 +498,10 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         block_max = r.popularity_block_max;
       }
       if (typed.words.empty() && req.filters.empty() && !prefix.empty() && cacheable) {
-        // The lone prefix: from the cache, or computed once and kept.
-        const uint64_t gen = r.generation.load();
+        // The lone prefix: from the cache, or computed once and kept (until the index, the
+        // synonyms or the search settings change: generation() covers all three).
+        const uint64_t gen = generation();
+        const uint64_t config = r.synonyms_version.load(std::memory_order_acquire);
         const auto now = std::chrono::steady_clock::now();
         std::shared_ptr<const Rep::PrefixAnswer> answer;
         {
@@ -502,7 +509,8 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           auto it = r.prefix_cache.find(prefix);
           if (it != r.prefix_cache.end()) {
             const auto age = now - it->second->computed;
-            if (age < kPrefixMaxAge && (it->second->generation == gen || age < kPrefixFresh)) {
+            if (age < kPrefixMaxAge && it->second->config == config &&
+                (it->second->generation == gen || age < kPrefixFresh)) {
               answer = it->second;
             }
           }
@@ -517,6 +525,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           fresh->completions = lone_prefix_completions(builder, st, complete, db, fresh->items,
                                                        typed, typos, kPrefixKeep / 10);
           fresh->generation = gen;
+          fresh->config = config;
           fresh->computed = now;
           std::lock_guard lock(r.prefix_mu);
           if (r.prefix_cache.size() >= kPrefixCacheEntries) r.prefix_cache.clear();
@@ -609,7 +618,7 @@ Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, 
     }
   }
   if (term.empty()) return Status::invalid("no word in the text", "term");
-  auto budget = typo_budget(std::nullopt, r.opts.typos);
+  auto budget = typo_budget(std::nullopt, typo_defaults());
   if (!budget.ok()) return budget.status();
   fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, *budget, prefix);
   if (max_distance >= 0) {

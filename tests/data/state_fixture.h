@@ -112,6 +112,8 @@ inline std::vector<EventBody> one_of_each_kind() {
       SearchResultClick{u, "teapot", "sku-a", 0, std::nullopt},
       RecoShow{u, {"sku-c"}, std::string("pl"), std::nullopt},
       RecoClick{u, "sku-c", std::string("pl"), std::nullopt, 0},
+      SearchSettingsUpsert{1, 5, 9, RankingSignal::kAttribute, std::string("rating"),
+                           SignalOrder::kAsc, 0.5, std::vector<std::string>{"the", "de"}},
   };
 }
 

@@ -566,3 +566,29 @@ TEST_CASE("an event id remembers the first seq that carried it", "[state]") {
 }
 
 // ---- encoding --------------------------------------------------------------------------------
+
+TEST_CASE("search settings merge field by field and survive encode and decode", "[state]") {
+  using trove::RankingSignal;
+  using trove::SearchSettingsUpsert;
+  State s;
+  SearchSettingsUpsert a;
+  a.typos = 1;
+  a.stopwords = std::vector<std::string>{"the"};
+  Event e1;
+  e1.body = a;
+  s.apply(1, e1);
+  SearchSettingsUpsert b;
+  b.signal = RankingSignal::kPopularity;
+  b.typos = 2;
+  Event e2;
+  e2.body = b;
+  s.apply(2, e2);
+  const SearchSettingsUpsert& got = s.search_settings();
+  CHECK(got.typos == 2);                                            // replaced
+  CHECK(got.stopwords == std::vector<std::string>{"the"});          // kept
+  CHECK(got.signal == RankingSignal::kPopularity);                  // added
+  CHECK(!got.min_len_1typo);                                        // never set
+  auto copy = State::decode(s.encode());
+  REQUIRE(copy.ok());
+  CHECK(copy->search_settings() == got);
+}

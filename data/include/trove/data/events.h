@@ -124,6 +124,29 @@ struct RankingUpsert {
   bool operator==(const RankingUpsert&) const = default;
 };
 
+// Search settings for the whole catalog, for search and suggest (docs/SEARCH.md, "Search
+// settings"). Each field given replaces the current value; absent fields keep theirs.
+enum class RankingSignal { kNone, kPopularity, kAttribute };
+enum class SignalOrder { kDesc, kAsc };
+struct SearchSettingsUpsert {
+  // Typo tolerance for every request that does not set its own: 0 off, 1 at most one typo a
+  // word, 2 by length (the default); the lengths a word needs for one and for two typos.
+  std::optional<int64_t> typos;
+  std::optional<int64_t> min_len_1typo;
+  std::optional<int64_t> min_len_2typo;
+  // The business signal that ranks hits beside the text score for everyone: popularity
+  // (behaviour), a numeric attribute (signal_attribute), or none; descending unless asc;
+  // weight 0: only between hits the text scores equally; above 0: blended with the text score.
+  std::optional<RankingSignal> signal;
+  std::optional<std::string> signal_attribute;
+  std::optional<SignalOrder> signal_order;
+  std::optional<double> signal_weight;
+  // Words a query matches without requiring them ("the", "de"): they add to the score where
+  // present; a query made only of them still requires them.
+  std::optional<std::vector<std::string>> stopwords;
+  bool operator==(const SearchSettingsUpsert&) const = default;
+};
+
 // ---- placements ----------------------------------------------------------------------------
 
 struct PlacementUpsert {
@@ -316,7 +339,8 @@ struct RecoClick {
   X(PurchaseComplete, "cart and orders") X(AddToList, "lists and ratings")                \
   X(RemoveFromList, "lists and ratings") X(RateItem, "lists and ratings")                 \
   X(SearchQuery, "search and reco feedback") X(SearchResultClick, "search and reco feedback") \
-  X(RecoShow, "search and reco feedback") X(RecoClick, "search and reco feedback")
+  X(RecoShow, "search and reco feedback") X(RecoClick, "search and reco feedback")        \
+  X(SearchSettingsUpsert, "search config")
 
 enum class EventType : uint16_t {
   kNone = 0,
@@ -351,6 +375,8 @@ std::vector<EventType> all_event_types();
 
 std::string_view strategy_name(Strategy s);  // "bought_together"
 std::string_view reco_scope_name(RecoScope s);
+std::string_view ranking_signal_name(RankingSignal s);  // "popularity"
+std::string_view signal_order_name(SignalOrder s);      // "desc"
 
 // Limits on a whole event that every parse enforces. The schemas state every per-field rule;
 // these two apply to the document as a whole and are in each schema's description.

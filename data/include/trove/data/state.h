@@ -133,6 +133,8 @@ class State {
   const std::map<std::string, SynonymsUpsert>& synonyms() const;
   const std::map<std::string, PlacementUpsert>& placements() const;
   const RankingUpsert& ranking() const;
+  // Every SearchSettingsUpsert field given so far, each at its last value (absent: never set).
+  const SearchSettingsUpsert& search_settings() const;
   // Offline lists keyed "<scope>/<placement or *>/<key>".
   const std::map<std::string, std::vector<ItemRef>>& offline_recommendations() const;
 

@@ -207,7 +207,9 @@ class CatalogIndex {
   // is not covered: a cache bounds its age instead).
   uint64_t generation() const;
   uint64_t indexed_seq() const;   // journal seq the committed index reflects
-  const TypoSettings& typo_defaults() const;  // IndexOptions::typos
+  // The typo settings of a request that sets none: IndexOptions::typos, with the catalog's
+  // SearchSettingsUpsert fields over them.
+  TypoSettings typo_defaults() const;
   uint64_t document_count() const;
   uint64_t disk_bytes() const;
 
