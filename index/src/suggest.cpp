@@ -248,17 +248,38 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
                                       const Completer& complete, const Tiers& tiers,
                                       const std::string& prefix,
                                       const std::function<std::vector<std::string>()>& typo_words,
+                                      const std::function<bool(const Item&)>& starts_with_typed,
                                       const std::vector<double>& block_max, size_t keep,
                                       std::vector<std::string>* typos_out = nullptr) {
   std::vector<ItemRef> items;
   absl::flat_hash_set<ItemRef> held;
   // `last`: the prefix's group (none when there is no prefix; an empty one matches nothing).
+  // Within a tier: titles that start with what was typed first (the strongest sign of the
+  // item a shopper is typing), then by popularity, then shorter titles (in a catalog without
+  // behaviour yet, popularity ties everywhere and import order decided).
   auto tier = [&](TermGroups g, const std::vector<std::string>* last) {
     if (items.size() >= keep) return;
     if (last) g.push_back(*last);
+    struct Ranked {
+      bool starts;
+      double popularity;
+      size_t length;
+      ItemRef ref;
+    };
+    std::vector<Ranked> found;
     for (ItemRef ref : top_matching(db, st, g, block_max, keep - items.size(), held)) {
-      items.push_back(ref);
-      held.insert(ref);
+      const Item* item = st.item_at(ref);
+      found.push_back({item && starts_with_typed(*item), popularity(st, ref),
+                       item ? item->data.title.size() : 0, ref});
+    }
+    std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
+      if (a.starts != b.starts) return a.starts;
+      if (a.popularity != b.popularity) return a.popularity > b.popularity;
+      return a.length < b.length;
+    });
+    for (const Ranked& r : found) {
+      items.push_back(r.ref);
+      held.insert(r.ref);
     }
   };
   std::optional<std::vector<std::string>> prefix_group;
@@ -392,6 +413,24 @@ Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vo
   return t;
 }
 
+// Whether an item's title starts with the earlier words and then a word under the prefix (or,
+// with no prefix, with the words).
+bool title_starts_with(const DocumentBuilder& builder, const Item& item, const Typed& t) {
+  std::vector<Token> tokens;
+  builder.analyzer().analyze(item.data.title, &tokens);
+  size_t i = 0;
+  for (const Token& tok : tokens) {
+    if (tok.joined) continue;
+    if (i < t.words.size()) {
+      if (tok.text != t.words[i]) return false;
+    } else {
+      return t.prefix.empty() || tok.text.rfind(t.prefix, 0) == 0;
+    }
+    ++i;
+  }
+  return t.prefix.empty() && i == t.words.size() && i > 0;
+}
+
 // The typo variants the earlier-word tier added, into the completion query (so an item's
 // "harry" stands for the typed "hary").
 void note_typo_variants(const TermGroups& with_typos, Typed* t) {
@@ -492,6 +531,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         out.items.push_back(std::move(h));
       };
       auto typo_words = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
+      auto starts = [&](const Item& item) { return title_starts_with(builder, item, typed); };
       std::vector<double> block_max;
       {
         std::lock_guard lock(r.popularity_mu);
@@ -519,7 +559,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           auto fresh = std::make_shared<Rep::PrefixAnswer>();
           std::vector<std::string> typos;
           fresh->items = items_for_prefix(db, st, complete, typed.tiers, prefix, typo_words,
-                                          block_max, kPrefixKeep, &typos);
+                                          starts, block_max, kPrefixKeep, &typos);
           if (fresh->items.size() >= kPrefixKeep) typos = typo_words();
           typed.completion.prefix_typos.insert(typos.begin(), typos.end());
           fresh->completions = lone_prefix_completions(builder, st, complete, db, fresh->items,
@@ -545,8 +585,8 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         // the most popular.
         std::vector<std::string> typos;
         const std::vector<ItemRef> items =
-            items_for_prefix(db, st, complete, typed.tiers, prefix, typo_words, block_max,
-                             std::max(req.items, kCompletionItems), &typos);
+            items_for_prefix(db, st, complete, typed.tiers, prefix, typo_words, starts,
+                             block_max, std::max(req.items, kCompletionItems), &typos);
         for (size_t i = 0; i < items.size() && i < req.items; ++i) {
           add_item(items[i], popularity(st, items[i]));
         }

@@ -113,11 +113,13 @@ TEST_CASE("suggest ranks more popular items first among equal matches", "[index]
 TEST_CASE("suggest ranks by popularity across blocks of items, then item order", "[index]") {
   // 5,000 items span several popularity blocks; the popular ones sit in different blocks, some
   // late, so a scan that skipped a block wrongly would miss them. Every tenth item (i7, i17,
-  // ...: none of the popular ones) is plain "Cheese": several-word queries for "aged" must leave it out.
+  // ...: none of the popular ones) is "Plain cheese bowl" (as long as the others: shorter titles
+  // come first among equals): several-word queries for "aged" must leave
+  // it out. No title starts with what is typed ("c", "ch", ...), so popularity decides.
   Shop shop;
   std::vector<Event> items;
   for (int i = 0; i < 5000; ++i) {
-    items.push_back(ev(item(cat("i", i), i % 10 == 7 ? cat("Cheese ", i)
+    items.push_back(ev(item(cat("i", i), i % 10 == 7 ? cat("Plain cheese bowl ", i)
                                              : cat("Aged cheese wheel ", i))));
   }
   shop.add(std::move(items));
@@ -235,8 +237,7 @@ TEST_CASE("a long prefix stands for its most frequent words, not every word unde
 
 TEST_CASE("suggest offers items with the earlier words in their title or brand first", "[index]") {
   // "dark" in the title of one item and only in the tags of a more popular one: the title
-  // and brand matches come first (the attribute matched, before popularity, as Algolia ranks),
-  // each tier by popularity.
+  // and brand matches come first (the attribute matched, before popularity, as Algolia ranks).
   Shop shop;
   shop.add(item("title", "Dark chocolate bar"));
   ItemUpsert tagged = item("tagged", "Brulee chocolate bar");
@@ -249,10 +250,15 @@ TEST_CASE("suggest offers items with the earlier words in their title or brand f
   for (int i = 0; i < 5; ++i) views.push_back(ev(DetailItemView{visitor("v"), "tagged"}));
   views.push_back(ev(DetailItemView{visitor("v"), "brand"}));
   shop.add(std::move(views));
-  CHECK(ranked(shop.suggest("dark choc")) == std::vector<std::string>{"brand", "title", "tagged"});
+  // Within the title and brand tier, a title that starts with what was typed comes before a
+  // more popular item (the word's position, before popularity, as Algolia's ordered
+  // attributes rank): "Dark chocolate bar", then the brand "Dark Side", then the tag.
+  CHECK(ranked(shop.suggest("dark choc")) == std::vector<std::string>{"title", "brand", "tagged"});
   CHECK(ranked(shop.suggest("dark chocolate ")) ==
-        std::vector<std::string>{"brand", "title", "tagged"});
-  CHECK(ranked(shop.suggest("dark choc", 1)) == std::vector<std::string>{"brand"});
+        std::vector<std::string>{"title", "brand", "tagged"});
+  CHECK(ranked(shop.suggest("dark choc", 1)) == std::vector<std::string>{"title"});
+  // Without a title starting so, popularity orders the tier.
+  CHECK(ranked(shop.suggest("dark dro")) == std::vector<std::string>{"brand"});
 }
 
 namespace {
@@ -367,4 +373,19 @@ TEST_CASE("every completion of every prefix of the titles answers without droppi
       for (const auto& c : shop.suggest(typed).completions) check_leads_somewhere(shop, typed, c);
     }
   }
+}
+
+TEST_CASE("in a catalog without behaviour, titles starting with what was typed come first, "
+          "shorter first",
+          "[index][suggest]") {
+  // bench/quality.sh: typing a whole name showed other items first, in import order.
+  Shop shop;
+  shop.add(item("long", "Hugo le maraicher, sauce au piment d'Espelette"));
+  shop.add(item("other", "Chips saveur piment d'Espelette"));
+  shop.add(item("p1", "Piment d'Espelette en poudre bio"));
+  shop.add(item("p2", "Piment d'Espelette"));
+  auto res = shop.suggest("piment d'esp");
+  REQUIRE(res.items.size() == 4);
+  CHECK(res.items[0].id == "p2");
+  CHECK(res.items[1].id == "p1");
 }
