@@ -81,6 +81,16 @@ std::vector<SurfaceWord> surface_words(const DocumentBuilder& builder, std::stri
   builder.analyzer().word_spans(text, &spans);
   std::vector<SurfaceWord> out;
   std::vector<Token> tokens;
+  // One pass over the whole text; its words pair with the spans one to one unless folding
+  // changed the word breaks (a ligature, a segment that yields no word): then span by span.
+  builder.analyzer().analyze(text, &tokens);
+  std::erase_if(tokens, [](const Token& t) { return t.joined; });
+  if (tokens.size() == spans.size()) {
+    for (size_t i = 0; i < spans.size(); ++i) {
+      out.push_back(SurfaceWord{std::move(tokens[i].text), spans[i].first, spans[i].second});
+    }
+    return out;
+  }
   for (const auto& [begin, end] : spans) {
     tokens.clear();
     builder.analyzer().analyze(text.substr(begin, end - begin), &tokens);
@@ -91,9 +101,16 @@ std::vector<SurfaceWord> surface_words(const DocumentBuilder& builder, std::stri
   return out;
 }
 
+const std::vector<SurfaceWord>& TitleWords::of(ItemRef ref, const Item& item) {
+  auto it = cache_.find(ref);
+  if (it == cache_.end()) it = cache_.emplace(ref, surface_words(builder_, item.data.title)).first;
+  return it->second;
+}
+
 std::vector<std::string> completions_from_items(const DocumentBuilder& builder, const State& st,
                                                 const std::vector<ItemRef>& items,
-                                                const CompletionQuery& q, size_t limit) {
+                                                const CompletionQuery& q, size_t limit,
+                                                TitleWords& titles) {
   if (limit == 0 || (q.prefix.empty() && q.prefix_typos.empty())) return {};
   WordMatcher matcher(builder, q);
   absl::flat_hash_map<std::string, Candidate> found;
@@ -101,9 +118,12 @@ std::vector<std::string> completions_from_items(const DocumentBuilder& builder, 
     const Item* item = st.item_at(items[rank]);
     if (item == nullptr) continue;
     absl::flat_hash_set<std::string> in_this_item;
+    std::vector<SurfaceWord> brand_words;
+    if (item->data.brand) brand_words = surface_words(builder, *item->data.brand);
     for (const std::string* text : {&item->data.title, item->data.brand ? &*item->data.brand : nullptr}) {
       if (text == nullptr) continue;
-      const std::vector<SurfaceWord> ws = surface_words(builder, *text);
+      const std::vector<SurfaceWord>& ws =
+          text == &item->data.title ? titles.of(items[rank], *item) : brand_words;
       for (size_t j = 0; j < ws.size(); ++j) {
         const bool under_prefix = !q.prefix.empty() && starts_with(ws[j].folded, q.prefix);
         if (!under_prefix && !q.prefix_typos.contains(ws[j].folded)) continue;

@@ -16,6 +16,7 @@
 // Thread-safety: pure functions of their arguments.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
 #include <string>
@@ -46,10 +47,23 @@ struct SurfaceWord {
 };
 std::vector<SurfaceWord> surface_words(const DocumentBuilder& builder, std::string_view text);
 
+// The words of item titles, read once per request: suggest reads them to rank its items and
+// again to complete from them. Not thread-safe (one per request).
+class TitleWords {
+ public:
+  explicit TitleWords(const DocumentBuilder& builder) : builder_(builder) {}
+  const std::vector<SurfaceWord>& of(ItemRef ref, const Item& item);
+
+ private:
+  const DocumentBuilder& builder_;
+  absl::flat_hash_map<ItemRef, std::vector<SurfaceWord>> cache_;
+};
+
 // At most `limit` completions from `items` (best first: their order is the candidates' rank),
-// reading each item's title and brand.
+// reading each item's title (through `titles`) and brand.
 std::vector<std::string> completions_from_items(const DocumentBuilder& builder, const State& st,
                                                 const std::vector<ItemRef>& items,
-                                                const CompletionQuery& query, size_t limit);
+                                                const CompletionQuery& query, size_t limit,
+                                                TitleWords& titles);
 
 }  // namespace trove::index_internal

@@ -62,6 +62,9 @@ struct TypoContext {
   std::map<std::string, std::vector<std::string>>* exact_forms = nullptr;
 };
 inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and most frequent
+// A variant's weight is scaled by sqrt(its documents / the most frequent variant's, the typed
+// word counting as one); below this share it is left out.
+inline constexpr double kMinVariantShare = 0.1;
 // A word typed as two catalog words ("cocacola" -> coca cola) or two typed as one ("t shirt"
 // -> tshirt): below the exact form and its stem, above typos.
 inline constexpr double kSplitJoinWeight = 0.4;
@@ -70,8 +73,8 @@ inline constexpr double kSplitJoinWeight = 0.4;
 inline constexpr double kExactTitleWeight = 4.0;
 
 // The two vocabulary words `term` is written as without its space ("cocacola" -> "coca",
-// "cola"), each of 2 code points or more; of several splits, the one whose rarer word is the
-// most frequent. Empty when there is none.
+// "cola"), each of 2 code points or more and each more frequent than `term` itself; of
+// several splits, the one whose rarer word is the most frequent. Empty when there is none.
 std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const std::string& term);
 inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};
 

@@ -248,7 +248,7 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
                                       const Completer& complete, const Tiers& tiers,
                                       const std::string& prefix,
                                       const std::function<std::vector<std::string>()>& typo_words,
-                                      const std::function<bool(const Item&)>& starts_with_typed,
+                                      const std::function<bool(ItemRef, const Item&)>& starts_with_typed,
                                       const std::vector<double>& block_max, size_t keep,
                                       std::vector<std::string>* typos_out = nullptr) {
   std::vector<ItemRef> items;
@@ -269,7 +269,7 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
     std::vector<Ranked> found;
     for (ItemRef ref : top_matching(db, st, g, block_max, keep - items.size(), held)) {
       const Item* item = st.item_at(ref);
-      found.push_back({item && starts_with_typed(*item), popularity(st, ref),
+      found.push_back({item && starts_with_typed(ref, *item), popularity(st, ref),
                        item ? item->data.title.size() : 0, ref});
     }
     std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
@@ -415,16 +415,13 @@ Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vo
 
 // Whether an item's title starts with the earlier words and then a word under the prefix (or,
 // with no prefix, with the words).
-bool title_starts_with(const DocumentBuilder& builder, const Item& item, const Typed& t) {
-  std::vector<Token> tokens;
-  builder.analyzer().analyze(item.data.title, &tokens);
+bool title_starts_with(const std::vector<SurfaceWord>& title, const Typed& t) {
   size_t i = 0;
-  for (const Token& tok : tokens) {
-    if (tok.joined) continue;
+  for (const SurfaceWord& w : title) {
     if (i < t.words.size()) {
-      if (tok.text != t.words[i]) return false;
+      if (w.folded != t.words[i]) return false;
     } else {
-      return t.prefix.empty() || tok.text.rfind(t.prefix, 0) == 0;
+      return t.prefix.empty() || w.folded.rfind(t.prefix, 0) == 0;
     }
     ++i;
   }
@@ -445,13 +442,14 @@ void note_typo_variants(const TermGroups& with_typos, Typed* t) {
 // the items of their tier), at most `limit`, without repeats.
 std::vector<std::string> completions_for(const DocumentBuilder& builder, const State& st,
                                          const std::vector<ItemRef>& items, const Typed& t,
-                                         size_t limit) {
+                                         size_t limit, TitleWords& titles) {
   std::vector<ItemRef> head(items.begin(),
                             items.begin() + static_cast<std::ptrdiff_t>(
                                                 std::min(items.size(), kCompletionItems)));
-  std::vector<std::string> out = completions_from_items(builder, st, head, t.completion, limit);
+  std::vector<std::string> out =
+      completions_from_items(builder, st, head, t.completion, limit, titles);
   for (const auto& cq : t.synonym_completions) {
-    for (auto& c : completions_from_items(builder, st, head, cq, limit)) {
+    for (auto& c : completions_from_items(builder, st, head, cq, limit, titles)) {
       if (out.size() >= limit) break;
       if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
     }
@@ -467,8 +465,8 @@ std::vector<std::string> lone_prefix_completions(const DocumentBuilder& builder,
                                                  const std::vector<ItemRef>& items,
                                                  const Typed& typed,
                                                  const std::vector<std::string>& typos,
-                                                 size_t limit) {
-  std::vector<std::string> out = completions_for(builder, st, items, typed, limit);
+                                                 size_t limit, TitleWords& titles) {
+  std::vector<std::string> out = completions_for(builder, st, items, typed, limit, titles);
   absl::flat_hash_set<std::string> folded;
   for (const auto& c : out) folded.insert(builder.analyzer().fold(c));
   auto add = [&](const std::string& word) {
@@ -531,7 +529,10 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         out.items.push_back(std::move(h));
       };
       auto typo_words = [&] { return prefix_typo_words(*r.vocab, prefix, typo_budget_used); };
-      auto starts = [&](const Item& item) { return title_starts_with(builder, item, typed); };
+      TitleWords titles(builder);
+      auto starts = [&](ItemRef ref, const Item& item) {
+        return title_starts_with(titles.of(ref, item), typed);
+      };
       std::vector<double> block_max;
       {
         std::lock_guard lock(r.popularity_mu);
@@ -563,7 +564,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           if (fresh->items.size() >= kPrefixKeep) typos = typo_words();
           typed.completion.prefix_typos.insert(typos.begin(), typos.end());
           fresh->completions = lone_prefix_completions(builder, st, complete, db, fresh->items,
-                                                       typed, typos, kPrefixKeep / 10);
+                                                       typed, typos, kPrefixKeep / 10, titles);
           fresh->generation = gen;
           fresh->config = config;
           fresh->computed = now;
@@ -591,7 +592,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           add_item(items[i], popularity(st, items[i]));
         }
         typed.completion.prefix_typos.insert(typos.begin(), typos.end());
-        out.completions = completions_for(builder, st, items, typed, req.completions);
+        out.completions = completions_for(builder, st, items, typed, req.completions, titles);
       } else {
         // With filters: Xapian's matcher, BM25 over the words and the prefix's alternatives.
         std::vector<Xapian::Query> parts;
@@ -619,7 +620,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           if (items.size() <= req.items) add_item(ref_of(*it), it.get_weight());
         }
         typed.completion.prefix_typos.insert(typos.begin(), typos.end());
-        out.completions = completions_for(builder, st, items, typed, req.completions);
+        out.completions = completions_for(builder, st, items, typed, req.completions, titles);
       }
     } catch (const Xapian::DatabaseCorruptError& e) {
       r.mark_damaged(std::string("suggest: ") + e.get_msg());
