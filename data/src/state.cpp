@@ -44,6 +44,16 @@ void io(Ar& ar, Account& v) {
 }
 }  // namespace archive
 
+// A settings event (every field optional): each field given replaces the current value, the
+// others keep theirs. Walks the field table, so a new field merges without a change here.
+template <class T>
+void merge_given(T& into, const T& from) {
+  fields::for_each_field<T>([&](const auto& f, size_t) {
+    if (from.*f.member) into.*f.member = from.*f.member;
+  });
+}
+
+
 namespace {
 constexpr uint32_t kEncodingVersion = 3;  // 2: event ids stored as hashes; 3: search settings
 
@@ -206,18 +216,6 @@ struct State::Rep {
     slot = Item{e, created, seq};
   }
 
-  void merge_search_settings(const SearchSettingsUpsert& e) {
-    SearchSettingsUpsert& s = search_settings;
-    if (e.typos) s.typos = e.typos;
-    if (e.min_len_1typo) s.min_len_1typo = e.min_len_1typo;
-    if (e.min_len_2typo) s.min_len_2typo = e.min_len_2typo;
-    if (e.signal) s.signal = e.signal;
-    if (e.signal_attribute) s.signal_attribute = e.signal_attribute;
-    if (e.signal_order) s.signal_order = e.signal_order;
-    if (e.signal_weight) s.signal_weight = e.signal_weight;
-    if (e.stopwords) s.stopwords = e.stopwords;
-  }
-
   void apply_item_patch(uint64_t seq, const ItemPatch& e) {
     auto it = item_refs.find(e.id);
     if (it == item_refs.end() || !items[it->second]) return;  // nothing to patch
@@ -278,12 +276,9 @@ void State::Rep::apply(uint64_t seq, int64_t ts, const Event& ev) {
         } else if constexpr (std::is_same_v<T, SynonymsRemove>) {
           synonyms.erase(e.id);
         } else if constexpr (std::is_same_v<T, RankingUpsert>) {
-          if (e.text_weight) ranking.text_weight = e.text_weight;
-          if (e.affinity_weight) ranking.affinity_weight = e.affinity_weight;
-          if (e.popularity_weight) ranking.popularity_weight = e.popularity_weight;
-          if (e.typo_penalty) ranking.typo_penalty = e.typo_penalty;
+          merge_given(ranking, e);
         } else if constexpr (std::is_same_v<T, SearchSettingsUpsert>) {
-          merge_search_settings(e);
+          merge_given(search_settings, e);
         } else if constexpr (std::is_same_v<T, PlacementUpsert>) {
           placements[e.id] = e;
         } else if constexpr (std::is_same_v<T, PlacementRemove>) {
