@@ -117,7 +117,7 @@ std::vector<std::string> completions_from_items(const DocumentBuilder& builder, 
   for (size_t rank = 0; rank < items.size(); ++rank) {
     const Item* item = st.item_at(items[rank]);
     if (item == nullptr) continue;
-    absl::flat_hash_set<std::string> in_this_item;
+    absl::flat_hash_map<std::string, bool> in_this_item;  // key -> found in a row here
     std::vector<SurfaceWord> brand_words;
     if (item->data.brand) brand_words = surface_words(builder, *item->data.brand);
     for (const std::string* text : {&item->data.title, item->data.brand ? &*item->data.brand : nullptr}) {
@@ -135,11 +135,15 @@ std::vector<std::string> completions_from_items(const DocumentBuilder& builder, 
           c.typo = !under_prefix;
           c.first_rank = rank;
         }
-        if (in_this_item.insert(key).second) {
+        auto [seen, first_here] = in_this_item.try_emplace(key, in_row);
+        if (first_here) {
           ++c.holding;
           if (in_row) ++c.in_row;
           const size_t uses = ++c.surfaces[shown];
           if (c.surface.empty() || uses > c.surfaces[c.surface]) c.surface = std::move(shown);
+        } else if (in_row && !seen->second) {
+          seen->second = true;  // in a row further on in the same item: counted once
+          ++c.in_row;
         }
       }
     }

@@ -389,3 +389,15 @@ TEST_CASE("in a catalog without behaviour, titles starting with what was typed c
   CHECK(res.items[0].id == "p2");
   CHECK(res.items[1].id == "p1");
 }
+
+TEST_CASE("a phrase found in a row later in a title counts as in a row", "[index][suggest]") {
+  Shop shop;
+  // "Rings" first without the earlier words before it, then after them.
+  shop.add(item("a", "Rings of Saturn and the Lord of the Rings"));
+  shop.add(item("b", "Lord of the Rinks"));
+  auto res = shop.suggest("lord of the r");
+  CHECK(std::find(res.completions.begin(), res.completions.end(), "Lord of the Rings") !=
+        res.completions.end());
+  CHECK(std::find(res.completions.begin(), res.completions.end(), "Lord of the Rinks") !=
+        res.completions.end());
+}
