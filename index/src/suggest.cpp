@@ -237,8 +237,9 @@ struct Tiers {
   std::function<TermGroups()> with_typos;
 };
 
-// The items for the earlier words plus the typed prefix, most popular first, up to `keep`, in
-// tiers, each after the one before: the items whose title is exactly what was typed (the
+// The items for the earlier words plus the typed prefix, up to `keep`, in tiers, each after
+// the one before (within a tier: titles starting with what was typed, then popularity, then
+// shorter titles): the items whose title is exactly what was typed (the
 // prefix read as a whole word); the earlier words as title or brand words (Algolia, too,
 // ranks the attribute a word matched in before its custom ranking), then anywhere, with their
 // stems and synonyms; then a synonym of the whole text; then the earlier words with their typo

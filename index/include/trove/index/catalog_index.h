@@ -157,11 +157,14 @@ struct SuggestRequest {
   std::optional<TypoSettings> typos;
 };
 struct SuggestResponse {
-  // Items with every earlier word and the prefix (then typo matches of the prefix), most
-  // popular first, then in item order; score is the popularity (with filters: BM25 order and
-  // weight). docs/SEARCH.md, "Search-as-you-type".
+  // Items with every earlier word and the prefix (then typo matches), in tiers; within a tier
+  // titles that start with what was typed first, then by popularity, then shorter titles;
+  // score is the popularity (with filters: BM25 order and weight). docs/SEARCH.md,
+  // "Search-as-you-type".
   std::vector<SearchHit> items;
-  std::vector<std::string> completions;  // whole queries: earlier words + a completed last word
+  // Whole queries, each a phrase of an item that matched, as the catalog spells it (earlier
+  // words + the completed word): searched, each finds that item without dropping a word.
+  std::vector<std::string> completions;
   double took_ms = 0;
 };
 
