@@ -90,6 +90,18 @@ using reco_internal::fold_journal;
 // ready: docs/BENCHMARKS.md, "Restart after kill -9").
 constexpr size_t kStartupFlushAt = size_t{1} << 18;
 
+// The start-up fold of the records after models saved at `seq` (whose record had
+// `fingerprint`, checked before folding) up to `until`.
+Fold tail_fold(uint64_t seq, uint64_t fingerprint, uint64_t until, const ModelsBuildOptions& build) {
+  Fold fold;
+  fold.from = seq + 1;
+  fold.until = until;
+  fold.stop = build.stop;
+  fold.flush_at = kStartupFlushAt;
+  if (seq > 0) fold.check_before = fingerprint;
+  return fold;
+}
+
 std::string snapshot_dir(const std::string& data_dir) {
   return (fs::path(data_dir) / "snapshots").string();
 }
@@ -151,12 +163,7 @@ Result<BuiltModels> from_file(const std::string& data_dir, const SnapshotInfo& i
   if (!models.ok()) return models.status();
   b.models = std::move(models).value();
   const size_t forgets = b.models.forgotten().size();
-  Fold fold;
-  fold.from = info.seq + 1;
-  fold.until = until;
-  fold.stop = build.stop;
-  fold.flush_at = kStartupFlushAt;
-  if (info.seq > 0) fold.check_before = b.fingerprint;
+  Fold fold = tail_fold(b.seq, b.fingerprint, until, build);
   // (No filter needed: every filtered event is before its forget, so before the file's seq.)
   TROVE_RETURN_IF_ERROR(fold_journal(data_dir, &b.models, fold));
   if (until == Fold::kToEnd) until = std::max(info.seq, fold.last);
@@ -262,12 +269,7 @@ Result<BuiltModels> build_models(const std::string& data_dir, uint64_t until,
                                                     pre->built->seq <= until) {
       BuiltModels b = std::move(pre->built).value();
       const size_t forgets = b.models.forgotten().size();
-      Fold fold;
-      fold.from = b.seq + 1;
-      fold.until = until;
-      fold.stop = build.stop;
-      fold.flush_at = kStartupFlushAt;
-      if (b.seq > 0) fold.check_before = b.fingerprint;
+      Fold fold = tail_fold(b.seq, b.fingerprint, until, build);
       if (fold_journal(data_dir, &b.models, fold).ok() &&
           b.models.forgotten().size() == forgets) {
         if (until != b.seq) b.fingerprint = fold.fingerprint;
