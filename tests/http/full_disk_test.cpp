@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/http_harness.h"
+#include "http/serve_process.h"
 
 using trove::test::body_json;
 
@@ -31,72 +32,6 @@ std::string numbered(char prefix, int i) {
   out += std::to_string(i);
   return out;
 }
-
-// `trove serve` on `data_dir` as a child process; the port is read from its start-up log.
-class Serve {
- public:
-  Serve(const std::string& data_dir, const std::string& log_dir)
-      : error_log_(log_dir + "/errors.log") {
-    REQUIRE(std::filesystem::exists(TROVE_CLI_PATH));
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      std::vector<std::string> args = {TROVE_CLI_PATH,
-                                       "serve",
-                                       "--data-dir=" + data_dir,
-                                       "--listen=127.0.0.1:0",
-                                       "--error-log=" + error_log_,
-                                       "--log-file=off",
-                                       "--index-flush-ms=50"};
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TROVE_CLI_PATH, argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-  }
-  ~Serve() {
-    // Only a child still running: kill(-1) would signal every process on the machine.
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Serve(const Serve&) = delete;
-  Serve& operator=(const Serve&) = delete;
-
-  // Waits until /readyz answers 200; false if the process exited or 30 s passed.
-  bool ready() {
-    for (int i = 0; i < 600 && pid_ > 0; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      const std::string log = trove::test::read_file(error_log_);
-      const size_t p = log.find("listening on 127.0.0.1:");
-      if (port_ == 0 && p != std::string::npos) port_ = std::stoi(log.substr(p + 23));
-      if (port_ != 0) {
-        auto r = client().Get("/readyz");
-        if (r && r->status == 200) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-  std::string error_log() const { return trove::test::read_file(error_log_); }
-
- private:
-  std::string error_log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 }  // namespace
 
@@ -132,7 +67,7 @@ TEST_CASE("trove serve on a full disk starts read-only and takes writes once spa
   }
   mnt.fill_up("filler");
 
-  Serve serve(data, logs.path());
+  trove::test::ServeProcess serve(data, logs.path());
   INFO(serve.error_log());
   REQUIRE(serve.ready());
   CHECK(serve.error_log().find("starting read-only") != std::string::npos);

@@ -7,77 +7,13 @@
 #include <vector>
 
 #include "http/http_harness.h"
+#include "http/serve_process.h"
 #include "trove/data/snapshot.h"
 
 using trove::test::bearer;
 using trove::test::body_json;
 
-namespace {
-
-class ServeProcess {
- public:
-  ServeProcess(const std::string& data_dir, const std::string& dir,
-               std::vector<std::string> extra = {})
-      : error_log_(dir + "/errors.log") {
-    std::remove(error_log_.c_str());
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const std::string data = "--data-dir=" + data_dir;
-      const std::string elog = "--error-log=" + error_log_;
-      const std::string rlog = "--log-file=" + dir + "/requests.log";
-      std::vector<std::string> args = {TROVE_CLI_PATH, "serve", data, "--listen=127.0.0.1:0",
-                                       elog, rlog, "--index-flush-ms=50"};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TROVE_CLI_PATH, argv.data());
-      ::_exit(127);
-    }
-    // The port is in the start-up log; then wait for readiness.
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      const std::string log = trove::test::read_file(error_log_);
-      const size_t p = log.find("listening on 127.0.0.1:");
-      if (p != std::string::npos) port_ = std::stoi(log.substr(p + 23));
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    REQUIRE(port_ > 0);
-    for (int i = 0; i < 600; ++i) {
-      auto r = client().Get("/readyz");
-      if (r && r->status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("trove serve never became ready");
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-  // Sends `sig` and returns the exit status.
-  int signal_and_wait(int sig) {
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  std::string error_log() const { return trove::test::read_file(error_log_); }
-
- private:
-  std::string error_log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-}  // namespace
+using trove::test::ServeProcess;
 
 TEST_CASE("SIGTERM: trove serve finishes, writes a snapshot at the last seq and exits 0",
           "[http][process]") {
@@ -86,6 +22,7 @@ TEST_CASE("SIGTERM: trove serve finishes, writes a snapshot at the last seq and 
   uint64_t last = 0;
   {
     ServeProcess p(data, dir.path());
+    REQUIRE(p.ready());
     auto c = p.client();
     auto r = c.Post("/v1/events/bulk", trove::test::shop_ndjson(50, 400), "application/x-ndjson");
     REQUIRE(r);
@@ -121,6 +58,7 @@ TEST_CASE("kill -9 after acknowledged events: a restart has every one of them",
   std::vector<uint64_t> acked;
   {
     ServeProcess p(data, dir.path());
+    REQUIRE(p.ready());
     auto c = p.client();
     for (int i = 0; i < 50; ++i) {
       const std::string ev = R"({"type":"ItemUpsert","id":"k-)" + std::to_string(i) +
@@ -134,6 +72,7 @@ TEST_CASE("kill -9 after acknowledged events: a restart has every one of them",
   }
   // Restarted with the answer cache off and one read at a time (the flags reach the server).
   ServeProcess again(data, dir.path(), {"--answer-cache-entries=0", "--max-running-reads=1"});
+  REQUIRE(again.ready());
   auto c = again.client();
   for (int i = 0; i < 50; ++i) {
     auto r = c.Get("/v1/items/k-" + std::to_string(i));
@@ -158,6 +97,7 @@ TEST_CASE("kill -9 after an automatic snapshot: a restart loads it and the model
   uint64_t last = 0;
   {
     ServeProcess p(data, dir.path(), {"--snapshot-every-events=2000"});
+    REQUIRE(p.ready());
     auto c = p.client();
     auto r = c.Post("/v1/events/bulk", trove::test::shop_ndjson(50, 3000), "application/x-ndjson");
     REQUIRE(r);
@@ -188,6 +128,7 @@ TEST_CASE("kill -9 after an automatic snapshot: a restart loads it and the model
   }
   REQUIRE(last > snapshot_seq);
   ServeProcess again(data, dir.path(), {"--snapshot-every-events=2000"});
+  REQUIRE(again.ready());
   const std::string log = again.error_log();
   INFO(log);
   // The Store loaded the automatic snapshot and replayed the tail alone.
