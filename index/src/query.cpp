@@ -150,7 +150,7 @@ Result<fuzzy::TypoBudget> typo_budget(const std::optional<TypoSettings>& asked,
 std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const std::string& term) {
   std::vector<std::string> best;
   // Only a word rarer than both its parts: "sauce" is not "sa" + "uce" (a phrase of two
-  // frequent words per query word made whole-word search 3x slower on Open Food Facts).
+  // frequent words per query word: docs/BENCHMARKS.md, bench/search.sh of 2026-12-07).
   uint64_t best_rarer = vocab.frequency(term);
   // Byte offsets of the code points: a split falls between two, with two on each side.
   std::vector<size_t> starts;

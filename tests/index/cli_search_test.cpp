@@ -124,3 +124,23 @@ TEST_CASE("trove suggest completes the last word and trove fuzzy lists distances
   CHECK(fz[0]["term"] == "chocolat");
   CHECK(run_trove(tmp, "fuzzy" + d + " chocolat --max-distance 7").exit_code == 2);
 }
+
+TEST_CASE("trove search and suggest take --typos, --min-len-1typo and --min-len-2typo", "[cli]") {
+  TempDir tmp;
+  import_french_shop(tmp);
+  const std::string d = " --data-dir " + tmp.sub("d");
+  // "chocolta": one transposition from "chocolat" (8 letters: up to two typos by default).
+  CHECK(json_of(run_trove(tmp, "search" + d + " chocolta --json"))["total"] == 2);
+  CHECK(json_of(run_trove(tmp, "search" + d + " chocolta --typos 1 --json"))["total"] == 2);
+  CHECK(json_of(run_trove(tmp, "search" + d + " chocolta --typos 0 --json"))["total"] == 0);
+  CHECK(json_of(run_trove(tmp, "search" + d + " chocolta --min-len-1typo 9 --min-len-2typo 9 --json"))["total"] == 0);
+  CHECK(json_of(run_trove(tmp, "suggest" + d + " chocolt --json"))["items"].size() == 2);
+  CHECK(json_of(run_trove(tmp, "suggest" + d + " chocolt --typos 0 --json"))["items"].empty());
+  // Out of range: refused, naming the flag.
+  const Run bad = run_trove(tmp, "search" + d + " chocolta --typos 3");
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--typos") != std::string::npos);
+  const Run lens = run_trove(tmp, "suggest" + d + " cho --min-len-1typo 6 --min-len-2typo 5");
+  CHECK(lens.exit_code != 0);
+  CHECK(lens.err.find("--min-len-2typo") != std::string::npos);
+}
