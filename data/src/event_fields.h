@@ -28,6 +28,7 @@ struct Spec {
   double min = -kMaxSafe;  // numbers, inclusive
   double max = kMaxSafe;
   bool upper3 = false;  // exactly three capital ASCII letters (ISO 4217 currency)
+  bool unique_first = false;  // arrays of objects: no two items share their first field
   std::string_view doc;
 };
 
@@ -145,12 +146,14 @@ TROVE_FIELDS(RecoShow, F(user, kObject), F(item_ids, kNonEmptyIdList), F(placeme
              F(reco_id, kId));
 TROVE_FIELDS(RecoClick, F(user, kObject), F(item_id, kId), F(placement_id, kId),
              F(reco_id, kId), F(position, (Spec{.min = 0, .max = 100000})));
+TROVE_FIELDS(SearchableField, F(field, kEnum), F(weight, (Spec{.min = 1, .max = 100})));
 TROVE_FIELDS(SearchSettingsUpsert, F(typos, (Spec{.min = 0, .max = 2})),
              F(min_len_1typo, (Spec{.min = 1, .max = 64})),
              F(min_len_2typo, (Spec{.min = 1, .max = 64})), F(signal, kEnum),
              F(signal_attribute, (Spec{.min_len = 1, .max_len = 64})), F(signal_order, kEnum),
              F(signal_weight, (Spec{.min = 0, .max = 100})),
-             F(stopwords, (Spec{.max_items = 1000, .item_max_len = 64})));
+             F(stopwords, (Spec{.max_items = 1000, .item_max_len = 64})),
+             F(searchable_fields, (Spec{.min_items = 1, .max_items = 5, .unique_first = true})));
 
 #undef F
 #undef TROVE_FIELDS
@@ -184,6 +187,11 @@ struct EnumNames<RankingSignal> {
 template <>
 struct EnumNames<SignalOrder> {
   static constexpr std::array<std::string_view, 2> names{"desc", "asc"};
+};
+template <>
+struct EnumNames<SearchField> {
+  static constexpr std::array<std::string_view, 5> names{"title", "brand", "categories", "tags",
+                                                         "description"};
 };
 
 template <class T>

@@ -170,6 +170,13 @@ Json schema(Tag<std::vector<T>>, const Spec& spec) {
   s["maxItems"] = spec.max_items;
   s["items"] = schema(Tag<T>{}, Spec{.min_len = spec.item_min_len, .max_len = spec.item_max_len});
   describe(s, spec);
+  if constexpr (HasFields<T>) {
+    if (spec.unique_first) {
+      // JSON Schema's uniqueItems compares whole items; the parser refuses a repeated key.
+      const std::string key(std::get<0>(Fields<T>::table).name);
+      s["description"] = "no two items with the same " + key;
+    }
+  }
   return s;
 }
 template <class T>

@@ -263,6 +263,19 @@ Status parse_value(element el, std::vector<T>& out, const Spec& spec, const Path
     PathNode ip{&p, {}, i++};
     TROVE_RETURN_IF_ERROR(parse_value(item, out.emplace_back(), item_spec, ip));
   }
+  if constexpr (HasFields<T>) {
+    if (spec.unique_first) {
+      const auto& key = std::get<0>(Fields<T>::table);
+      for (size_t j = 1; j < out.size(); ++j) {
+        for (size_t k = 0; k < j; ++k) {
+          if (out[j].*key.member == out[k].*key.member) {
+            return error(PathNode{&p, {}, static_cast<int64_t>(j)},
+                         "the same " + std::string(key.name) + " as item " + std::to_string(k));
+          }
+        }
+      }
+    }
+  }
   return {};
 }
 

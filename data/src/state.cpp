@@ -39,6 +39,10 @@ void io(Ar& ar, Profile& v) {
   io(ar, v.revenue);
 }
 template <class Ar>
+void io(Ar& ar, SearchedQuery& v) {
+  io(ar, v.count), io(ar, v.last_ms);
+}
+template <class Ar>
 void io(Ar& ar, Account& v) {
   io(ar, v.personalized), io(ar, v.attributes), io(ar, v.visitors);
 }
@@ -55,7 +59,8 @@ void merge_given(T& into, const T& from) {
 
 
 namespace {
-constexpr uint32_t kEncodingVersion = 3;  // 2: event ids stored as hashes; 3: search settings
+constexpr uint32_t kEncodingVersion = 4;  // 2: event ids stored as hashes; 3: search settings;
+                                          // 4: searchable fields, searched queries
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -99,6 +104,7 @@ struct State::Rep {
   // characters, and storing them would cost more than the rest of the state (a collision
   // needs about 2^64 ids).
   absl::flat_hash_map<EventIdKey, uint64_t> event_ids;
+  std::map<std::string, SearchedQuery> searched_queries;
 
   template <class Ar>
   void io(Ar& ar) {
@@ -107,6 +113,7 @@ struct State::Rep {
     io(ar, live_items), io(ar, profiles), io(ar, visitor_user), io(ar, accounts);
     io(ar, synonyms), io(ar, placements), io(ar, ranking), io(ar, offline);
     io(ar, event_counts), io(ar, orders), io(ar, event_ids), io(ar, search_settings);
+    io(ar, searched_queries);
   }
 
   ItemRef intern(const std::string& id) {
@@ -249,6 +256,27 @@ struct State::Rep {
     for (const auto& id : ids) ++counters[intern(id)].impressions;
   }
 
+  void searched(std::string_view query, int64_t ts) {
+    std::string key;
+    for (char c : query) {
+      const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+      if (!space) {
+        key += c;
+      } else if (!key.empty() && key.back() != ' ') {
+        key += ' ';
+      }
+    }
+    if (!key.empty() && key.back() == ' ') key.pop_back();
+    if (key.empty()) return;
+    auto [it, inserted] = searched_queries.try_emplace(std::move(key));
+    ++it->second.count;
+    it->second.last_ms = ts;
+    if (!inserted || searched_queries.size() <= State::kMaxSearchedQueries) return;
+    for (uint64_t fewest = 1; searched_queries.size() > State::kMaxSearchedQueries * 9 / 10; ++fewest) {
+      std::erase_if(searched_queries, [&](const auto& q) { return q.second.count <= fewest; });
+    }
+  }
+
   static std::string offline_key(RecoScope scope, const std::optional<std::string>& placement,
                                  const std::string& key) {
     return std::string(reco_scope_name(scope)) + "/" + placement.value_or("*") + "/" + key;
@@ -309,6 +337,7 @@ void State::Rep::apply(uint64_t seq, int64_t ts, const Event& ev) {
             impressions(e.item_ids);
           } else if constexpr (std::is_same_v<T, SearchQuery>) {
             if (e.item_ids) impressions(*e.item_ids);
+            if (e.item_ids && !e.item_ids->empty()) searched(e.query, ts);
           } else if constexpr (std::is_same_v<T, ImageInteraction>) {
             remember(p, seq, ts, intern(e.item_id), ev.type(), 1);
           } else if constexpr (std::is_same_v<T, OtherInteraction>) {
@@ -469,6 +498,9 @@ const std::map<std::string, PlacementUpsert>& State::placements() const {
 }
 const RankingUpsert& State::ranking() const { return rep_->ranking; }
 const SearchSettingsUpsert& State::search_settings() const { return rep_->search_settings; }
+const std::map<std::string, SearchedQuery>& State::searched_queries() const {
+  return rep_->searched_queries;
+}
 const std::map<std::string, std::vector<ItemRef>>& State::offline_recommendations() const {
   return rep_->offline;
 }
@@ -541,6 +573,11 @@ Result<State> State::decode(std::string_view bytes) {
                                 static_cast<unsigned>(RankingSignal::kAttribute);
   enums_ok &= !ss.signal_order ||
               static_cast<unsigned>(*ss.signal_order) <= static_cast<unsigned>(SignalOrder::kAsc);
+  if (ss.searchable_fields) {
+    for (const SearchableField& f : *ss.searchable_fields) {
+      enums_ok &= static_cast<unsigned>(f.field) <= static_cast<unsigned>(SearchField::kDescription);
+    }
+  }
   if (!enums_ok) return Status::corruption("state encoding holds an unknown enum value");
   return s;
 }
@@ -578,6 +615,7 @@ size_t State::memory_bytes() const {
   for (const auto& [k, v] : r.visitor_user) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
   for (const auto& [k, a] : r.accounts) n += sizeof(k) + k.capacity() + sizeof(Account) + a.visitors.size() * 64;
   n += r.event_ids.capacity() * (sizeof(EventIdKey) + sizeof(uint64_t) + 1);
+  for (const auto& [q, c] : r.searched_queries) n += 64 + q.capacity() + sizeof c;
   return n;
 }
 

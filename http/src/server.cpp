@@ -540,6 +540,8 @@ Status Server::shutdown() {
   if (r.shut) return Status();
   r.shut = true;
   r.transport->stop_all();
+  // A re-index in the flusher would hold the shutdown for minutes: it resumes at the next start.
+  if (r.core.ready.load()) r.core.the_index().interrupt();
   {
     std::lock_guard lock(r.flush_mu);
     r.flush_stop = true;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "index_rep.h"
@@ -32,6 +33,19 @@ bool is_catalog(EventType t) {
 
 std::string xapian_error(const Xapian::Error& e) {
   return e.get_type() + std::string(": ") + e.get_msg();
+}
+
+// Runs fn(shard) for every shard, one thread each when `parallel` (analysis and Xapian's term
+// generation are the cost of writing).
+void for_each_shard(unsigned n, bool parallel, const std::function<void(unsigned)>& fn) {
+  if (n == 1 || !parallel) {
+    for (unsigned i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back(fn, i);
+  fn(0);
+  for (auto& t : threads) t.join();
 }
 
 uint64_t dir_bytes(const std::string& dir) {
@@ -72,16 +86,25 @@ std::string CatalogIndex::Rep::shard_path(unsigned i) const {
   return (fs::path(dir) / ("shard-" + std::to_string(i))).string();
 }
 
+std::string CatalogIndex::Rep::shard_path(const char* subdir, unsigned i) const {
+  return (fs::path(dir) / subdir / ("shard-" + std::to_string(i))).string();
+}
+
 Xapian::Database& CatalogIndex::Rep::reader() const {
   struct Cached {
     uint64_t generation = UINT64_MAX;
+    uint64_t epoch = 0;
     Xapian::Database db;
   };
   thread_local absl::flat_hash_map<uint64_t, Cached> cache;
   Cached& c = cache[instance];
   const uint64_t gen = generation.load(std::memory_order_acquire);
   if (c.generation != gen) {
-    if (c.generation == UINT64_MAX) {
+    // Shards swapped in by a re-index are other databases at the same paths: open them.
+    const uint64_t now = epoch.load(std::memory_order_acquire);
+    if (c.generation == UINT64_MAX || c.epoch != now) {
+      c.db = Xapian::Database();
+      c.epoch = now;
       Xapian::Database db;
       for (unsigned i = 0; i < opts.shards; ++i) db.add_database(Xapian::Database(shard_path(i)));
       c.db = db;
@@ -221,9 +244,13 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
     rebuild = true;
     why = "damaged (" + mark + ")";
   }
+  std::optional<FieldWeights> weights_on_disk;
   try {
     std::error_code ec;
     fs::create_directories(r.dir, ec);
+    // A re-index the process did not finish: its shards were never served.
+    fs::remove_all(fs::path(r.dir) / kNextDir, ec);
+    fs::remove_all(fs::path(r.dir) / kOldDir, ec);
     for (unsigned i = 0; i < r.opts.shards && !rebuild; ++i) {
       auto db = std::make_unique<Xapian::WritableDatabase>(
           r.shard_path(i), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
@@ -243,6 +270,14 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
         why = config.empty() ? "new index" : "built with other settings (" + config + ")";
       }
       seq = std::min<uint64_t>(seq, s.empty() ? 0 : std::stoull(s));
+      // Indexes from before searchable fields were settable were built with the defaults.
+      const std::string f = db->get_metadata(kFieldsKey);
+      const auto w = f.empty() ? std::optional<FieldWeights>(FieldWeights{}) : parse_field_weights(f);
+      if (!rebuild && (!w || (weights_on_disk && !(*w == *weights_on_disk)))) {
+        rebuild = true;
+        why = "shards built with other field weights (a re-index cut short)";
+      }
+      weights_on_disk = w;
       r.shards.push_back(std::move(db));
     }
     // A shard left over from a larger shard count would shadow nothing but waste disk.
@@ -259,9 +294,11 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
 
   uint64_t state_seq = 0;
   size_t state_items = 0;
+  FieldWeights wanted;
   store.read([&](const State& s) {
     state_seq = s.last_seq();
     state_items = s.item_count();
+    wanted = field_weights(s.search_settings());
     for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
       if (const double p = popularity(s, ref); p > 0) r.raise_popularity(ref, p);
     }
@@ -274,6 +311,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
   }
 
   r.indexed_seq.store(rebuild ? 0 : seq);
+  // Documents caught up below match the rest of the shards; flush() re-indexes them all
+  // with the settings' weights in the background if they differ.
+  r.set_weights(rebuild || !weights_on_disk ? wanted : *weights_on_disk);
   if (!rebuild) {
     uint64_t docs = 0;
     for (auto& db : r.shards) docs += db->get_doccount();
@@ -297,6 +337,7 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
         r.shards.push_back(std::make_unique<Xapian::WritableDatabase>(
             r.shard_path(i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
         r.shards.back()->set_metadata(kConfigKey, config_string(r.opts));
+        r.shards.back()->set_metadata(kFieldsKey, to_string(r.weights));
       }
     } catch (const Xapian::Error& e) {
       return Status::io_error("cannot create the index in " + r.dir + ": " + xapian_error(e));
@@ -340,8 +381,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
     }
   }
 
+  Status flushed = r.write_pending();
+  r.searched_queries.refresh(store, r.builders[0]->analyzer(), std::chrono::milliseconds(0));
   lock.unlock();
-  Status flushed = flush();
   if (!flushed.ok() && write_failure != nullptr) {
     *write_failure = std::move(flushed);
     return Status();
@@ -353,6 +395,19 @@ Status CatalogIndex::flush() {
   Rep& r = *rep_;
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   std::lock_guard lock(r.write_mu);
+  if (!r.interrupted.load()) {
+    FieldWeights wanted;
+    r.store->read([&](const State& s) { wanted = field_weights(s.search_settings()); });
+    if (!(wanted == r.weights)) TROVE_RETURN_IF_ERROR(r.reindex(wanted));
+  }
+  r.searched_queries.refresh(*r.store, r.builders[0]->analyzer(), r.opts.query_suggestions_every);
+  return r.write_pending();
+}
+
+void CatalogIndex::interrupt() { rep_->interrupted.store(true); }
+
+Status CatalogIndex::Rep::write_pending() {
+  Rep& r = *this;
   for (bool more = true; more;) {
     // Take a chunk of pending refs and copy their items under the state's shared lock: no
     // event applies meanwhile, so the chunk reflects exactly the state at `seq`.
@@ -383,7 +438,6 @@ Status CatalogIndex::flush() {
     // One thread per shard: analysis and Xapian's term generation are the cost.
     const unsigned n = r.opts.shards;
     std::vector<std::string> errors(n);
-    std::vector<int64_t> added(n, 0);
     // Vocabulary deltas (document frequencies of free-text terms), one map per shard thread.
     std::vector<absl::flat_hash_map<std::string, int64_t>> vocab_deltas(n);
     auto write_shard = [&](unsigned shard) {
@@ -430,14 +484,7 @@ Status CatalogIndex::flush() {
         errors[shard] = xapian_error(e);
       }
     };
-    if (n == 1 || work.size() < 64) {
-      for (unsigned i = 0; i < n; ++i) write_shard(i);
-    } else {
-      std::vector<std::thread> threads;
-      for (unsigned i = 1; i < n; ++i) threads.emplace_back(write_shard, i);
-      write_shard(0);
-      for (auto& t : threads) t.join();
-    }
+    for_each_shard(n, work.size() >= 64, write_shard);
     for (const auto& e : errors) {
       if (!e.empty()) {
         // The journal still has everything: a restart catches the index up again.
@@ -461,6 +508,131 @@ Status CatalogIndex::flush() {
     r.indexed_seq.store(seq);
     r.generation.fetch_add(1, std::memory_order_release);
   }
+  return {};
+}
+
+// The re-index after the searchable fields changed. The serving shards keep answering (and
+// stop following events, which stay pending) while every item is written into fresh shards
+// under next/; those are then committed at the serving shards' seq and renamed into their
+// place. Pending items are written afterwards by write_pending, into the new shards. A crash
+// before the swap leaves next/, which attach removes; one during the renames leaves shards
+// of both weights, which attach rebuilds.
+Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
+  Rep& r = *this;
+  const unsigned n = r.opts.shards;
+  std::error_code ec;
+  fs::remove_all(fs::path(r.dir) / kNextDir, ec);
+  fs::create_directories(fs::path(r.dir) / kNextDir, ec);
+  std::vector<std::unique_ptr<Xapian::WritableDatabase>> fresh;
+  std::vector<std::unique_ptr<DocumentBuilder>> builders_for_fresh;
+  try {
+    for (unsigned i = 0; i < n; ++i) {
+      fresh.push_back(std::make_unique<Xapian::WritableDatabase>(
+          r.shard_path(kNextDir, i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
+      fresh.back()->set_metadata(kConfigKey, config_string(r.opts));
+      fresh.back()->set_metadata(kFieldsKey, to_string(wanted));
+      builders_for_fresh.push_back(std::make_unique<DocumentBuilder>(r.opts.language));
+      builders_for_fresh.back()->set_weights(wanted);
+    }
+  } catch (const Xapian::Error& e) {
+    return Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e));
+  }
+
+  std::vector<ItemRef> refs;
+  r.store->read([&](const State& s) {
+    for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
+      if (s.item_at(ref)) refs.push_back(ref);
+    }
+  });
+  std::vector<bool> has_doc;
+  for (size_t at = 0; at < refs.size(); at += kFlushChunk) {
+    if (r.interrupted.load()) return {};  // next/ is removed by the next re-index or attach
+    const size_t end = std::min(refs.size(), at + kFlushChunk);
+    std::vector<std::pair<ItemRef, Item>> work;
+    work.reserve(end - at);
+    r.store->read([&](const State& s) {
+      for (size_t i = at; i < end; ++i) {
+        if (const Item* item = s.item_at(refs[i])) work.emplace_back(refs[i], *item);
+      }
+    });
+    std::vector<std::string> errors(n);
+    for_each_shard(n, work.size() >= 64, [&](unsigned shard) {
+      try {
+        for (const auto& [ref, item] : work) {
+          if (ref % n != shard) continue;
+          fresh[shard]->replace_document(ref / n + 1, builders_for_fresh[shard]->build(ref, item));
+        }
+      } catch (const Xapian::Error& e) {
+        errors[shard] = xapian_error(e);
+      }
+    });
+    for (const auto& e : errors) {
+      if (!e.empty()) return Status::io_error("re-index write failed: " + e);
+    }
+    for (const auto& w : work) {
+      if (w.first >= has_doc.size()) has_doc.resize(std::max<size_t>(w.first + 1, has_doc.size() * 2));
+      has_doc[w.first] = true;
+    }
+  }
+
+  // The vocabulary's document frequencies move by what the new documents hold against the
+  // old (only when a field joined or left the searched ones).
+  absl::flat_hash_map<std::string, int64_t> delta;
+  try {
+    auto count = [&](Xapian::WritableDatabase& db, int64_t sign) {
+      for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+        if (is_vocabulary_term(*t)) delta[*t] += sign * static_cast<int64_t>(t.get_termfreq());
+      }
+    };
+    for (unsigned i = 0; i < n; ++i) {
+      fresh[i]->set_metadata(kSeqKey, std::to_string(r.indexed_seq.load()));
+      fresh[i]->commit();
+      count(*fresh[i], +1);
+      count(*r.shards[i], -1);
+      fresh[i]->close();
+    }
+  } catch (const Xapian::Error& e) {
+    return Status::io_error("re-index commit failed: " + xapian_error(e));
+  }
+
+  // Swap: the serving shards move to old/ (readers holding them keep their open files), the
+  // new ones take their paths, and readers open those at their next search.
+  r.shards.clear();
+  fs::create_directories(fs::path(r.dir) / kOldDir, ec);
+  for (unsigned i = 0; i < n && !ec; ++i) {
+    fs::rename(r.shard_path(i), r.shard_path(kOldDir, i), ec);
+    if (!ec) fs::rename(r.shard_path(kNextDir, i), r.shard_path(i), ec);
+  }
+  try {
+    for (unsigned i = 0; i < n; ++i) {
+      r.shards.push_back(std::make_unique<Xapian::WritableDatabase>(
+          r.shard_path(i), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS));
+    }
+  } catch (const Xapian::Error& e) {
+    if (!ec) ec = std::make_error_code(std::errc::io_error);
+    r.mark_damaged("re-index swap: " + xapian_error(e));
+  }
+  if (ec) {
+    r.mark_damaged("re-index swap: " + ec.message());
+    return Status::io_error("re-index: swapping the shards in " + r.dir + " failed (" +
+                            ec.message() + "); the index is rebuilt on the next start");
+  }
+  fs::remove_all(fs::path(r.dir) / kOldDir, ec);
+  fs::remove_all(fs::path(r.dir) / kNextDir, ec);
+
+  r.docs = std::move(has_doc);
+  r.set_weights(wanted);
+  std::vector<std::pair<std::string, int64_t>> list;
+  for (auto& [term, d] : delta) {
+    if (d != 0) list.emplace_back(term, d);
+  }
+  r.vocab->add(list);
+  r.vocab->merge();
+  uint64_t docs = 0;
+  for (auto& db : r.shards) docs += db->get_doccount();
+  r.doc_count.store(docs);
+  r.epoch.fetch_add(1, std::memory_order_release);
+  r.generation.fetch_add(1, std::memory_order_release);
   return {};
 }
 

@@ -45,17 +45,22 @@ std::string brand_term(const Analyzer& analyzer, std::string_view brand) {
   return t;
 }
 
-std::string exact_title_term(const Analyzer& analyzer, std::string_view text) {
+std::string folded_words(const Analyzer& analyzer, std::string_view text) {
   std::vector<Token> tokens;
   analyzer.analyze(text, &tokens);
-  std::string t = "E";
+  std::string out;
   for (const Token& tok : tokens) {
     if (tok.joined) continue;
-    if (t.size() > 1) t += ' ';
-    t += tok.text;
-    if (t.size() > kMaxTermBytes) return {};
+    if (!out.empty()) out += ' ';
+    out += tok.text;
   }
-  return t.size() > 1 ? t : std::string();
+  return out;
+}
+
+std::string exact_title_term(const Analyzer& analyzer, std::string_view text) {
+  std::string words = folded_words(analyzer, text);
+  if (words.empty() || words.size() + 1 > kMaxTermBytes) return {};
+  return "E" + words;
 }
 
 ItemRef ref_of_document(const Xapian::Document& doc) {
@@ -70,6 +75,47 @@ std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::
   std::string t = "XA" + analyzer.fold(key) + "=" + analyzer.fold(value);
   if (t.size() > 200) t.resize(200);  // long values filter on their start; Xapian caps terms
   return t;
+}
+
+FieldWeights field_weights(const SearchSettingsUpsert& settings) {
+  if (!settings.searchable_fields) return {};
+  FieldWeights w{0, 0, 0, 0, 0};
+  for (const SearchableField& f : *settings.searchable_fields) {
+    const auto weight = static_cast<unsigned>(f.weight);  // 1..100 (the event's table)
+    switch (f.field) {
+      case SearchField::kTitle: w.title = weight; break;
+      case SearchField::kBrand: w.brand = weight; break;
+      case SearchField::kCategories: w.categories = weight; break;
+      case SearchField::kTags: w.tags = weight; break;
+      case SearchField::kDescription: w.description = weight; break;
+    }
+  }
+  return w;
+}
+
+std::string to_string(const FieldWeights& w) {
+  return "title=" + std::to_string(w.title) + " brand=" + std::to_string(w.brand) +
+         " categories=" + std::to_string(w.categories) + " tags=" + std::to_string(w.tags) +
+         " description=" + std::to_string(w.description);
+}
+
+std::optional<FieldWeights> parse_field_weights(std::string_view s) {
+  FieldWeights w;
+  unsigned* slots[] = {&w.title, &w.brand, &w.categories, &w.tags, &w.description};
+  const char* names[] = {"title=", "brand=", "categories=", "tags=", "description="};
+  for (size_t i = 0; i < 5; ++i) {
+    if (i > 0) {
+      if (s.empty() || s.front() != ' ') return std::nullopt;
+      s.remove_prefix(1);
+    }
+    if (!s.starts_with(names[i])) return std::nullopt;
+    s.remove_prefix(std::string_view(names[i]).size());
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *slots[i]);
+    if (ec != std::errc() || end == s.data()) return std::nullopt;
+    s.remove_prefix(static_cast<size_t>(end - s.data()));
+  }
+  if (!s.empty()) return std::nullopt;
+  return w;
 }
 
 DocumentBuilder::DocumentBuilder(const std::string& language) {
@@ -119,25 +165,30 @@ void DocumentBuilder::add_text(Xapian::Document& doc, std::string_view text, uns
 
 Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   const ItemUpsert& d = item.data;
+  const FieldWeights& w = weights_;
   Xapian::Document doc;
-  add_text(doc, d.title, kTitleWeight, true, 0, true);
-  if (std::string e = exact_title_term(analyzer_, d.title); !e.empty()) doc.add_term(e, 1);
+  if (w.title > 0) {
+    add_text(doc, d.title, w.title, true, 0, true);
+    if (std::string e = exact_title_term(analyzer_, d.title); !e.empty()) doc.add_term(e, 1);
+  }
   if (d.brand) {
-    add_text(doc, *d.brand, kBrandWeight, true, kBrandPositionBase, true);
+    if (w.brand > 0) add_text(doc, *d.brand, w.brand, true, kBrandPositionBase, true);
     doc.add_boolean_term(brand_term(analyzer_, *d.brand));
   }
   if (d.categories) {
     for (const auto& path : *d.categories) {
-      add_text(doc, path, kTagWeight, false, 0, false);
+      if (w.categories > 0) add_text(doc, path, w.categories, false, 0, false);
       for (const auto& p : path_prefixes(fold_path(analyzer_, path))) {
         if (!p.empty() && p.size() < 200) doc.add_boolean_term("XC" + p);
       }
     }
   }
-  if (d.tags) {
-    for (const auto& tag : *d.tags) add_text(doc, tag, kTagWeight, false, 0, false);
+  if (d.tags && w.tags > 0) {
+    for (const auto& tag : *d.tags) add_text(doc, tag, w.tags, false, 0, false);
   }
-  if (d.description) add_text(doc, *d.description, kDescriptionWeight, false, 0, false);
+  if (d.description && w.description > 0) {
+    add_text(doc, *d.description, w.description, false, 0, false);
+  }
   doc.add_boolean_term(d.in_stock.value_or(true) ? "XS1" : "XS0");
   if (d.attributes) {
     for (const auto& [key, value] : *d.attributes) {

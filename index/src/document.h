@@ -2,8 +2,9 @@
 // on. Private to index/.
 //
 // Terms (all produced by the Analyzer, so identical at index and query time):
-//   <word>            free-text term; wdf weighted by field: title 6, brand 3, categories and
-//                     tags 2, description 1. Title and brand carry positions (phrase search);
+//   <word>            free-text term; wdf weighted by field (FieldWeights: title 6, brand 3,
+//                     categories and tags 2, description 1 unless the settings say otherwise;
+//                     a field of weight 0 has none). Title and brand carry positions (phrase search);
 //                     categories, tags and description do not (about a third of the postings).
 //   Z<stem>           Snowball stem of a word when it differs from the word, same weights
 //                     (where they agree, <word> itself lists the document): stemmed matches
@@ -28,6 +29,7 @@
 #include <xapian.h>
 
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -39,10 +41,24 @@ namespace trove::index_internal {
 inline constexpr Xapian::valueno kSlotPrice = 0;
 inline constexpr Xapian::valueno kSlotUpdated = 1;
 inline constexpr Xapian::valueno kSlotRef = 2;
-inline constexpr unsigned kTitleWeight = 6;
-inline constexpr unsigned kBrandWeight = 3;
-inline constexpr unsigned kTagWeight = 2;
-inline constexpr unsigned kDescriptionWeight = 1;
+
+// How much a word counts in each field (its wdf per occurrence); 0: the field is not searched
+// (no free-text terms; its filter terms stay). The catalog's SearchSettingsUpsert
+// searchable_fields sets them; these are the defaults.
+struct FieldWeights {
+  unsigned title = 6;
+  unsigned brand = 3;
+  unsigned categories = 2;
+  unsigned tags = 2;
+  unsigned description = 1;
+  bool operator==(const FieldWeights&) const = default;
+};
+// The weights the settings ask for (the defaults when they name no fields).
+FieldWeights field_weights(const SearchSettingsUpsert& settings);
+// "title=6 brand=3 categories=2 tags=2 description=1": what the index records beside its
+// documents (metadata kFieldsKey), and its parse (nullopt for anything else).
+std::string to_string(const FieldWeights& w);
+std::optional<FieldWeights> parse_field_weights(std::string_view s);
 inline constexpr uint32_t kBrandPositionBase = 1000;  // phrases never span title and brand
 inline constexpr size_t kMaxTermBytes = 120;           // Xapian's limit is 245 with prefixes
 inline constexpr size_t kMaxPrefixChars = 3;
@@ -54,6 +70,9 @@ std::vector<std::string> path_prefixes(const std::string& folded_path);
 // The brand filter term ("XB" + folded brand, capped like attribute terms: Xapian refuses
 // terms over 245 bytes, and a brand may have 256 characters).
 std::string brand_term(const Analyzer& analyzer, std::string_view brand);
+// The words of `text`, folded, one space apart ("Crème  Brûlée" -> "creme brulee"; the joined
+// form of a compound is left out: "t-light" -> "t light").
+std::string folded_words(const Analyzer& analyzer, std::string_view text);
 // "E" + the words of `text` (a title, or what was typed), folded, one space apart; empty when
 // it has no word or the term would be over kMaxTermBytes.
 std::string exact_title_term(const Analyzer& analyzer, std::string_view text);
@@ -68,6 +87,8 @@ class DocumentBuilder {
  public:
   explicit DocumentBuilder(const std::string& language);  // "none": no stemming
   Xapian::Document build(ItemRef ref, const Item& item) const;
+  void set_weights(const FieldWeights& w) { weights_ = w; }
+  const FieldWeights& weights() const { return weights_; }
   std::string stem(const std::string& term) const;  // "" when stemming is off or for numbers
   const Analyzer& analyzer() const { return analyzer_; }
 
@@ -75,6 +96,7 @@ class DocumentBuilder {
   void add_text(Xapian::Document& doc, std::string_view text, unsigned weight, bool positions,
                 uint32_t position_base, bool prefixes) const;
   Analyzer analyzer_;
+  FieldWeights weights_;
   Xapian::Stem stemmer_;
   bool stemming_ = false;
 };

@@ -16,6 +16,7 @@
 
 #include "document.h"
 #include "query.h"
+#include "query_suggestions.h"
 #include "trove/fuzzy/live_dictionary.h"
 #include "trove/index/catalog_index.h"
 
@@ -31,9 +32,23 @@ struct CatalogIndex::Rep {
   Store* store = nullptr;
   uint64_t listener = 0;  // the Store listener id, removed when the index goes
 
-  std::mutex write_mu;  // one flush at a time; guards shards
+  std::mutex write_mu;  // one flush at a time; guards shards, builders and weights
   std::vector<std::unique_ptr<Xapian::WritableDatabase>> shards;
   std::vector<std::unique_ptr<index_internal::DocumentBuilder>> builders;  // one per shard
+  index_internal::FieldWeights weights;  // what the shards' documents were built with
+  void set_weights(const index_internal::FieldWeights& w) {
+    weights = w;
+    for (auto& b : builders) b->set_weights(w);
+  }
+  // Builds every document again into fresh shards beside the serving ones with `wanted`,
+  // then swaps them in (readers open the new ones at their next search). REQUIRES: write_mu.
+  Status reindex(const index_internal::FieldWeights& wanted);
+  // Writes the documents of the pending items and commits them with the seq they reflect.
+  // REQUIRES: write_mu.
+  Status write_pending();
+  std::atomic<bool> interrupted{false};  // CatalogIndex::interrupt(): a re-index gives up
+  // Bumped when the shards were swapped: a reader opens them afresh rather than reopen().
+  std::atomic<uint64_t> epoch{0};
 
   std::mutex pending_mu;  // guards pending (the Store listener adds under the state lock)
   absl::flat_hash_set<ItemRef> pending;
@@ -50,6 +65,8 @@ struct CatalogIndex::Rep {
     if (ref >= docs.size()) docs.resize(std::max<size_t>(ref + 1, docs.size() * 2));
     docs[ref] = v;
   }
+
+  index_internal::QuerySuggestions searched_queries;  // refreshed by flush()
 
   std::atomic<uint64_t> generation{0};  // bumped after each commit: readers reopen
   std::atomic<uint64_t> indexed_seq{0};
@@ -100,6 +117,7 @@ struct CatalogIndex::Rep {
   }
 
   std::string shard_path(unsigned i) const;
+  std::string shard_path(const char* subdir, unsigned i) const;
   // Leaves a mark in the directory that makes the next attach() rebuild (best effort), and
   // reads it back ("" when unmarked).
   void mark_damaged(const std::string& what) const;
@@ -113,6 +131,9 @@ struct CatalogIndex::Rep {
 namespace index_internal {
 inline constexpr const char* kSeqKey = "trove.seq";
 inline constexpr const char* kConfigKey = "trove.config";
+inline constexpr const char* kFieldsKey = "trove.fields";  // to_string(FieldWeights)
+inline constexpr const char* kNextDir = "next";  // a re-index's shards until they are swapped in
+inline constexpr const char* kOldDir = "old";    // the swapped-out shards, removed right after
 inline constexpr const char* kDamagedFile = "DAMAGED";
 // Free-text terms (the vocabulary typo tolerance searches): Trove's prefixed terms start
 // with an ASCII capital, and folded words never do.

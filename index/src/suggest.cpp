@@ -480,6 +480,22 @@ std::vector<std::string> lone_prefix_completions(const DocumentBuilder& builder,
   return out;
 }
 
+// The queries shoppers searched that start with what was typed (query_suggestions.h), then
+// the completions made from items that are not the same words.
+std::vector<std::string> searched_first(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
+                                        const QuerySuggestions& searched, std::string_view typed,
+                                        std::vector<std::string> from_items, size_t limit) {
+  std::vector<std::string> out = searched.lookup(analyzer, vocab, typed, limit);
+  if (out.empty()) return from_items;
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& q : out) seen.insert(folded_words(analyzer, q));
+  for (auto& c : from_items) {
+    if (out.size() >= limit) break;
+    if (seen.insert(folded_words(analyzer, c)).second) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
@@ -631,6 +647,10 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
     }
   });
   TROVE_RETURN_IF_ERROR(failure);
+  if (req.filters.empty()) {
+    out.completions = searched_first(builder.analyzer(), *r.vocab, r.searched_queries, req.q,
+                                     std::move(out.completions), req.completions);
+  }
   out.took_ms = ms_since(t0);
   return out;
 }

@@ -151,3 +151,25 @@ TEST_CASE("max_text_length reads the limits from the field table", "[events]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().path() == "brand");
 }
+
+TEST_CASE("searchable fields: known names, weights in range, no field twice", "[events]") {
+  auto r = parse(R"({"type":"SearchSettingsUpsert","searchable_fields":)"
+                 R"([{"field":"description","weight":10},{"field":"title","weight":1}]})");
+  REQUIRE(r.ok());
+  const auto& s = std::get<trove::SearchSettingsUpsert>(r->body);
+  REQUIRE(s.searchable_fields);
+  REQUIRE(s.searchable_fields->size() == 2);
+  CHECK((*s.searchable_fields)[0].field == trove::SearchField::kDescription);
+  CHECK((*s.searchable_fields)[0].weight == 10);
+  CHECK(error_of(R"({"type":"SearchSettingsUpsert","searchable_fields":[{"field":"colour","weight":1}]})")
+            .starts_with("searchable_fields[0].field: "));
+  CHECK(error_of(R"({"type":"SearchSettingsUpsert","searchable_fields":[{"field":"title","weight":0}]})") ==
+        "searchable_fields[0].weight: expected an integer from 1 to 100, got 0");
+  CHECK(error_of(R"({"type":"SearchSettingsUpsert","searchable_fields":[{"field":"title"}]})") ==
+        "searchable_fields[0].weight: required field is missing");
+  CHECK(error_of(R"({"type":"SearchSettingsUpsert","searchable_fields":[]})") ==
+        "searchable_fields: expected at least 1 item(s)");
+  CHECK(error_of(R"({"type":"SearchSettingsUpsert","searchable_fields":)"
+                 R"([{"field":"title","weight":2},{"field":"brand","weight":1},{"field":"title","weight":3}]})") ==
+        "searchable_fields[2]: the same field as item 0");
+}

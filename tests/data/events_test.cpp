@@ -359,6 +359,19 @@ void generate(Gen& g, std::vector<T>& out, const Spec& spec) {
                   .max_len = long_list ? std::min<uint32_t>(spec.item_max_len, 4)
                                        : spec.item_max_len};
   for (T& v : out) generate(g, v, item);
+  if constexpr (trove::fields::HasFields<T>) {
+    if (spec.unique_first) {
+      // The parser refuses a repeated first field ("the same field as item 0"): keep the first.
+      const auto key = std::get<0>(trove::fields::Fields<T>::table).member;
+      std::vector<T> distinct;
+      for (T& v : out) {
+        bool seen = false;
+        for (const T& d : distinct) seen = seen || d.*key == v.*key;
+        if (!seen) distinct.push_back(std::move(v));
+      }
+      out = std::move(distinct);
+    }
+  }
 }
 
 template <class T>

@@ -113,7 +113,8 @@ inline std::vector<EventBody> one_of_each_kind() {
       RecoShow{u, {"sku-c"}, std::string("pl"), std::nullopt},
       RecoClick{u, "sku-c", std::string("pl"), std::nullopt, 0},
       SearchSettingsUpsert{1, 5, 9, RankingSignal::kAttribute, std::string("rating"),
-                           SignalOrder::kAsc, 0.5, std::vector<std::string>{"the", "de"}},
+                           SignalOrder::kAsc, 0.5, std::vector<std::string>{"the", "de"},
+                           std::vector<SearchableField>{{SearchField::kTags, 3}}},
   };
 }
 

@@ -592,3 +592,47 @@ TEST_CASE("search settings merge field by field and survive encode and decode", 
   REQUIRE(copy.ok());
   CHECK(copy->search_settings() == got);
 }
+
+TEST_CASE("searched queries count searches that showed items, by their text with spaces tidied",
+          "[state]") {
+  using trove::SearchQuery;
+  State s;
+  uint64_t seq = 0;
+  auto search = [&](std::string q, std::optional<std::vector<std::string>> shown) {
+    Event e;
+    e.timestamp_ms = 1000 + static_cast<int64_t>(seq);
+    e.body = SearchQuery{visitor("v"), std::move(q), std::move(shown), std::nullopt};
+    s.apply(++seq, e);
+  };
+  search("  red   teapot ", std::vector<std::string>{"a"});
+  search("red teapot", std::vector<std::string>{"a", "b"});
+  search("red\tteapot", std::vector<std::string>{"b"});
+  search("blue teapot", std::vector<std::string>{});  // shown nothing
+  search("green teapot", std::nullopt);               // results unknown
+  search("   ", std::vector<std::string>{"a"});
+  const auto& q = s.searched_queries();
+  REQUIRE(q.size() == 1);
+  CHECK(q.at("red teapot").count == 3);
+  CHECK(q.at("red teapot").last_ms == 1003);
+  auto copy = State::decode(s.encode());
+  REQUIRE(copy.ok());
+  CHECK(copy->searched_queries() == q);
+}
+
+TEST_CASE("searched queries stay under their cap: the least searched go first", "[state]") {
+  using trove::SearchQuery;
+  State s;
+  uint64_t seq = 0;
+  auto search = [&](const std::string& q) {
+    Event e;
+    e.body = SearchQuery{visitor("v"), q, std::vector<std::string>{"a"}, std::nullopt};
+    s.apply(++seq, e);
+  };
+  search("popular");
+  search("popular");
+  for (size_t i = 0; i + 1 < State::kMaxSearchedQueries; ++i) search("q" + std::to_string(i));
+  CHECK(s.searched_queries().size() == State::kMaxSearchedQueries);
+  search("one more");  // over the cap: every query searched once goes
+  CHECK(s.searched_queries().size() == 1);
+  CHECK(s.searched_queries().at("popular").count == 2);
+}

@@ -479,3 +479,70 @@ TEST_CASE("search and suggest take typos=0|1|2, min_len_1typo and min_len_2typo,
   check_error(c.Get("/v1/suggest?q=a&min_len_2typo=x", bearer(kSearchKey)), 400,
               "invalid_argument", "query.min_len_2typo");
 }
+
+namespace {
+// Polls `get` until `done` holds of its JSON answer (the server's flusher applies index
+// changes in the background), for up to 20 s.
+bool eventually(const std::function<httplib::Result()>& get,
+                const std::function<bool(const nlohmann::json&)>& done) {
+  for (int i = 0; i < 400; ++i) {
+    auto r = get();
+    if (r && r->status == 200 && done(nlohmann::json::parse(r->body))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("searchable fields posted as an event re-index in the server and change the ranking",
+          "[http]") {
+  HarnessOptions o;
+  o.answer_cache_ttl_ms = 0;
+  Harness h(o);
+  auto c = h.client();
+  auto items = c.Post("/v1/events", bearer(kWriteKey),
+                      R"([{"type":"ItemUpsert","id":"t","title":"Bergamot tea"},)"
+                      R"({"type":"ItemUpsert","id":"d","title":"Black tea",)"
+                      R"("description":"bergamot, bergamot and bergamot"}])",
+                      "application/json");
+  REQUIRE(items);
+  REQUIRE(items->status == 200);
+  auto search = [&] { return c.Get("/v1/search?q=bergamot", bearer(kSearchKey)); };
+  auto first_is = [](const char* id) {
+    return [id](const nlohmann::json& j) { return j["hits"].size() == 2 && j["hits"][0]["id"] == id; };
+  };
+  CHECK(eventually(search, first_is("t")));
+  check_error(c.Post("/v1/events", bearer(kWriteKey),
+                     R"({"type":"SearchSettingsUpsert","searchable_fields":[{"field":"title","weight":1},)"
+                     R"({"field":"title","weight":2}]})",
+                     "application/json"),
+              400, "invalid_argument", "searchable_fields[1]");
+  auto settings = c.Post("/v1/events", bearer(kWriteKey),
+                         R"({"type":"SearchSettingsUpsert","searchable_fields":)"
+                         R"([{"field":"description","weight":20},{"field":"title","weight":1}]})",
+                         "application/json");
+  REQUIRE(settings);
+  REQUIRE(settings->status == 200);
+  CHECK(eventually(search, first_is("d")));
+}
+
+TEST_CASE("queries searched with results become suggest's first completions", "[http]") {
+  HarnessOptions o;
+  o.answer_cache_ttl_ms = 0;
+  Harness h(o);
+  auto c = h.client();
+  std::string events = R"([{"type":"ItemUpsert","id":"a","title":"Copper saucepan"},)"
+                       R"({"type":"ItemUpsert","id":"b","title":"Copper frying pan"})";
+  for (int i = 0; i < 3; ++i) {
+    events += R"(,{"type":"SearchQuery","user":{"visitor_id":"v)" + std::to_string(i) +
+              R"("},"query":"copper frying pan","item_ids":["b"]})";
+  }
+  events += "]";
+  auto r = c.Post("/v1/events", bearer(kWriteKey), events, "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(eventually([&] { return c.Get("/v1/suggest?q=copper%20f", bearer(kSearchKey)); },
+                   [](const nlohmann::json& j) {
+                     return !j["completions"].empty() && j["completions"][0] == "copper frying pan";
+                   }));
+}

@@ -128,6 +128,13 @@ struct RankingUpsert {
 // settings"). Each field given replaces the current value; absent fields keep theirs.
 enum class RankingSignal { kNone, kPopularity, kAttribute };
 enum class SignalOrder { kDesc, kAsc };
+// The item fields a query's words are matched in.
+enum class SearchField { kTitle, kBrand, kCategories, kTags, kDescription };
+struct SearchableField {
+  SearchField field = SearchField::kTitle;
+  int64_t weight = 1;  // how much a word matched in this field counts, relative to the others
+  bool operator==(const SearchableField&) const = default;
+};
 struct SearchSettingsUpsert {
   // Typo tolerance for every request that does not set its own: 0 off, 1 at most one typo a
   // word, 2 by length (the default); the lengths a word needs for one and for two typos.
@@ -144,6 +151,10 @@ struct SearchSettingsUpsert {
   // Words a query matches without requiring them ("the", "de"): they add to the score where
   // present; a query made only of them still requires them.
   std::optional<std::vector<std::string>> stopwords;
+  // The fields searched and their weights (default: title 6, brand 3, categories 2, tags 2,
+  // description 1); a field not listed is not searched. Changing them re-indexes every item
+  // in the background while the index built with the old ones keeps answering.
+  std::optional<std::vector<SearchableField>> searchable_fields;
   bool operator==(const SearchSettingsUpsert&) const = default;
 };
 

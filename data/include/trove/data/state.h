@@ -84,9 +84,20 @@ struct Account {
   std::set<std::string> visitors;  // visitor ids joined to this account
 };
 
+// A query shoppers searched and were shown items for (SearchQuery with item_ids): what query
+// suggestions are made of (docs/SEARCH.md, "Query suggestions").
+struct SearchedQuery {
+  uint64_t count = 0;   // searches that showed items
+  int64_t last_ms = 0;  // the last one's timestamp
+  bool operator==(const SearchedQuery&) const = default;
+};
+
 class State {
  public:
   static constexpr size_t kMaxHistory = 200;
+  // searched_queries() holds at most this many; reaching it drops the least searched (see
+  // there), so a flood of one-off queries cannot grow the state without bound.
+  static constexpr size_t kMaxSearchedQueries = 100000;
   // A full history is trimmed back to kMaxHistory when it reaches kMaxHistory + kHistorySlack:
   // erasing the oldest entry at every event moved 6 kB per event (7 % of bulk ingestion).
   static constexpr size_t kHistorySlack = 56;
@@ -135,6 +146,10 @@ class State {
   const RankingUpsert& ranking() const;
   // Every SearchSettingsUpsert field given so far, each at its last value (absent: never set).
   const SearchSettingsUpsert& search_settings() const;
+  // Queries searched with results, keyed by the text as sent with each run of white space as
+  // one space and none at the ends. When a new query would make kMaxSearchedQueries + 1,
+  // those searched once are dropped, then twice, and so on, until at most 90% are left.
+  const std::map<std::string, SearchedQuery>& searched_queries() const;
   // Offline lists keyed "<scope>/<placement or *>/<key>".
   const std::map<std::string, std::vector<ItemRef>>& offline_recommendations() const;
 

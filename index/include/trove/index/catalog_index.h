@@ -24,6 +24,7 @@
 // each thread keeps its own Xapian reader and reopens it after a commit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -74,6 +75,9 @@ struct IndexOptions {
   // than the one on disk rebuilds the index.
   std::string language;
   TypoSettings typos;  // the default of every search and suggest (a request may override it)
+  // How often flush() takes the searched queries again for query suggestions (at most; only
+  // when SearchQuery events came in).
+  std::chrono::milliseconds query_suggestions_every{2000};
 };
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
@@ -162,8 +166,10 @@ struct SuggestResponse {
   // score is the popularity (with filters: BM25 order and weight). docs/SEARCH.md,
   // "Search-as-you-type".
   std::vector<SearchHit> items;
-  // Whole queries, each a phrase of an item that matched, as the catalog spells it (earlier
-  // words + the completed word): searched, each finds that item without dropping a word.
+  // Whole queries: first those shoppers searched with results that start with what was
+  // typed (without filters; most searched first, each at least twice, every word in the
+  // catalog), then phrases of items that matched, as the catalog spells them (earlier words +
+  // the completed word): searched, each finds that item without dropping a word.
   std::vector<std::string> completions;
   double took_ms = 0;
 };
@@ -191,8 +197,14 @@ class CatalogIndex {
                 Status* write_failure = nullptr);
 
   // Writes the documents of items touched since the last flush and commits them with the
-  // seq they reflect. Cheap when nothing is pending.
+  // seq they reflect. Cheap when nothing is pending. When the catalog's searchable fields
+  // (SearchSettingsUpsert) differ from those the index was built with, it first re-indexes
+  // every item into fresh shards and swaps them in: searches keep answering from the old
+  // ones meanwhile (not following events, which wait), and see the new ones after.
   Status flush();
+  // Makes a re-index in progress, and any later one, give up (shutting down: a re-index of a
+  // large catalog takes minutes). The index keeps serving and following the old weights.
+  void interrupt();
 
   Result<SearchResponse> search(const SearchRequest& req) const;
   Result<SuggestResponse> suggest(const SuggestRequest& req) const;
