@@ -63,6 +63,25 @@ std::string exact_title_term(const Analyzer& analyzer, std::string_view text) {
   return "E" + words;
 }
 
+std::string readable_term(std::string_view term) {
+  auto named = [&](std::string_view name, size_t prefix) {
+    return std::string(name) + std::string(term.substr(prefix));
+  };
+  if (term.empty() || term[0] < 'A' || term[0] > 'Z') return std::string(term);
+  if (term == "XS1") return "in_stock:true";
+  if (term == "XS0") return "in_stock:false";
+  if (term.starts_with("XB")) return named("brand:", 2);
+  if (term.starts_with("XC")) return named("category:", 2);
+  if (term.starts_with("XA")) return named("attributes.", 2);
+  switch (term[0]) {
+    case 'Z': return std::string(term.substr(1)) + " (stem)";
+    case 'T': return named("title word:", 1);
+    case 'P': return named("prefix:", 1);
+    case 'E': return named("exact title:", 1);
+  }
+  return std::string(term);
+}
+
 ItemRef ref_of_document(const Xapian::Document& doc) {
   const std::string v = doc.get_value(kSlotRef);
   if (v.size() != 4) return UINT32_MAX;

@@ -80,6 +80,10 @@ std::string exact_title_term(const Analyzer& analyzer, std::string_view text);
 std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
 // The first `n` code points of a UTF-8 string.
 std::string first_chars(std::string_view s, size_t n);
+// A term as explain shows it, without the prefixes above: a word as is, "frais (stem)",
+// "brand:acme", "category:kitchen>cookware", "in_stock:true", "attributes.color=red",
+// "title word:potter", "prefix:po", "exact title:harry potter".
+std::string readable_term(std::string_view term);
 // The item ref a document stores in kSlotRef; UINT32_MAX when absent.
 ItemRef ref_of_document(const Xapian::Document& doc);
 

@@ -652,3 +652,26 @@ TEST_CASE("an item whose title is exactly the query comes first, in search and i
   CHECK(shop.suggest("ketchup").items.front().id == "plain");
   CHECK(shop.ids("tomato ketchup").front() == "tomato");
 }
+
+TEST_CASE("explain shows the query without the index's term prefixes", "[index]") {
+  Shop shop;
+  ItemUpsert a = item("a", "Gâteaux au chocolat");
+  a.brand = "Maison Dorée";
+  a.categories = std::vector<std::string>{"Food > Sweets"};
+  shop.add(a);
+  SearchRequest req;
+  req.q = "gateaux chocolat";
+  req.filters = {"brand=Maison Dorée", "category=Food", "in_stock=true", "attributes.color=red"};
+  req.explain = true;
+  const std::string text = shop.search(req).query_explained;
+  INFO(text);
+  CHECK(text.find("gateaux") != std::string::npos);
+  CHECK(text.find("(stem)") != std::string::npos);
+  CHECK(text.find("brand:maison doree") != std::string::npos);
+  CHECK(text.find("category:food") != std::string::npos);
+  CHECK(text.find("in_stock:true") != std::string::npos);
+  CHECK(text.find("attributes.color=red") != std::string::npos);
+  for (const char* internal : {"XB", "XC", "XS1", "XA", "Zgateau", "Echocolat", "Egateaux"}) {
+    CHECK(text.find(internal) == std::string::npos);
+  }
+}

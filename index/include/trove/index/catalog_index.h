@@ -148,7 +148,9 @@ struct SearchResponse {
   std::vector<Facet> facets;
   // When every word together matched nothing: the words left out to find something.
   std::vector<std::string> dropped_terms;
-  std::string query_explained;  // with explain: the Xapian query
+  // With explain: the query as Xapian describes it, each term as matched_terms shows it
+  // ("brand:acme", "frais (stem)", "title word:potter"), not with the index's prefixes.
+  std::string query_explained;
   double took_ms = 0;
 };
 
