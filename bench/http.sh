@@ -71,11 +71,27 @@ on_core() {  # on_core N cmd... (in the foreground)
   if pinned; then taskset -c "$core" "$@"; else "$@"; fi
 }
 say() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+# What moves a row between runs on a shared VM, read before and after each wrk row (the same
+# commit gave 16,463 and 38,374 cached suggests a second on two days): the time the host took
+# from the server's core (steal, from /proc/stat's line of core 0, or of all cores unpinned), the
+# clock the kernel reports, and the server's own CPU time per request (utime + stime of the
+# process), which stays put when only the host's share moved.
+cpu_line() { if pinned; then echo cpu0; else echo cpu; fi; }
+cpu_sample() {  # prints "steal_ticks total_ticks server_ticks"
+  local line steal total server
+  line=$(grep "^$(cpu_line) " /proc/stat)
+  steal=$(awk '{ print $9 }' <<<"$line")
+  total=$(awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t }' <<<"$line")
+  server=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat" 2>/dev/null || echo 0)
+  echo "$steal $total $server"
+}
+cpu_mhz() { awk -F': ' '/^cpu MHz/ { s += $2; n++ } END { if (n) printf "%.0f", s / n; else print "?" }' /proc/cpuinfo; }
+ticks=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 
 echo "## bench/http.sh $(date -u +'%Y-%m-%d %H:%M UTC')"
 echo
-echo "- machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)"
+echo "- machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores at $(cpu_mhz) MHz (as /proc/cpuinfo says), Linux $(uname -r)"
 echo "- build: $(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$build/CMakeCache.txt") ($build), trove built $(date -u -r "$trove" +'%H:%M UTC')"
 if git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
   dirty=$(git -C "$src" status --porcelain -- data index fuzzy recommend http cli | awk '{ print $2 }' | cut -d/ -f1 | sort -u | tr '\n' ' ')
@@ -158,11 +174,20 @@ declare -a rows
 run_wrk() {  # run_wrk LABEL TARGET LIST [HEADER [CONNECTIONS]]
   local label=$1 target=$2 list=$3 header=${4:-} c=${5:-$conns}
   say "wrk: $label ..."
-  local out
+  local out before after
+  before=$(cpu_sample)
   out=$(on_core 1 wrk -t1 -c"$c" -d"${secs}s" --latency -s "$src/bench/http_cycle.lua" "$base" \
     -- "$work/$list.txt" ${header:+"$header"} | grep '^RESULT' || true)
-  rows+=("$label|$target|${out#RESULT }")
-  echo "  $label: ${out#RESULT }" >&2
+  after=$(cpu_sample)
+  # steal %, server CPU us per request, MHz
+  local host
+  host=$(awk -v b="$before" -v a="$after" -v r="${out##*requests }" -v t="$ticks" -v m="$(cpu_mhz)" 'BEGIN {
+    split(b, x, " "); split(a, y, " ");
+    total = y[2] - x[2]; steal = total > 0 ? 100 * (y[1] - x[1]) / total : 0;
+    us = r > 0 ? (y[3] - x[3]) / t * 1e6 / r : 0;
+    printf "%.1f|%.0f|%s", steal, us, m }')
+  rows+=("$label|$target|${out#RESULT }|$host")
+  echo "  $label: ${out#RESULT } (steal %, server CPU us/request, MHz: ${host//|/, })" >&2
 }
 nc='Cache-Control: no-cache'
 run_wrk "suggest, cached (keystroke mix, repeats as typed)" ">= 20,000 req/s, p99 <= 10 ms" suggest
@@ -215,13 +240,16 @@ during=$(awk '{ n += $1; s += $3 } END { if (s > 0) printf "%.0f events/s over %
 echo "- bulk ingestion during the search row: $during"
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| row | req/s | p50 | p99 | non-2xx | socket errors | target |"
-echo "|---|---|---|---|---|---|---|"
+echo "Steal: the share of the server's core (core 0; all cores unpinned) the host took during the"
+echo "row. Server CPU: the server process's CPU time (all its threads) per request answered."
+echo
+echo "| row | req/s | p50 | p99 | non-2xx | socket errors | steal | server CPU / request | MHz | target |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do
-  IFS='|' read -r label target res <<<"$r"
+  IFS='|' read -r label target res steal cpu_us mhz <<<"$r"
   read -r rps _ _ p50 _ _ p99 _ _ non2xx _ sockerr _ _ <<<"$res"
-  echo "| $label | $rps | $p50 ms | $p99 ms | $non2xx | $sockerr | $target |"
+  echo "| $label | $rps | $p50 ms | $p99 ms | $non2xx | $sockerr | $steal % | $cpu_us us | $mhz | $target |"
 done
-echo "| POST /v1/events/bulk, retail stream (one body of $b_acc events) | $b_rate events/s | | | | | >= 200,000 events/s |"
+echo "| POST /v1/events/bulk, retail stream (one body of $b_acc events) | $b_rate events/s | | | | | | | | >= 200,000 events/s |"
 echo
 curl -sf "$base/metrics" | grep -E '^trove_journal_(commit_seconds|batch_events)_(sum|count)' | sed 's/^/    /' || true
