@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mixed load against a `trove serve` built with ThreadSanitizer (`make test-tsan` runs it after
 # the TSan build of the suite): bulk ingestion, single events, search, suggest,
-# recommendations, forgets and snapshots at once for SECONDS, then SIGTERM. Fails if TSan
-# reported anything, if the server died, or if it did not exit 0.
+# recommendations, forgets, snapshots and search-settings re-indexes at once for SECONDS,
+# then SIGTERM. Fails if TSan reported anything, if the server died, or if it did not exit 0.
 #
 #   scripts/tsan_load.sh build-tsan/cli/trove [SECONDS]
 #
@@ -63,6 +63,12 @@ post() { curl -s -o /dev/null -m 30 -H "Authorization: Bearer $1" -H "Content-Ty
     post "$WRITE" application/json "{\"type\":\"UserForget\",\"visitor_id\":\"t$((i % 50))\"}" /v1/events
   done ) &
 ( while alive; do sleep 5; post "$ADMIN" application/json '{}' /v1/admin/snapshot; done ) &
+# Searchable fields that change every 7 s: a background re-index and shard swap under the
+# searches above; searches with results feed the query suggestions suggest reads.
+( i=0; while alive; do i=$((i + 1)); sleep 7
+    post "$WRITE" application/json "{\"type\":\"SearchSettingsUpsert\",\"searchable_fields\":[{\"field\":\"title\",\"weight\":$((i % 5 + 1))},{\"field\":\"description\",\"weight\":1}]}" /v1/events
+    post "$WRITE" application/json "{\"type\":\"SearchQuery\",\"user\":{\"visitor_id\":\"t$((i % 50))\"},\"query\":\"dark chocolate\",\"item_ids\":[\"item-1\"]}" /v1/events
+  done ) &
 wait $(jobs -p | grep -v "^$SERVER$") 2>/dev/null
 
 kill -0 "$SERVER" 2>/dev/null || { echo "tsan_load: the server died"; cat "$WORK/serve.log"; exit 1; }
