@@ -395,13 +395,18 @@ Status CatalogIndex::flush() {
   Rep& r = *rep_;
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   std::lock_guard lock(r.write_mu);
+  Status reindexed;
   if (!r.interrupted.load()) {
     FieldWeights wanted;
     r.store->read([&](const State& s) { wanted = field_weights(s.search_settings()); });
-    if (!(wanted == r.weights)) TROVE_RETURN_IF_ERROR(r.reindex(wanted));
+    // A re-index that fails (a full disk) is tried again at the next flush; meanwhile the
+    // serving shards keep following events with the weights they have.
+    if (!(wanted == r.weights)) reindexed = r.reindex(wanted);
   }
   r.searched_queries.refresh(*r.store, r.builders[0]->analyzer(), r.opts.query_suggestions_every);
-  return r.write_pending();
+  Status written = r.write_pending();
+  TROVE_RETURN_IF_ERROR(reindexed);
+  return written;
 }
 
 void CatalogIndex::interrupt() { rep_->interrupted.store(true); }
@@ -525,6 +530,14 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
   fs::create_directories(fs::path(r.dir) / kNextDir, ec);
   std::vector<std::unique_ptr<Xapian::WritableDatabase>> fresh;
   std::vector<std::unique_ptr<DocumentBuilder>> builders_for_fresh;
+  // Before the swap, a re-index that stops leaves nothing behind: on a full disk, what it
+  // wrote is the space the serving shards need.
+  auto abandon = [&](Status why) {
+    fresh.clear();
+    std::error_code ignored;
+    fs::remove_all(fs::path(r.dir) / kNextDir, ignored);
+    return why;
+  };
   try {
     for (unsigned i = 0; i < n; ++i) {
       fresh.push_back(std::make_unique<Xapian::WritableDatabase>(
@@ -535,7 +548,8 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       builders_for_fresh.back()->set_weights(wanted);
     }
   } catch (const Xapian::Error& e) {
-    return Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e));
+    return abandon(
+        Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e)));
   }
 
   std::vector<ItemRef> refs;
@@ -546,7 +560,7 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
   });
   std::vector<bool> has_doc;
   for (size_t at = 0; at < refs.size(); at += kFlushChunk) {
-    if (r.interrupted.load()) return {};  // next/ is removed by the next re-index or attach
+    if (r.interrupted.load()) return abandon(Status());
     const size_t end = std::min(refs.size(), at + kFlushChunk);
     std::vector<std::pair<ItemRef, Item>> work;
     work.reserve(end - at);
@@ -567,7 +581,7 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       }
     });
     for (const auto& e : errors) {
-      if (!e.empty()) return Status::io_error("re-index write failed: " + e);
+      if (!e.empty()) return abandon(Status::io_error("re-index write failed: " + e));
     }
     for (const auto& w : work) {
       if (w.first >= has_doc.size()) has_doc.resize(std::max<size_t>(w.first + 1, has_doc.size() * 2));
@@ -592,7 +606,7 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       fresh[i]->close();
     }
   } catch (const Xapian::Error& e) {
-    return Status::io_error("re-index commit failed: " + xapian_error(e));
+    return abandon(Status::io_error("re-index commit failed: " + xapian_error(e)));
   }
 
   // Swap: the serving shards move to old/ (readers holding them keep their open files), the
