@@ -57,7 +57,7 @@ void QuerySuggestions::refresh(Store& store, const Analyzer& analyzer,
   built_ = now;
 }
 
-std::vector<std::string> QuerySuggestions::lookup(const Analyzer& analyzer,
+std::vector<QuerySuggestions::Entry> QuerySuggestions::lookup(const Analyzer& analyzer,
                                                   const fuzzy::LiveDictionary& vocab,
                                                   std::string_view typed, size_t limit) const {
   std::string prefix = folded_words(analyzer, typed);
@@ -90,7 +90,7 @@ std::vector<std::string> QuerySuggestions::lookup(const Analyzer& analyzer,
   std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
                     before);
   found.resize(keep);
-  std::vector<std::string> out;
+  std::vector<Entry> out;
   for (const Entry* e : found) {
     if (out.size() >= limit) break;
     // Every word in the catalog's vocabulary: a query whose items are gone is not offered.
@@ -101,7 +101,7 @@ std::vector<std::string> QuerySuggestions::lookup(const Analyzer& analyzer,
       known = vocab.contains(std::string_view(e->folded).substr(start, end - start));
       start = end + 1;
     }
-    if (known) out.push_back(e->text);
+    if (known) out.push_back(*e);
   }
   return out;
 }

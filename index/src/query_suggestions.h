@@ -46,8 +46,9 @@ class QuerySuggestions {
   // Up to `limit` queries whose folded text starts with `typed` folded (its last word a
   // prefix, or a whole word when `typed` ends with a space), most searched first; each
   // searched at least kMinSearchesToSuggest times and made of words the catalog holds
-  // (`vocab`), so that searched it can answer.
-  std::vector<std::string> lookup(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
+  // (`vocab`), so that searched it can answer. Each with its folded words (suggest compares
+  // the item completions against them).
+  std::vector<Entry> lookup(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
                                   std::string_view typed, size_t limit) const;
 
  private:

@@ -485,10 +485,14 @@ std::vector<std::string> lone_prefix_completions(const DocumentBuilder& builder,
 std::vector<std::string> searched_first(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
                                         const QuerySuggestions& searched, std::string_view typed,
                                         std::vector<std::string> from_items, size_t limit) {
-  std::vector<std::string> out = searched.lookup(analyzer, vocab, typed, limit);
-  if (out.empty()) return from_items;
+  const std::vector<QuerySuggestions::Entry> queries = searched.lookup(analyzer, vocab, typed, limit);
+  if (queries.empty()) return from_items;
+  std::vector<std::string> out;
   absl::flat_hash_set<std::string> seen;
-  for (const auto& q : out) seen.insert(folded_words(analyzer, q));
+  for (const auto& q : queries) {
+    out.push_back(q.text);
+    seen.insert(q.folded);
+  }
   for (auto& c : from_items) {
     if (out.size() >= limit) break;
     if (seen.insert(folded_words(analyzer, c)).second) out.push_back(std::move(c));
