@@ -46,6 +46,9 @@ struct CatalogIndex::Rep {
   // Writes the documents of the pending items and commits them with the seq they reflect.
   // REQUIRES: write_mu.
   Status write_pending();
+  // Commits `seq` alone to every shard when it is kSeqCommitLag past the committed one (no
+  // pending item may be older than `seq`). REQUIRES: write_mu.
+  Status commit_seq_if_behind(uint64_t seq);
   std::atomic<bool> interrupted{false};  // CatalogIndex::interrupt(): a re-index gives up
   // Bumped when the shards were swapped: a reader opens them afresh rather than reopen().
   std::atomic<uint64_t> epoch{0};
@@ -130,6 +133,9 @@ struct CatalogIndex::Rep {
 
 namespace index_internal {
 inline constexpr const char* kSeqKey = "trove.seq";
+// Journal records the committed seq may lag behind before a flush with nothing to write
+// commits the seq alone (Rep::commit_seq_if_behind).
+inline constexpr uint64_t kSeqCommitLag = 1 << 16;
 inline constexpr const char* kConfigKey = "trove.config";
 inline constexpr const char* kFieldsKey = "trove.fields";  // to_string(FieldWeights)
 inline constexpr const char* kNextDir = "next";  // a re-index's shards until they are swapped in
