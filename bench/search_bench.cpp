@@ -13,6 +13,8 @@
 //       Runs every query in-process, a warm-up pass then a timed pass: Trove (Store +
 //       CatalogIndex::search / suggest) and the bare Xapian baseline (QueryParser, FLAG_PARTIAL
 //       for suggest) on its own database.
+//   search_bench pipe DATA_DIR
+//       Answers queries read from stdin with their time and hit count (bench/search_ab.py).
 //   search_bench report FIGURES QUERIES LATENCY PG_LATENCY
 //       Prints the tables: import rates, bytes and memory per product, latency by prefix length,
 //       Trove beside bare Xapian and PostgreSQL, with ratios and targets.
@@ -506,6 +508,59 @@ int latency(const std::string& data_dir, const std::string& xapian_dir, const st
   return 0;
 }
 
+// Serves queries on stdin, one "search|suggest<TAB>text" per line, answering each with
+// "<ms><TAB><hits><TAB><hash of the hit ids><TAB>ok|error" (flushed) after a first line "ready": bench/search_ab.py drives two of
+// these, built from two commits, in alternating batches.
+int pipe_mode(const std::string& data_dir) {
+  auto store = trove::Store::open(data_dir);
+  if (!store.ok()) die("Store::open: " + store.status().to_string());
+  auto index = trove::CatalogIndex::open(data_dir + "/index");
+  if (!index.ok()) die("CatalogIndex::open: " + index.status().to_string());
+  if (auto st = index.value()->attach(*store.value()); !st.ok()) die("attach: " + st.to_string());
+  const trove::CatalogIndex& idx = *index.value();
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::string line;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, stdin)) {
+    line = buf;
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) die("pipe: expected kind<TAB>text, got " + line);
+    const std::string kind = line.substr(0, tab), text = line.substr(tab + 1);
+    // The answer's ids in order, hashed (FNV-1a), so the driver sees a change of answers.
+    uint64_t answer = 1469598103934665603ull;
+    auto add = [&](const std::vector<trove::SearchHit>& hits) {
+      for (const auto& h : hits) {
+        for (unsigned char c : h.id + "\n") answer = (answer ^ c) * 1099511628211ull;
+      }
+    };
+    const auto t0 = Clock::now();
+    size_t hits = 0;
+    bool ok = true;
+    double ms = 0;
+    if (kind == "suggest") {
+      trove::SuggestRequest req;
+      req.q = text;
+      auto r = idx.suggest(req);
+      ms = since_ms(t0);
+      ok = r.ok();
+      if (ok) hits = r.value().items.size(), add(r.value().items);
+    } else {
+      trove::SearchRequest req;
+      req.q = text;
+      auto r = idx.search(req);
+      ms = since_ms(t0);
+      ok = r.ok();
+      if (ok) hits = r.value().hits.size(), add(r.value().hits);
+    }
+    std::printf("%.4f\t%zu\t%016llx\t%s\n", ms, hits, static_cast<unsigned long long>(answer),
+                ok ? "ok" : "error");
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -520,6 +575,7 @@ int main(int argc, char** argv) {
       return make_queries(a[1], a[2], a[3], seed, search_n, suggest_min);
     }
     if (a.size() == 5 && a[0] == "latency") return latency(a[1], a[2], a[3], a[4]);
+    if (a.size() == 2 && a[0] == "pipe") return pipe_mode(a[1]);
     if ((a.size() == 4 || a.size() == 5) && a[0] == "report") {
       return trove_bench::report(a[1], a[2], a[3], a.size() == 5 ? a[4] : "");
     }
@@ -533,6 +589,7 @@ int main(int argc, char** argv) {
                "       search_bench make-queries FILE QUERIES_OUT PG_ROWS_OUT [SEED [SEARCH_N "
                "[SUGGEST_MIN]]]\n"
                "       search_bench latency DATA_DIR XAPIAN_DB QUERIES LATENCY_OUT\n"
+               "       search_bench pipe DATA_DIR   (queries on stdin; bench/search_ab.py)\n"
                "       search_bench report FIGURES QUERIES LATENCY [PG_LATENCY]\n"
                "Run by bench/search.sh, which says what each figure means.\n");
   return 2;
