@@ -2,6 +2,9 @@
 # Runs each fuzz target of a TROVE_FUZZ build for a set time on a copy of its seed corpus
 # (`make fuzz` calls it; docs/FUZZING.md). Usage:
 #   fuzz/run.sh BUILD_DIR SECONDS [TARGET...]     (default: every fuzz/<name>_fuzzer.cpp)
+# FUZZ_TIMEOUT (default 10): seconds of wall-clock time one input may take before it counts as
+# a hang; raise it when the fuzzers share the machine at a low priority, where a starved input
+# can take that long without hanging.
 # The working corpus, crash inputs and logs go to BUILD_DIR/fuzz-work/<name>/. Prints one line
 # per target with its executions; exits 1 if any target crashed, hung (-timeout), ran out of
 # memory or printed a sanitizer report.
@@ -25,7 +28,7 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f "$src/dict/$t.dict" ] && dict=(-dict="$src/dict/$t.dict")
   start=$(date +%s)
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  "$bin" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" "$work/corpus" \
     > "$work/log" 2>&1
   rc=$?
