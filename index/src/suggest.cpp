@@ -480,12 +480,47 @@ std::vector<std::string> lone_prefix_completions(const DocumentBuilder& builder,
   return out;
 }
 
-// The queries shoppers searched that start with what was typed (query_suggestions.h), then
-// the completions made from items that are not the same words.
-std::vector<std::string> searched_first(const Analyzer& analyzer, const fuzzy::LiveDictionary& vocab,
+// What was typed as a completion spells it: its words where the typed ones had a typo (or were
+// a synonym), folded; the last typed word stays a prefix while the completion's word extends
+// it. Empty when that changes no word, or the completion has fewer words. ("hary pot", "Harry Potter and the ..." ->
+// "harry pot"; "hary pottr" -> "harry potter".)
+std::string as_completion_spells(const DocumentBuilder& builder, std::string_view typed,
+                                 const std::string& completion) {
+  const std::vector<SurfaceWord> words = surface_words(builder, typed);
+  const std::vector<SurfaceWord> spelled = surface_words(builder, completion);
+  if (words.empty() || spelled.size() < words.size()) return {};
+  const bool last_is_prefix = typed.back() != ' ';
+  std::string out;
+  bool changed = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i].folded;
+    const bool prefix_kept =
+        last_is_prefix && i + 1 == words.size() && spelled[i].folded.starts_with(w);
+    changed |= !prefix_kept && spelled[i].folded != w;
+    out += prefix_kept ? w : spelled[i].folded;
+    if (i + 1 < words.size() || !last_is_prefix) out += ' ';
+  }
+  return changed ? out : std::string();
+}
+
+// The queries shoppers searched that start with what was typed (query_suggestions.h), or, when
+// none does, with what was typed as the first item completion spells it (a typo corrected;
+// with no completion, as when the text ends with a space after its last word, as the first
+// item's title does), then the completions made from items that are not the same words.
+std::vector<std::string> searched_first(const DocumentBuilder& builder,
+                                        const fuzzy::LiveDictionary& vocab,
                                         const QuerySuggestions& searched, std::string_view typed,
+                                        const std::vector<SearchHit>& items,
                                         std::vector<std::string> from_items, size_t limit) {
-  const std::vector<QuerySuggestions::Entry> queries = searched.lookup(analyzer, vocab, typed, limit);
+  const Analyzer& analyzer = builder.analyzer();
+  std::vector<QuerySuggestions::Entry> queries = searched.lookup(analyzer, vocab, typed, limit);
+  const std::string* spelled = !from_items.empty() ? &from_items[0]
+                               : !items.empty()    ? &items[0].title
+                                                   : nullptr;
+  if (queries.empty() && spelled) {
+    const std::string corrected = as_completion_spells(builder, typed, *spelled);
+    if (!corrected.empty()) queries = searched.lookup(analyzer, vocab, corrected, limit);
+  }
   if (queries.empty()) return from_items;
   std::vector<std::string> out;
   absl::flat_hash_set<std::string> seen;
@@ -652,7 +687,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   });
   TROVE_RETURN_IF_ERROR(failure);
   if (req.filters.empty()) {
-    out.completions = searched_first(builder.analyzer(), *r.vocab, r.searched_queries, req.q,
+    out.completions = searched_first(builder, *r.vocab, r.searched_queries, req.q, out.items,
                                      std::move(out.completions), req.completions);
   }
   out.took_ms = ms_since(t0);

@@ -96,6 +96,26 @@ TEST_CASE("spellings that fold alike count together and show as the most searche
   CHECK(got[1] == "HARRY POTTER CHAMBER");
 }
 
+TEST_CASE("a typo in what was typed finds the queries searched with the word spelled right",
+          "[index][suggest]") {
+  Shop shop(every_flush());
+  add_books(shop);
+  searched(shop, "harry potter box set", 3);
+  searched(shop, "harry potter chamber", 2);
+  // An earlier word with a typo, then a prefix; the prefix with a typo; whole words typed (no
+  // item completion then: the first item's title spells them).
+  for (const char* typed : {"hary pot", "hary p", "harry pottr", "hary potter "}) {
+    INFO(typed);
+    const Strings got = shop.suggest(typed).completions;
+    REQUIRE(got.size() >= 2);
+    CHECK(got[0] == "harry potter box set");
+    CHECK(got[1] == "harry potter chamber");
+  }
+  // Spelled right and matching nothing searched: the item completions alone, as before.
+  const Strings plain = shop.suggest("harry's w").completions;
+  for (const auto& c : plain) CHECK(c.find("box set") == std::string::npos);
+}
+
 TEST_CASE("filtered suggest and a limit of zero completions leave query suggestions out",
           "[index][suggest]") {
   Shop shop(every_flush());
