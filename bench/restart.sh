@@ -10,10 +10,11 @@
 #      again without event ids (so it is journaled and applied again) until TROVE_RESTART_EVENTS
 #      (default 1,200,000); without the retail data, `trove generate` (2,000 items, 500
 #      visitors, seed 7) of that many events;
-#   2. `trove serve --snapshot-every-events 250000 --snapshot-every-s S` (the count is the
-#      default; S, TROVE_RESTART_SNAPSHOT_S, default 10, so that a snapshot follows the end of
-#      the first part deterministically): the events but the last TROVE_RESTART_TAIL (default
-#      125,000: half the count interval, the mean tail under steady ingestion) POSTed to
+#   2. `trove serve --snapshot-every-events N --snapshot-every-s S` (N, TROVE_RESTART_EVERY,
+#      default 100,000: `trove serve`'s default; S, TROVE_RESTART_SNAPSHOT_S, default 10, so that
+#      a snapshot follows the end of the first part deterministically): the events but the last
+#      TROVE_RESTART_TAIL (default N / 2, the mean tail under steady ingestion; N for the
+#      longest tail a crash can leave, plus the events of a snapshot being built) POSTed to
 #      /v1/events/bulk in bodies of 200,000; then one event at a time (python, keep-alive) until
 #      the next automatic snapshot and its models file are written, and as long again after it:
 #      single-event latency while a snapshot is built beside without one (what ingestion waits
@@ -25,7 +26,7 @@
 #      the models folded from the whole journal.
 #
 # Environment: TROVE_SHARED_DATA (default <source>/../shared/data), TROVE_RESTART_EVENTS,
-# TROVE_RESTART_TAIL, TROVE_RESTART_SNAPSHOT_S, TROVE_RESTART_REPEAT, TROVE_BENCH_DIR (temp dirs; default $TMPDIR or
+# TROVE_RESTART_EVERY, TROVE_RESTART_TAIL, TROVE_RESTART_SNAPSHOT_S, TROVE_RESTART_REPEAT, TROVE_BENCH_DIR (temp dirs; default $TMPDIR or
 # /tmp), TROVE_BENCH_KEEP=1 (keep the temp dir).
 set -euo pipefail
 
@@ -37,7 +38,8 @@ transactions=$data/uci-online-retail/transactions.csv
 trove=$build/cli/trove
 converter=$build/bench/http_retail_ndjson
 total=${TROVE_RESTART_EVENTS:-1200000}
-tail_events=${TROVE_RESTART_TAIL:-125000}
+every=${TROVE_RESTART_EVERY:-100000}
+tail_events=${TROVE_RESTART_TAIL:-$((every / 2))}
 snap_s=${TROVE_RESTART_SNAPSHOT_S:-10}
 repeat=${TROVE_RESTART_REPEAT:-5}
 chunk=200000
@@ -132,8 +134,8 @@ startup_figures() {  # startup_figures LOG
 
 # ---- 2. ingestion with automatic snapshots ----
 log1=$work/first.log
-say "trove serve (automatic snapshots: every 250,000 events or ${snap_s} s) ..."
-start_server "$log1" --snapshot-every-events 250000 --snapshot-every-s "$snap_s"
+say "trove serve (automatic snapshots: every $every events or ${snap_s} s) ..."
+start_server "$log1" --snapshot-every-events "$every" --snapshot-every-s "$snap_s"
 say "bulk: $head_events events in bodies of $chunk ..."
 t0=$(now)
 accepted=0
@@ -206,7 +208,7 @@ restarts() {  # restarts LOG ARGS...: R times kill -9 + start; sets readies, cpu
   figs=$(startup_figures "$log.1" | paste -sd';' | sed 's/;/; /g')
 }
 say "kill -9, restart, $repeat times ..."
-restarts "$work/restart.log" --snapshot-every-events 250000 --snapshot-every-s "$snap_s"
+restarts "$work/restart.log" --snapshot-every-events "$every" --snapshot-every-s "$snap_s"
 ready_ours=$(echo $readies | median); worst_ours=$(echo $readies | worst); all_ours=$readies
 cpu_ours=$(echo $cpus | median)
 seq_ours=$seq_served; figs_ours=$figs

@@ -14,9 +14,9 @@
 
 namespace trove::cli {
 
-struct SnapshotArgs {
-  uint64_t every_events = 250'000;
-  uint32_t every_s = 300;
+struct SnapshotArgs {  // the library's defaults
+  uint64_t every_events = AutoSnapshotOptions{}.every_events;
+  uint32_t every_s = static_cast<uint32_t>(AutoSnapshotOptions{}.every_ms / 1000);
 };
 
 void add_snapshot_options(CLI::App* app, SnapshotArgs& args);

@@ -2,7 +2,7 @@
 // so that a restart after a crash (kill -9, power loss) loads a recent snapshot and replays a
 // short journal tail instead of the whole journal.
 //
-//   AutoSnapshotOptions o;                              // 250,000 events / 5 min, keep 2
+//   AutoSnapshotOptions o;                              // 100,000 events / 5 min, keep 2
 //   o.side_writers.push_back({"models", write_models});  // a view's own file at the same seq
 //   auto snaps = AutoSnapshots::start(*store, o, [](const AutoSnapshotReport& r) { log(r); });
 //   ...
@@ -44,7 +44,10 @@ namespace trove {
 struct AutoSnapshotReport;
 
 struct AutoSnapshotOptions {
-  uint64_t every_events = 250'000;  // once this many events were applied since the last (0: off)
+  // Once this many events were applied since the last (0: off). A restart after a crash folds
+  // the events since the newest snapshot into the State and into the models: the mean tail is
+  // half of this (docs/BENCHMARKS.md, bench/restart.sh).
+  uint64_t every_events = 100'000;
   uint64_t every_ms = 300'000;      // once this long passed since the last, if events came (0: off)
   size_t keep = 2;                  // snapshots (and side files of each kind) kept
   int nice = 10;                    // of the snapshot thread (as `trove serve --ingest-nice`)
