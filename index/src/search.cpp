@@ -188,12 +188,11 @@ class FacetSpy : public Xapian::MatchSpy {
 constexpr size_t kTypoRankWindow = 100;
 
 // The edits a hit needed: for each typed word that got typo variants and that the hit matched
-// only through them, the distance of its nearest matched variant.
-unsigned typo_cost(const Xapian::Enquire& enquire, const Xapian::MSetIterator& hit,
+// only through them, the distance of its nearest matched variant. `matched`: the hit's
+// matching terms.
+unsigned typo_cost(std::vector<std::string> matched,
                    const std::map<std::string, TypoVariant>& variants,
                    const std::map<std::string, std::vector<std::string>>& exact_forms) {
-  std::vector<std::string> matched(enquire.get_matching_terms_begin(hit),
-                                   enquire.get_matching_terms_end(hit));
   std::sort(matched.begin(), matched.end());
   auto has = [&](const std::string& t) { return std::binary_search(matched.begin(), matched.end(), t); };
   unsigned cost = 0;
@@ -209,6 +208,18 @@ unsigned typo_cost(const Xapian::Enquire& enquire, const Xapian::MSetIterator& h
     cost += best;
   }
   return cost;
+}
+
+// A hit's matching terms, in the query's order (Xapian reads the document's term list).
+std::vector<std::string> matching_terms(const Xapian::Enquire& enquire,
+                                        const Xapian::MSetIterator& hit) {
+  return {enquire.get_matching_terms_begin(hit), enquire.get_matching_terms_end(hit)};
+}
+
+unsigned typo_cost(const Xapian::Enquire& enquire, const Xapian::MSetIterator& hit,
+                   const std::map<std::string, TypoVariant>& variants,
+                   const std::map<std::string, std::vector<std::string>>& exact_forms) {
+  return typo_cost(matching_terms(enquire, hit), variants, exact_forms);
 }
 
 Status check_paging(size_t page, size_t per_page) {
@@ -438,18 +449,14 @@ QueryPlan plan_query(const DocumentBuilder& builder, const fuzzy::LiveDictionary
   return plan;
 }
 
-// 2. Relaxation: when all words together find nothing, drop as few as possible, keeping the
-// combination that finds the most. A word that finds nothing on its own is in no combination
-// that finds something, so it goes first; the search over combinations then covers the first
-// kMaxRelaxWords of the others (at most 2^8 probes). Returns the words kept (all of them when
-// they find something together) and lists the others in `dropped`.
-std::vector<size_t> relax(Xapian::Database& db, const QueryPlan& plan, const Xapian::Query& filters,
-                          std::vector<std::string>* dropped) {
+// 2. Relaxation, when all the words together found nothing: drop as few as possible, keeping
+// the combination that finds the most. A word that finds nothing on its own is in no
+// combination that finds something, so it goes first; the search over combinations then
+// covers the first kMaxRelaxWords of the others (at most 2^8 probes). Returns the words kept
+// (all of them when no combination finds anything) and lists the others in `dropped`.
+std::vector<size_t> drop_words(Xapian::Database& db, const QueryPlan& plan,
+                               const Xapian::Query& filters, std::vector<std::string>* dropped) {
   const std::vector<size_t> all = plan.all_words();
-  if (plan.words.size() <= 1) return all;
-  Xapian::Enquire whole(db);
-  whole.set_query(plan.compose(all, true, filters));
-  if (!whole.get_mset(0, 1).empty()) return all;
   auto count = [&](const std::vector<size_t>& k) {
     Xapian::Enquire probe(db);
     probe.set_query(plan.compose(k, true, filters));
@@ -530,6 +537,14 @@ struct Retrieval {
   std::vector<std::pair<const Xapian::Enquire*, Xapian::MSetIterator>> order;
   uint64_t total = 0;
   bool total_exact = false;
+  size_t exact_total = 0;  // matches of the exact tier (fetch_exact_tier)
+
+  void clear() {
+    order.clear();
+    msets.clear();
+    total = exact_total = 0;
+    total_exact = false;
+  }
 };
 
 // What to fetch: `first` and `count` hits of the whole query (set on r.enquire, with its sort
@@ -561,22 +576,28 @@ void count_matches(Retrieval& r, const Fetch& f) {
 // By relevance, typos rank first: every hit that matches all its words without a typo
 // precedes every hit that needed one (two queries, so this holds on every page), and among the
 // others, in their first kTypoRankWindow, fewer edits rank first. Weight orders each tier. The
-// whole query still gives the total and the facets.
-void retrieve_in_typo_tiers(Retrieval& r, const QueryPlan& plan, const Xapian::Query& query,
-                            const Xapian::Query& exact_query, const Fetch& f) {
-  count_matches(r, f);
+// whole query (r.enquire) still gives the total and the facets.
+//
+// The exact tier: the page's hits that need no typo. Sets r.exact_total (exact: the tier is
+// counted to the end of the page).
+void fetch_exact_tier(Retrieval& r, const Xapian::Query& exact_query, const Fetch& f) {
   r.exact.set_query(exact_query);
   r.msets.push_back(r.exact.get_mset(static_cast<Xapian::doccount>(f.first),
                                      static_cast<Xapian::doccount>(f.count),
                                      static_cast<Xapian::doccount>(f.first + f.count)));
   const Xapian::MSet& tier0 = r.msets.back();
+  r.exact_total = tier0.get_matches_estimated();
   for (auto it = tier0.begin(); it != tier0.end(); ++it) r.order.emplace_back(&r.exact, it);
+}
+
+// The typo tier, when the exact tier left the page short: the whole query's other hits
+// (r.enquire's query AND_NOT the exact one), fewest edits first.
+void fetch_typo_tier(Retrieval& r, const QueryPlan& plan, const Fetch& f) {
   if (r.order.size() >= f.count) return;
-  // Fewer than asked: the exact tier's count is exact, and the page goes on in the next.
-  const size_t exact_n = tier0.get_matches_estimated();
-  const size_t from = f.first > exact_n ? f.first - exact_n : 0;
+  const size_t from = f.first > r.exact_total ? f.first - r.exact_total : 0;
   const size_t want = f.count - r.order.size();
-  r.typo.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, query, exact_query));
+  r.typo.set_query(
+      Xapian::Query(Xapian::Query::OP_AND_NOT, r.enquire.get_query(), r.exact.get_query()));
   r.msets.push_back(
       r.typo.get_mset(0, static_cast<Xapian::doccount>(std::max(kTypoRankWindow, from + want))));
   const Xapian::MSet& tier1 = r.msets.back();
@@ -606,6 +627,45 @@ void retrieve_plain(Retrieval& r, const Fetch& f) {
   }
 }
 
+bool finds_any(Xapian::Database& db, const Xapian::Query& query) {
+  Xapian::Enquire probe(db);
+  probe.set_query(query);
+  return !probe.get_mset(0, 1).empty();
+}
+
+// Retrieval with every word first. Only when they find nothing together are words dropped
+// (drop_words) and the hits fetched again: most queries find something, and paid a probe of
+// the whole query (its typo variants included) before the real matching when the relaxation
+// came first. The spy on r.enquire sees no match before the words are settled. Returns the
+// words kept; the whole query, with them, is r.enquire's.
+std::vector<size_t> retrieve(Xapian::Database& db, Retrieval& r, const QueryPlan& plan,
+                             const Xapian::Query& filters, bool tiers, const Fetch& f,
+                             std::vector<std::string>* dropped) {
+  std::vector<size_t> kept = plan.all_words();
+  const bool can_relax = plan.words.size() > 1;
+  if (tiers) {
+    fetch_exact_tier(r, plan.compose(kept, false, filters), f);
+    if (r.exact_total == 0 && can_relax && !finds_any(db, plan.compose(kept, true, filters))) {
+      kept = drop_words(db, plan, filters, dropped);
+      r.clear();
+      fetch_exact_tier(r, plan.compose(kept, false, filters), f);
+    }
+    r.enquire.set_query(plan.compose(kept, true, filters));
+    count_matches(r, f);
+    fetch_typo_tier(r, plan, f);
+    return kept;
+  }
+  r.enquire.set_query(plan.compose(kept, true, filters));
+  retrieve_plain(r, f);
+  if (r.total == 0 && can_relax) {
+    kept = drop_words(db, plan, filters, dropped);
+    r.clear();
+    r.enquire.set_query(plan.compose(kept, true, filters));
+    retrieve_plain(r, f);
+  }
+  return kept;
+}
+
 // 4. Ranking: the window's hits handed to `rerank` (under the Store's read lock), the page cut
 // from its order: `r.order` becomes the page, and the page's candidates (score, typos, ranking)
 // are returned in the same order.
@@ -621,7 +681,8 @@ std::vector<RerankCandidate> rank_window(
     RerankCandidate c;
     c.id = st.item_id(ref);
     c.score = it.get_weight();
-    if (!plan.exact_forms.empty()) {
+    // The exact tier's hits needed no typo by construction.
+    if (!plan.exact_forms.empty() && found_by != &r.exact) {
       c.typos = static_cast<int>(typo_cost(*found_by, it, plan.variants, plan.exact_forms));
     }
     c.slot = i;
@@ -639,30 +700,31 @@ std::vector<RerankCandidate> rank_window(
 }
 
 // 5. A hit as the answer shows it: the item, its score and typos (from the ranking when there
-// was one), the title highlighted, and with explain the matched terms.
+// was one; none when it came from the exact tier), the title highlighted, and with explain the
+// matched terms. Its matching terms are read once for all three.
 SearchHit render_hit(const DocumentBuilder& builder, const Item& item, const std::string& id,
                      const QueryPlan& plan, const Xapian::Enquire& found_by,
-                     const Xapian::MSetIterator& it, RerankCandidate* ranked, bool explain) {
+                     const Xapian::MSetIterator& it, bool typo_free, RerankCandidate* ranked,
+                     bool explain) {
   SearchHit h = make_hit(item, id);
   h.score = it.get_weight();
+  const std::vector<std::string> terms = matching_terms(found_by, it);
   if (ranked) {  // typos already counted for the candidates
     h.score = ranked->score;
     h.typos = ranked->typos;
     h.ranking = std::move(ranked->ranking);
-  } else if (!plan.exact_forms.empty()) {
-    h.typos = static_cast<int>(typo_cost(found_by, it, plan.variants, plan.exact_forms));
+  } else if (!plan.exact_forms.empty() && !typo_free) {
+    h.typos = static_cast<int>(typo_cost(terms, plan.variants, plan.exact_forms));
   }
-  absl::flat_hash_set<std::string> matched;
-  for (auto t = found_by.get_matching_terms_begin(it); t != found_by.get_matching_terms_end(it);
-       ++t) {
-    matched.insert(*t);
-    if (!explain) continue;
+  absl::flat_hash_set<std::string> matched(terms.begin(), terms.end());
+  for (const std::string& t : terms) {
+    if (!explain) break;
     // "chocolate ~1 chocolat": a typo variant, its distance, and the word it stands for.
-    auto v = plan.variants.find(*t);
+    auto v = plan.variants.find(t);
     if (v == plan.variants.end()) {
-      if (auto shown = explained_term(*t)) h.matched_terms.push_back(std::move(*shown));
+      if (auto shown = explained_term(t)) h.matched_terms.push_back(std::move(*shown));
     } else {
-      h.matched_terms.push_back(*t + " ~" + std::to_string(v->second.distance) + " " +
+      h.matched_terms.push_back(t + " ~" + std::to_string(v->second.distance) + " " +
                                 v->second.typed);
     }
   }
@@ -726,11 +788,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       out.took_ms = ms_since(t0);
       return out;  // only punctuation or exclusions: nothing can match, and that is an answer
     }
-    const std::vector<size_t> kept = relax(db, plan, *filters, &out.dropped_terms);
-    const Xapian::Query query = plan.compose(kept, true, *filters);
-
     Retrieval found(db);
-    found.enquire.set_query(query);
     const std::unique_ptr<StateKey> key =
         set_sort(found.enquire, req.sort, lock ? &lock->state() : nullptr);
     std::unique_ptr<FacetSpy> spy;
@@ -752,11 +810,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     // Facets need every match; otherwise counting the first 1,000 makes small totals exact.
     fetch.check = spy ? db.get_doccount() : 1000;
     fetch.facets = spy != nullptr;
-    if (req.sort == SortOrder::kRelevance && !plan.exact_forms.empty()) {
-      retrieve_in_typo_tiers(found, plan, query, plan.compose(kept, false, *filters), fetch);
-    } else {
-      retrieve_plain(found, fetch);
-    }
+    const bool tiers = req.sort == SortOrder::kRelevance && !plan.exact_forms.empty();
+    retrieve(db, found, plan, *filters, tiers, fetch, &out.dropped_terms);
     out.total = found.total;
     out.total_exact = found.total_exact;
 
@@ -770,10 +825,11 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       const Item* item = st.item_at(ref);
       if (!item) continue;  // removed since the index was last flushed
       out.hits.push_back(render_hit(builder, *item, st.item_id(ref), plan, *found_by, it,
-                                    rerank ? &ranked[n] : nullptr, req.explain));
+                                    found_by == &found.exact, rerank ? &ranked[n] : nullptr,
+                                    req.explain));
     }
     if (spy) out.facets = spy->facets(req.facets);
-    if (req.explain) out.query_explained = explained_query(query);
+    if (req.explain) out.query_explained = explained_query(found.enquire.get_query());
   } catch (const Xapian::DatabaseCorruptError& e) {
     r.mark_damaged(std::string("search: ") + e.get_msg());
     failure =
