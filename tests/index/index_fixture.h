@@ -43,16 +43,18 @@ inline std::string cat(std::string_view a, int n) {
 
 struct Shop {
   TempDir tmp;
+  std::string dir;  // the data directory: tmp's "data", or the one given
   std::unique_ptr<Store> store;
   std::unique_ptr<CatalogIndex> index;
 
-  explicit Shop(IndexOptions opts = {}) {
+  explicit Shop(IndexOptions opts = {}, std::string data_dir = {})
+      : dir(data_dir.empty() ? tmp.path() + "/data" : std::move(data_dir)) {
     StoreOptions so;
     so.now_ms = [t = int64_t{1700000000000}]() mutable { return t += 1000; };
-    auto s = Store::open(tmp.path() + "/data", so);
+    auto s = Store::open(dir, so);
     REQUIRE(s.ok());
     store = std::move(s).value();
-    auto i = CatalogIndex::open(tmp.path() + "/data/index", opts);
+    auto i = CatalogIndex::open(dir + "/index", opts);
     INFO(i.status().to_string());
     REQUIRE(i.ok());
     index = std::move(i).value();

@@ -81,6 +81,32 @@ TEST_CASE("field weights rank a word in the heavier field first, after the re-in
   CHECK(!std::filesystem::exists(shop.tmp.path() + "/data/index/old"));
 }
 
+TEST_CASE("a re-index on a full disk leaves nothing behind, the old index answers, and it is "
+          "tried again once there is space",
+          "[index][settings]") {
+  TmpfsMount disk(4 << 20);
+  if (!disk.mounted()) {
+    WARN("skipped: cannot mount a tmpfs (" << disk.error() << "); run as root");
+    return;
+  }
+  Shop shop({}, disk.sub("data"));
+  add_teas(shop);
+  ingest(shop, fields({{SearchField::kDescription, 10}, {SearchField::kTitle, 1}}));
+  disk.fill_up("filler");
+
+  const Status full = shop.index->flush();
+  INFO(full.to_string());
+  CHECK(full.code() == StatusCode::kIOError);
+  CHECK(!std::filesystem::exists(shop.dir + "/index/next"));
+  CHECK(shop.ids("bergamot") == Ids{"title", "desc"});  // the old weights still answer
+
+  std::filesystem::remove(disk.sub("filler"));
+  REQUIRE(shop.index->flush().ok());
+  CHECK(shop.ids("bergamot") == Ids{"desc", "title"});
+  shop.add(described("new", "Earl Grey", "bergamot"));
+  CHECK(shop.id_set("bergamot") == std::set<std::string>{"title", "desc", "new"});
+}
+
 TEST_CASE("a field left out of searchable_fields is not searched, its filter still works",
           "[index][settings]") {
   Shop shop;
