@@ -102,6 +102,7 @@ struct Conn {
   bool armed = false;  // registered in the epoll set (re-armed with EPOLL_CTL_MOD)
   std::string remote_ip;
   int remote_port = 0;
+  std::string client;  // what per-client limits count (client_address.h): remote_ip or its /64
   std::string local_ip;
   int local_port = 0;
   // The request whose head is complete and admitted, until it has been served.
@@ -251,7 +252,7 @@ class GuardedServer : public httplib::Server {
     size_t streams = 0;
   };
   std::mutex addr_mu_;
-  std::unordered_map<std::string, AddressUse> by_address_;
+  std::unordered_map<std::string, AddressUse> by_address_;  // by Conn::client
   size_t streams_ = 0;                  // bodies streaming at once, under addr_mu_
   std::atomic<size_t> buffered_{0};     // body bytes reserved for buffered bodies
 

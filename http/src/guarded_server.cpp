@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "client_address.h"
 #include "conn.h"
 #include "conn_io.h"
 
@@ -74,6 +75,29 @@ void refuse_socket(int fd, std::string_view message) {
 
 bool is_read_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
+// Debian's cpp-httplib (a shared library, not built with ThreadSanitizer) builds
+// function-local static regexes the first time it parses a request (its request line, a
+// Range header). Two workers' first requests at once had the second read what the first built
+// with no synchronisation TSan can see (the static's guard is checked inside the library): a
+// data race reported by `make test-tsan` in libcpp-httplib's regex code. Parsing one request on
+// a throw-away Server before any worker exists builds them on the starting thread, ordered
+// before every worker by the thread's start.
+void build_library_statics() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct Parser : httplib::Server {
+      void parse_one() {
+        httplib::detail::BufferStream s;
+        const std::string request = "GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n\r\n";
+        s.write(request.data(), request.size());
+        bool closed = false;
+        (void)process_request(s, true, closed, nullptr);
+      }
+    };
+    Parser().parse_one();
+  });
+}
+
 }  // namespace
 
 void GuardedServer::hold_run_slot() {
@@ -121,6 +145,7 @@ Status GuardedServer::start(const std::string& host, int port) {
   }
   if (limits_.max_streamed_bodies == 0)
     limits_.max_streamed_bodies = std::max<size_t>(1, threads / 2);
+  build_library_statics();
   sweep_thread_ = std::thread([this] { sweep_loop(); });
   for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
   accept_thread_ = std::thread([this] { listen_after_bind(); });
@@ -192,6 +217,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   socklen_t len = sizeof ss;
   if (::getpeername(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
     address_of(ss, &c->remote_ip, &c->remote_port);
+    c->client = client_address(ss);
   }
   if (open_.load() >= limits_.max_connections) {
     ++refused_;
@@ -200,10 +226,10 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   }
   {
     std::lock_guard lock(addr_mu_);
-    AddressUse& use = by_address_[c->remote_ip];
+    AddressUse& use = by_address_[c->client];
     if (limits_.max_connections_per_address > 0 &&
         use.conns >= limits_.max_connections_per_address) {
-      if (use.conns == 0) by_address_.erase(c->remote_ip);
+      if (use.conns == 0) by_address_.erase(c->client);
       ++refused_;
       refuse_socket(sock, "too many open connections from this address");
       return true;
@@ -255,7 +281,7 @@ void GuardedServer::close_conn(std::unique_ptr<Conn> c) {
   release_body(*c);
   {
     std::lock_guard lock(addr_mu_);
-    auto it = by_address_.find(c->remote_ip);
+    auto it = by_address_.find(c->client);
     if (it != by_address_.end() && --it->second.conns == 0) by_address_.erase(it);
   }
   ::close(c->fd);
@@ -265,7 +291,7 @@ void GuardedServer::close_conn(std::unique_ptr<Conn> c) {
 bool GuardedServer::reserve_body(Conn& c, std::string* why) {
   if (c.admission.stream_body) {
     std::lock_guard lock(addr_mu_);
-    AddressUse& use = by_address_[c.remote_ip];
+    AddressUse& use = by_address_[c.client];
     const size_t per_address = std::max<size_t>(1, limits_.max_streamed_bodies / 2);
     if (streams_ >= limits_.max_streamed_bodies) {
       *why = "too many bulk bodies are being received; retry later";
@@ -299,7 +325,7 @@ void GuardedServer::release_body(Conn& c) {
   if (c.streaming) {
     std::lock_guard lock(addr_mu_);
     --streams_;
-    auto it = by_address_.find(c.remote_ip);
+    auto it = by_address_.find(c.client);
     if (it != by_address_.end()) --it->second.streams;
     c.streaming = false;
   }

@@ -160,7 +160,7 @@ Admission Server::Rep::admit_head(const RequestHead& head, const Conn& conn) {
   a.body_limit = r->id == RouteId::kEventsBulk ? core.opts.limits.max_bulk_bytes
                                                : core.opts.limits.max_body_bytes;
   if (auto refused = check_body(head, *r, a)) return *refused;
-  std::string client = "addr:" + conn.remote_ip;
+  std::string client = "addr:" + conn.client;
   if (core.keys && r->scope != Scope::kNone) {
     if (auto refused = check_key(head, *r, client, &a)) return *refused;
     client = "key:" + a.key_id;

@@ -45,6 +45,7 @@ inline void write_file(const std::string& path, const std::string& text) {
 }
 
 struct HarnessOptions {
+  std::string host = "127.0.0.1";  // where the server listens
   bool keys = true;
   bool attach = true;
   http::Limits limits;
@@ -59,7 +60,7 @@ class Harness {
     data_dir_ = dir_.sub("data");
     request_log_ = dir_.sub("requests.log");
     http::ServerOptions opts;
-    opts.host = "127.0.0.1";
+    opts.host = o.host;
     opts.port = 0;
     opts.request_log = request_log_;
     opts.index_flush_ms = 50;
