@@ -1,0 +1,134 @@
+// Facets of a search: FacetSpy counts brand, category and price values over every match;
+// check_facets says which facet names a request may ask for. Used by search.cpp only.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <xapian.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "index_rep.h"
+
+namespace trove::index_internal {
+
+constexpr size_t kFacetValues = 20;
+constexpr std::array<double, 7> kPriceEdges = {0, 10, 25, 50, 100, 250, 500};
+
+// Counts facet values over every match, reading the items from the State by docid. Brands
+// and category paths are counted as the filters match them, folded ("Nestlé", "NESTLE" and
+// "nestle" are one value), and shown in their most frequent spelling, so that filtering on a
+// value finds exactly its count.
+class FacetSpy : public Xapian::MatchSpy {
+ public:
+  FacetSpy(const State& s, const Analyzer& analyzer, bool brand, bool category, bool price)
+      : s_(s), analyzer_(analyzer), brand_(brand), category_(category), price_(price) {}
+  void operator()(const Xapian::Document& doc, double) override {
+    const Item* item = s_.item_at(ref_of_document(doc));
+    if (!item) return;
+    const ItemUpsert& d = item->data;
+    if (brand_ && d.brand) count(brands_, brand_term(analyzer_, *d.brand), *d.brand);
+    if (category_ && d.categories) {
+      std::map<std::string, std::string> seen;  // folded -> spelling: once per item and prefix
+      for (const auto& path : *d.categories) {
+        std::string prefix;
+        size_t start = 0;
+        while (start <= path.size()) {
+          size_t end = path.find('>', start);
+          if (end == std::string::npos) end = path.size();
+          std::string level = path.substr(start, end - start);
+          while (!level.empty() && level.front() == ' ') level.erase(0, 1);
+          while (!level.empty() && level.back() == ' ') level.pop_back();
+          if (!level.empty()) {
+            prefix += prefix.empty() ? level : " > " + level;
+            seen.emplace(folded_path(prefix), prefix);
+          }
+          start = end + 1;
+        }
+      }
+      for (const auto& [key, spelling] : seen) count(categories_, key, spelling);
+    }
+    if (price_ && d.price) {
+      size_t b = 0;
+      while (b + 1 < kPriceEdges.size() && *d.price >= kPriceEdges[b + 1]) ++b;
+      ++prices_[b];
+    }
+  }
+  std::vector<Facet> facets(const std::vector<std::string>& order) const {
+    auto top = [](const absl::flat_hash_map<std::string, Folded>& m) {
+      std::vector<FacetValue> v;
+      for (const auto& [key, f] : m) {
+        const std::pair<const std::string, uint64_t>* best = nullptr;
+        for (const auto& sp : f.spellings) {
+          if (!best || sp.second > best->second ||
+              (sp.second == best->second && sp.first < best->first)) {
+            best = &sp;
+          }
+        }
+        v.push_back({best->first, f.count});
+      }
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        return a.count != b.count ? a.count > b.count : a.value < b.value;
+      });
+      if (v.size() > kFacetValues) v.resize(kFacetValues);
+      return v;
+    };
+    std::vector<Facet> out;
+    for (const auto& f : order) {
+      if (f == "brand") out.push_back({f, top(brands_)});
+      if (f == "category") out.push_back({f, top(categories_)});
+      if (f == "price") {
+        Facet p{f, {}};
+        for (size_t b = 0; b < kPriceEdges.size(); ++b) {
+          if (!prices_[b]) continue;
+          std::string label = fmt_edge(kPriceEdges[b]) + "..";
+          if (b + 1 < kPriceEdges.size()) label += fmt_edge(kPriceEdges[b + 1]);
+          p.values.push_back({label, prices_[b]});
+        }
+        out.push_back(std::move(p));
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Folded {
+    uint64_t count = 0;
+    absl::flat_hash_map<std::string, uint64_t> spellings;
+  };
+  static void count(absl::flat_hash_map<std::string, Folded>& m, const std::string& key,
+                    const std::string& spelling) {
+    Folded& f = m[key];
+    ++f.count;
+    ++f.spellings[spelling];
+  }
+  // Folding costs an ICU pass; a facet sees few distinct paths, so each is folded once.
+  const std::string& folded_path(const std::string& path) {
+    auto it = path_keys_.find(path);
+    if (it == path_keys_.end()) it = path_keys_.emplace(path, fold_path(analyzer_, path)).first;
+    return it->second;
+  }
+  static std::string fmt_edge(double v) { return std::to_string(static_cast<int64_t>(v)); }
+  const State& s_;
+  const Analyzer& analyzer_;
+  bool brand_, category_, price_;
+  absl::flat_hash_map<std::string, Folded> brands_, categories_;
+  absl::flat_hash_map<std::string, std::string> path_keys_;
+  std::array<uint64_t, kPriceEdges.size()> prices_{};
+};
+
+inline Status check_facets(const std::vector<std::string>& facets) {
+  for (size_t i = 0; i < facets.size(); ++i) {
+    const auto& f = facets[i];
+    if (f != "brand" && f != "category" && f != "price") {
+      return Status::invalid("unknown facet \"" + f + "\"; expected brand, category or price",
+                             "facets[" + std::to_string(i) + "]");
+    }
+  }
+  return Status::ok_status();
+}
+
+}  // namespace trove::index_internal
