@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +41,17 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A file of the real public datasets (../shared/data, or $TROVE_SHARED_DATA): `rel` is its
+// path under that directory ("goodbooks-10k/books.csv"). Tests tagged [data] that find it
+// absent say WARN("skipped: ...") and return.
+inline std::string shared_data(const std::string& rel) {
+  const char* env = std::getenv("TROVE_SHARED_DATA");
+  std::string s = env ? env : TROVE_SOURCE_DIR "/../shared/data";
+  s += '/';
+  s += rel;
+  return s;
+}
 
 // A tmpfs of `bytes` mounted on a fresh directory for as long as it lives: a small disk a test
 // can fill. Mounting needs root (CAP_SYS_ADMIN); a test that gets !mounted() says

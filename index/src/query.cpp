@@ -169,6 +169,57 @@ std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const 
   return best;
 }
 
+namespace {
+
+// Vocabulary words within `term`'s typo budget, as alternatives weighted far below the exact
+// form (`exact`: the terms that match it without a typo, the word and its stem first) so that
+// exact matches rank above one typo, and one typo above two.
+//
+// The last resort: a word the catalog has neither as typed nor as its stem, with no variant
+// within the budget, would be dropped by relaxation or answer nothing. It takes the variants
+// within max_typos (2 by default) edits with the first letter counting once instead, weighted
+// one edit further: "incguine" -> linguine, "snflwer" -> sunflower (two edits at 7 letters), as
+// Xapian's spelling correction finds them (bench/quality.sh; docs/SEARCH.md).
+void add_typo_variants(const TypoContext& typos, const std::string& term, const std::string& stem,
+                       std::vector<std::string> exact, std::vector<Xapian::Query>* alts) {
+  fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, typos.budget);
+  if (opts.max_distance == 0) return;
+  auto add = [&](const std::vector<fuzzy::FuzzyMatch>& found, uint8_t extra_edits) {
+    uint64_t most = 1;
+    for (const auto& m : found) most = std::max(most, m.frequency);
+    bool any = false;
+    for (const auto& m : found) {
+      if (m.distance == 0 || std::find(exact.begin(), exact.end(), m.term) != exact.end()) {
+        continue;  // the word itself, or its stem: already matched without a typo
+      }
+      // Scaled by how common the variant is beside the most common one: BM25 gives a rare
+      // word a high weight, and a catalog's misspellings are rare ("sahmon": samon in 6
+      // products outranked saumon in 4,390).
+      const double share = std::sqrt(static_cast<double>(m.frequency) / static_cast<double>(most));
+      // Under 1 % of the most common one's documents: a misspelling of the catalog, not
+      // what the shopper meant; its posting lists (one a shard) cost more than it adds.
+      if (share < kMinVariantShare) continue;
+      const size_t edits = std::min<size_t>(m.distance + extra_edits, kTypoWeight.size() - 1);
+      alts->emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(m.term),
+                         kTypoWeight[edits] * share);
+      if (typos.variants) typos.variants->emplace(m.term, TypoVariant{term, m.distance});
+      any = true;
+    }
+    return any;
+  };
+  bool any = add(typos.vocab->search(term, opts, kMaxTypoVariants), 0);
+  const uint8_t last_resort = std::min<uint8_t>(typos.budget.max_typos, 2);
+  if (!any && (opts.first_char_costs_double || opts.max_distance < last_resort) &&
+      typos.vocab->frequency(term) == 0 && (stem.empty() || typos.vocab->frequency(stem) == 0)) {
+    opts.first_char_costs_double = false;
+    opts.max_distance = last_resort;
+    any = add(typos.vocab->search(term, opts, kMaxTypoVariants), 1);
+  }
+  if (any && typos.exact_forms) (*typos.exact_forms)[term] = std::move(exact);
+}
+
+}  // namespace
+
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
                          const std::string& word, std::vector<std::string>* terms,
                          const TypoContext* typos) {
@@ -216,35 +267,7 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
         exact.insert(exact.end(), two.begin(), two.end());
       }
     }
-    if (typos && typos->vocab) {
-      // Vocabulary words within the term's typo budget, weighted far below the exact form so
-      // that exact matches rank above one typo, and one typo above two.
-      const fuzzy::LevenshteinOptions opts = fuzzy::typo_options(term, typos->budget);
-      if (opts.max_distance > 0) {
-        bool any = false;
-        const auto found = typos->vocab->search(term, opts, kMaxTypoVariants);
-        uint64_t most = 1;
-        for (const auto& m : found) most = std::max(most, m.frequency);
-        for (const auto& m : found) {
-          if (m.distance == 0 || std::find(exact.begin(), exact.end(), m.term) != exact.end()) {
-            continue;  // the word itself, or its stem: already matched without a typo
-          }
-          // Scaled by how common the variant is beside the most common one: BM25 gives a rare
-          // word a high weight, and a catalog's misspellings are rare ("sahmon": samon in 6
-          // products outranked saumon in 4,390).
-          const double share = std::sqrt(static_cast<double>(m.frequency) / static_cast<double>(most));
-          // Under 1 % of the most common one's documents: a misspelling of the catalog, not
-          // what the shopper meant; its posting lists (one a shard) cost more than it adds.
-          if (share < kMinVariantShare) continue;
-          alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(m.term),
-                            kTypoWeight[std::min<size_t>(m.distance, kTypoWeight.size() - 1)] *
-                                share);
-          if (typos->variants) typos->variants->emplace(m.term, TypoVariant{term, m.distance});
-          any = true;
-        }
-        if (any && typos->exact_forms) (*typos->exact_forms)[term] = std::move(exact);
-      }
-    }
+    if (typos && typos->vocab) add_typo_variants(*typos, term, stem, std::move(exact), &alts);
     return alts.size() == 1 ? alts[0] : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());
   };
   if (parts.size() == 1) return single(parts[0]);

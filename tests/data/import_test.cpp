@@ -513,9 +513,7 @@ TEST_CASE("import shows the first 100 bad rows on stderr, counts the rest, and f
 
 TEST_CASE("goodbooks books.csv imports with the default mapping and mapped attributes",
           "[import][data]") {
-  const char* shared = std::getenv("TROVE_SHARED_DATA");
-  const std::string books = std::string(shared ? shared : TROVE_SOURCE_DIR "/../shared/data") +
-                            "/goodbooks-10k/books.csv";
+  const std::string books = trove::test::shared_data("goodbooks-10k/books.csv");
   if (!fs::exists(books)) {
     WARN("skipped: " << books << " is absent");
     return;

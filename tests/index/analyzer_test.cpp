@@ -351,9 +351,7 @@ TEST_CASE("analyzer fold agrees with Python unicodedata on real product-name wor
       "naïve", "Ĳssel",  "ǅemal",  "İstanbul", "Ærøskøbing", "Þórsmörk", "Ångström", "Ñandú",
       "ŞİŞLİ", "Việt",   "Nguyễn", "façade",   "Smørrebrød", "ẞ",        "ſtraße"};
   size_t lines = 0;
-  const char* shared = std::getenv("TROVE_SHARED_DATA");
-  const std::string products = std::string(shared ? shared : TROVE_SOURCE_DIR "/../shared/data") +
-                               "/openfoodfacts/products.jsonl.zst";
+  const std::string products = trove::test::shared_data("openfoodfacts/products.jsonl.zst");
   if (fs::exists(products) && ::access("/usr/bin/zstd", X_OK) == 0) {
     // Product names are sorted by barcode, not language: read until there are a few thousand
     // distinct non-ASCII words (about 150,000 lines; decompressing them takes a fraction of

@@ -213,12 +213,19 @@ TEST_CASE("typo settings change the budget per request and per index", "[index][
   // Three letters: exact only by default; one typo from 3 letters when asked.
   CHECK(shop.ids("tae").empty());
   CHECK(shop.ids("tae", false, nullptr, settings(3, 9)) == Ids{"tea"});
-  // "ntuela" is two edits from "nutella": one typo at 6 letters by default, two when asked.
-  CHECK(shop.ids("ntuela").empty());
-  CHECK(shop.ids("ntuela", false, nullptr, settings(5, 6)) == Ids{"nut"});
-  // A first-letter typo counts double unless told otherwise.
-  CHECK(shop.ids("mutella").empty());
-  CHECK(shop.ids("mutella", false, nullptr, settings(5, 9, false)) == Ids{"nut"});
+  // "ntuela" is two edits from "nutella", one from "ntuel": one typo at 6 letters by default
+  // (a word within it, so no last resort), two when asked.
+  shop.upsert("ntu", "Ntuel");
+  CHECK(shop.ids("ntuela") == Ids{"ntu"});
+  auto two = shop.ids("ntuela", false, nullptr, settings(5, 6));
+  CHECK(std::set<std::string>(two.begin(), two.end()) == std::set<std::string>{"ntu", "nut"});
+  shop.remove("ntu");
+  // A first-letter typo counts double unless told otherwise (a word within the budget with
+  // its first letter right wins; see the next test for a word that matches nothing).
+  shop.upsert("ins", "Mutelle insurance");
+  CHECK(shop.ids("mutella") == Ids{"ins"});
+  auto both = shop.ids("mutella", false, nullptr, settings(5, 9, false));
+  CHECK(std::set<std::string>(both.begin(), both.end()) == std::set<std::string>{"ins", "nut"});
 
   // Suggest takes the same settings, and can turn typos off.
   SuggestRequest sug;
@@ -242,6 +249,39 @@ TEST_CASE("typo settings change the budget per request and per index", "[index][
   REQUIRE(fz.ok());
   REQUIRE(fz->size() == 1);
   CHECK(fz->at(0).term == "tea");
+}
+
+TEST_CASE("a word that matches nothing takes two typos, the first letter counting once", "[index][typo]") {
+  auto typos = [](int max) { return TypoSettings{.max_typos = max}; };
+  Shop shop;
+  shop.upsert("nut", "Nutella hazelnut spread");
+  shop.upsert("cat", "Whiskers cat food");
+  shop.upsert("sun", "Sunflower kernels");
+  shop.upsert("tea", "green tea");
+  using Ids = std::vector<std::string>;
+  // One typo at 7 letters, on the first letter: nothing else is within the budget, so the
+  // first letter counts once rather than leaving the word without a match.
+  CHECK(shop.ids("mutella") == Ids{"nut"});
+  // Two at 8 letters, one of them on the first letter ("hhisjers": Xapian's and PostgreSQL's
+  // corrections find whiskers).
+  CHECK(shop.ids("hhisjers") == Ids{"cat"});
+  CHECK(shop.ids("hhisjers food") == Ids{"cat"});
+  // Two at 7 letters ("snflwer": two letters of sunflower left out), not dropped as a word.
+  CHECK(shop.ids("snflwer") == Ids{"sun"});
+  CHECK(shop.ids("snflwer kernels") == Ids{"sun"});
+  // Never past the request's max_typos, nor past two, nor below the length for one typo.
+  CHECK(shop.ids("snflwer", false, nullptr, typos(1)).empty());
+  CHECK(shop.ids("mutella", false, nullptr, typos(1)) == Ids{"nut"});
+  CHECK(shop.ids("mutella", false, nullptr, typos(0)).empty());
+  CHECK(shop.ids("hhisjerz").empty());  // three edits
+  CHECK(shop.ids("gren").empty() == false);  // one edit at 4 letters, as before
+  CHECK(shop.ids("tae").empty());            // 3 letters: exact only
+  // Not when a word of the catalog is within the budget with its first letter right.
+  shop.upsert("ins", "Mutelle insurance");
+  CHECK(shop.ids("mutella") == Ids{"ins"});
+  // Nor when the typed word is itself in the catalog.
+  shop.upsert("gut", "Gutella");
+  CHECK(shop.ids("gutella") == Ids{"gut"});
 }
 
 TEST_CASE("bad typo settings are refused with their path", "[index][typo]") {

@@ -40,7 +40,9 @@ namespace trove {
 
 // How many typos a query word may carry, by its length in code points (Algolia's and
 // Typesense's defaults): none under min_len_1typo, one up to min_len_2typo - 1, two from
-// min_len_2typo, never more than max_typos; a typo on the first letter counts double;
+// min_len_2typo, never more than max_typos; a typo on the first letter counts double
+// (a word with no match within its budget takes up to max_typos, the first letter counting
+// once: docs/SEARCH.md);
 // digits-only words are exact. A request sets them with typos=0|1|2, min_len_1typo and
 // min_len_2typo (docs/SEARCH.md, "Typo tolerance").
 struct TypoSettings {
