@@ -72,6 +72,7 @@ int run_recommend(const RecommendArgs& a) {
     std::printf("  %-16s %8.4f  %s", i.id.c_str(), i.score, i.title.c_str());
     if (i.brand) std::printf("  [%s]", i.brand->c_str());
     if (i.price) std::printf("  %.2f", *i.price);
+    if (res->source != i.source) std::printf("  (%s)", i.source.c_str());
     std::printf("\n");
   }
   return kExitOk;

@@ -41,7 +41,7 @@ nlohmann::json search_response_json(const SearchResponse& res, bool explain) {
 nlohmann::json recommend_response_json(const RecoResponse& r) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& i : r.items) {
-    nlohmann::json j = {{"id", i.id}, {"title", i.title}, {"score", i.score}};
+    nlohmann::json j = {{"id", i.id}, {"title", i.title}, {"score", i.score}, {"source", i.source}};
     if (i.brand) j["brand"] = *i.brand;
     if (i.price) j["price"] = *i.price;
     items.push_back(std::move(j));

@@ -259,20 +259,32 @@ json components() {
   const json strategies = json::array(
       {"similar", "bought-together", "for-you", "trending", "recently-viewed"});
   const json reco_item = {{"type", "object"},
-                          {"required", {"id", "title", "score"}},
+                          {"required", {"id", "title", "score", "source"}},
                           {"properties",
                            {{"id", {{"type", "string"}}},
                             {"title", {{"type", "string"}}},
                             {"brand", {{"type", "string"}}},
                             {"price", {{"type", "number"}}},
-                            {"score", {{"type", "number"}}}}}};
+                            {"score",
+                             {{"type", "number"},
+                              {"minimum", 0},
+                              {"maximum", 1},
+                              {"description",
+                               "one scale for every list: non-increasing down the list, the "
+                               "first 1; each source's items over its best, in a band below the "
+                               "sources before it"}}},
+                            {"source",
+                             {{"type", "string"},
+                              {"description", "what produced this item: offline, "
+                                              "co-occurrence, co-occurrence+ease, "
+                                              "bought-together, trending, recently-viewed, "
+                                              "category-popularity, popularity"}}}}}};
   json reco_props = json::object();
   reco_props["strategy"] = {{"type", "string"}, {"enum", strategies}};
   reco_props["source"] = {
       {"type", "string"},
-      {"description", "what answered: co-occurrence, bought-together, trending, recently-viewed, "
-                      "offline, category-popularity, popularity; joined by + when several did; "
-                      "empty when nothing did"}};
+      {"description", "the items' sources in the order they first appear, joined by +; empty "
+                      "when no item was found"}};
   reco_props["personalized"] = {
       {"type", "boolean"}, {"description", "the answer comes from the person's own history"}};
   reco_props["items"] = {{"type", "array"}, {"items", reco_item}};

@@ -63,6 +63,35 @@ std::string top_category(const Item& item) {
   return top;
 }
 
+// Every list on one scale. An answer is built source after source (an offline list, then the
+// model, then the fallbacks), each in its own units: a position, a co-occurrence weight, a
+// decayed count. A client that sorts or thresholds by score needs one scale, so each source's
+// run of items is divided by its best (a run whose best is not positive counts as level), and
+// run k of n takes the band [(n-1-k)/n, (n-k)/n]: the list reads top to bottom in the order
+// served, every score in [0, 1], the first 1. `source` becomes the runs' sources joined by +.
+void to_one_scale(RecoResponse* out) {
+  auto& items = out->items;
+  std::vector<size_t> starts;  // where each run of one source begins
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i == 0 || items[i].source != items[i - 1].source) starts.push_back(i);
+  }
+  out->source.clear();
+  const double runs = static_cast<double>(starts.size());
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const size_t end = k + 1 < starts.size() ? starts[k + 1] : items.size();
+    double best = 0;
+    for (size_t i = starts[k]; i < end; ++i) best = std::max(best, items[i].score);
+    const double floor = (runs - 1 - static_cast<double>(k)) / runs;
+    for (size_t i = starts[k]; i < end; ++i) {
+      const double own = best > 0 && std::isfinite(best) ? std::max(items[i].score, 0.0) / best : 1;
+      double score = floor + std::min(own, 1.0) / runs;
+      if (i > 0) score = std::min(score, items[i - 1].score);  // a source's order kept as served
+      items[i].score = score;
+    }
+    out->source += (k == 0 ? "" : "+") + items[starts[k]].source;
+  }
+}
+
 }  // namespace
 
 struct Recommender::Rep {
@@ -193,7 +222,6 @@ struct Recommender::Rep {
   // Adds answers to `out` (no repeats, up to req.count), noting their source.
   static void take(const State& st, const RecoModels& m, const std::vector<ScoredItem>& found,
                    const std::string& source, const RecoRequest& req, RecoResponse* out) {
-    bool used = false;
     for (const auto& s : found) {
       if (out->items.size() >= req.count) break;
       const std::string& id = m.item_id(s.item);
@@ -203,10 +231,8 @@ struct Recommender::Rep {
       }
       const Item* item = st.item(id);
       if (!item) continue;
-      out->items.push_back({id, item->data.title, item->data.brand, item->data.price, s.score});
-      used = true;
+      out->items.push_back({id, item->data.title, item->data.brand, item->data.price, s.score, source});
     }
-    if (used) out->source += out->source.empty() ? source : "+" + source;
   }
 
   // Popular items within the categories of `seeds` (top level), then, if `global`, any.
@@ -253,17 +279,16 @@ struct Recommender::Rep {
       k += key;
       auto it = lists.find(k);
       if (it == lists.end()) continue;
+      // Scored by position as given: the first the list's length, the last 1.
       double score = static_cast<double>(it->second.size());
-      bool used = false;
       for (ItemRef ref : it->second) {
         const std::string& id = st.item_id(ref);
         const Item* item = st.item_at(ref);
         score -= 1;
         if (!item || !gate.allows(id) || out->items.size() >= gate.req.count) continue;
-        out->items.push_back({id, item->data.title, item->data.brand, item->data.price, score + 1});
-        used = true;
+        out->items.push_back(
+            {id, item->data.title, item->data.brand, item->data.price, score + 1, "offline"});
       }
-      if (used) out->source += out->source.empty() ? "offline" : "+offline";
       return;
     }
   }
@@ -368,6 +393,7 @@ struct Recommender::Rep {
       }
     });
     TROVE_RETURN_IF_ERROR(failure);
+    to_one_scale(&out);
     out.took_ms = ms_since(t0);
     return out;
   }

@@ -373,3 +373,73 @@ TEST_CASE("EASE trains in the background, is swapped in, and for you blends it w
   CHECK(after->source.rfind("co-occurrence+ease", 0) == 0);
   CHECK_FALSE(after->items.empty());
 }
+
+namespace {
+
+// One scale: every score in [0, 1], non-increasing, the first 1; every item names its source
+// and the answer's source is the runs' sources joined by +.
+void check_one_scale(const Result<RecoResponse>& r, const std::string& what) {
+  INFO(what);
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r->items.empty());
+  CHECK(r->items[0].score == 1.0);
+  std::string runs;
+  for (size_t i = 0; i < r->items.size(); ++i) {
+    const Recommendation& it = r->items[i];
+    INFO(i << ": " << it.id << " score " << it.score << " from " << it.source);
+    CHECK(it.score >= 0);
+    CHECK(it.score <= 1);
+    if (i > 0) CHECK(it.score <= r->items[i - 1].score);
+    CHECK_FALSE(it.source.empty());
+    if (i == 0 || it.source != r->items[i - 1].source) runs += (runs.empty() ? "" : "+") + it.source;
+  }
+  CHECK(r->source == runs);
+}
+
+}  // namespace
+
+TEST_CASE("every list's scores are on one scale and each item names its source", "[recommend]") {
+  // for-you once mixed 1.0, 0.98 (co-occurrence) with 240, 180 (popularity counts) in one list.
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 6; ++i) {
+    f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+    f.buy(numbered("v", i), numbered("o", i), {"tea-black"});
+  }
+  f.view("v9", "mug-blue").view("v9", "new-pot");
+  f.view("me", "mug-red");
+  OfflineRecommendationsUpsert off;
+  off.scope = RecoScope::kUser;
+  off.key = "me";
+  off.placement_id = "*";
+  off.item_ids = {"new-pot", "mug-blue"};
+  f.add(off);
+  PlacementUpsert p;
+  p.id = "home";
+  p.strategy = Strategy::kForYou;
+  p.count = 5;
+  f.add(p);
+  shop.ingest(f);
+
+  // The person's offline list, then co-occurrence, then the popular items: three runs.
+  RecoRequest me = for_visitor("me", 5);
+  auto mine = shop.reco->for_you(me);
+  check_one_scale(mine, "for-you");
+  REQUIRE(mine->items.size() == 5);
+  CHECK(mine->items[0].source == "offline");
+  CHECK(mine->items[1].source == "offline");
+  CHECK(mine->items[2].source == "co-occurrence");
+  CHECK(mine->source.rfind("offline+co-occurrence+", 0) == 0);
+  // Run k of n keeps its band: the offline items above 2/3, the last run at or below 1/3.
+  CHECK(mine->items[1].score > 2.0 / 3);
+  CHECK(mine->items[2].score <= 2.0 / 3);
+  CHECK(mine->items[4].score <= 1.0 / 3);
+  check_one_scale(shop.reco->placement("home", me), "placement");
+  check_one_scale(shop.reco->for_you(for_visitor("stranger", 5)), "for-you, anonymous");
+  check_one_scale(shop.reco->similar(for_item("mug-red", 5)), "similar");
+  check_one_scale(shop.reco->similar(for_item("new-pot", 5)), "similar, new item");
+  check_one_scale(shop.reco->bought_together(for_item("tea-black", 5)), "bought together");
+  check_one_scale(shop.reco->trending(RecoRequest{}), "trending");
+  check_one_scale(shop.reco->recently_viewed(for_visitor("v0", 5)), "recently viewed");
+}

@@ -20,7 +20,7 @@ namespace trove::http {
 // score (text, affinity, popularity, typo_penalty) as an object of contributions.
 nlohmann::json search_response_json(const SearchResponse& res, bool explain);
 // {"strategy", "source", "personalized", "items": [{"id", "title", "brand"?, "price"?,
-// "score"}], "took_ms"}.
+// "score", "source"}], "took_ms"}.
 nlohmann::json recommend_response_json(const RecoResponse& res);
 nlohmann::json suggest_response_json(const SuggestResponse& res);
 nlohmann::json fuzzy_terms_json(const std::vector<FuzzyTerm>& terms);

@@ -58,13 +58,19 @@ struct Recommendation {
   std::string title;
   std::optional<std::string> brand;
   std::optional<double> price;
+  // On one scale for every list: in [0, 1], non-increasing down the list, the first 1.
+  // Each source's run of items is its own scores over its best, placed in its band below
+  // the runs before it (docs/RECOMMEND.md, "Scores").
   double score = 0;
+  // What produced this item: "offline", "co-occurrence", "co-occurrence+ease",
+  // "bought-together", "trending", "recently-viewed", "category-popularity", "popularity".
+  std::string source;
 };
 
 struct RecoResponse {
   std::string strategy;  // similar, bought-together, for-you, trending, recently-viewed
-  // What answered: "co-occurrence", "bought-together", "trending", "recently-viewed",
-  // "offline", "category-popularity", "popularity", joined by "+" when several did.
+  // What answered: the items' sources in the order they first appear, joined by "+"
+  // ("offline+co-occurrence+popularity"); empty when no item was found.
   std::string source;
   bool personalized = false;  // false for anonymous requests and personalized:false people
   std::vector<Recommendation> items;
