@@ -27,6 +27,7 @@ struct RecommendArgs {
   std::optional<double> min_price, max_price;
   std::vector<std::string> exclude;
   bool json = false;
+  bool drop_bought = false;
 };
 
 int run_recommend(const RecommendArgs& a) {
@@ -44,6 +45,7 @@ int run_recommend(const RecommendArgs& a) {
   q.visitor_id = a.visitor;
   q.count = a.count;
   q.exclude = a.exclude;
+  q.drop_bought = a.drop_bought;
   if (!a.category.empty()) q.filters.category = a.category;
   if (!a.brand.empty()) q.filters.brand = a.brand;
   q.filters.in_stock = a.in_stock;
@@ -100,6 +102,8 @@ Command add_recommend_command(CLI::App& root) {
   app->add_option("--min-price", a->min_price, "Lowest price");
   app->add_option("--max-price", a->max_price, "Highest price");
   app->add_option("--exclude", a->exclude, "Item ids never to return (repeatable)");
+  app->add_flag("--drop-bought", a->drop_bought,
+                "recently-viewed: leave out the items the person bought");
   app->add_flag("--json", a->json, "Print one JSON object");
   return {app, [a] { return run_recommend(*a); }};
 }

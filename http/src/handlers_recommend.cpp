@@ -48,9 +48,12 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
                                     "min_price", "max_price", "exclude"}));
       break;
     case RouteId::kRecoForYou:
-    case RouteId::kRecoRecentlyViewed:
       TROVE_ANSWER_IF_ERROR(q.only({"user", "visitor", "count", "category", "brand", "in_stock",
                                     "min_price", "max_price", "exclude"}));
+      break;
+    case RouteId::kRecoRecentlyViewed:
+      TROVE_ANSWER_IF_ERROR(q.only({"user", "visitor", "count", "category", "brand", "in_stock",
+                                    "min_price", "max_price", "exclude", "drop_bought"}));
       break;
     case RouteId::kRecoTrending:
       TROVE_ANSWER_IF_ERROR(q.only(
@@ -58,7 +61,8 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
       break;
     default:
       TROVE_ANSWER_IF_ERROR(q.only({"placement", "item", "user", "visitor", "count", "category",
-                                    "brand", "in_stock", "min_price", "max_price", "exclude"}));
+                                    "brand", "in_stock", "min_price", "max_price", "exclude",
+                                    "drop_bought"}));
       break;
   }
   RecoRequest r;
@@ -85,6 +89,8 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   r.filters.min_price = min_price;
   r.filters.max_price = max_price;
   r.exclude = split_commas(q.all("exclude"));
+  TROVE_ASSIGN_OR_ANSWER(drop_bought, q.boolean("drop_bought", false));
+  r.drop_bought = drop_bought;
   if (r.exclude.size() > kMaxExclusions) {
     return send_error(res, 400, "invalid_argument",
                       "at most " + std::to_string(kMaxExclusions) + " item ids", "query.exclude");

@@ -110,7 +110,9 @@ json parameters(RouteId id) {
     case RouteId::kRecoRecentlyViewed:
       return reco_parameters(
           id, {param("user", "query", "the account (user or visitor required)", text(256)),
-               param("visitor", "query", "the visitor, when there is no account", text(256))});
+               param("visitor", "query", "the visitor, when there is no account", text(256)),
+               param("drop_bought", "query", "leave out the items the person bought",
+                     boolean(false))});
     case RouteId::kRecoTrending:
       return reco_parameters(id, {});
     case RouteId::kRecoPlacement:
@@ -120,7 +122,10 @@ json parameters(RouteId id) {
                      text(256)),
                param("user", "query", "the account, for a for_you or recently_viewed placement",
                      text(256)),
-               param("visitor", "query", "the visitor, when there is no account", text(256))});
+               param("visitor", "query", "the visitor, when there is no account", text(256)),
+               param("drop_bought", "query",
+                     "a recently_viewed placement: leave out the items the person bought",
+                     boolean(false))});
     case RouteId::kSuggest: {
       json out = json::array(
           {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),

@@ -312,6 +312,11 @@ bool RecoModels::excluded_for(std::string_view person, uint32_t item) const {
   return p && rep_->excluded(*p, item);
 }
 
+bool RecoModels::has_bought(std::string_view person, uint32_t item) const {
+  const Person* p = rep_->find_person(person);
+  return p && p->bought.contains(item);
+}
+
 bool RecoModels::personalized(std::string_view person) const {
   const Person* p = rep_->find_person(person);
   return !p || p->personalized != false;

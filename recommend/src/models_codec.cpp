@@ -159,12 +159,18 @@ std::vector<std::string> get_strings(Reader& r) {
   return v;
 }
 
+// The layout's version, first in the file. 2: a recent item's view flag stays set once
+// viewed (version 1 files, which had no version, hold other flags; a file of another version
+// is not used, and the models are folded from the journal).
+constexpr uint32_t kFormat = 2;
+
 }  // namespace
 
 std::string RecoModels::encode() const {
   rep_->make_waiting();
   const Rep& m = *rep_;
   Writer w;
+  w.u32(kFormat);
   put_options(w, m.opts);
   w.u64(m.last_seq);
   w.i64(m.last_ts);
@@ -233,6 +239,7 @@ Result<RecoModels> RecoModels::decode(std::string_view bytes, const RecommendOpt
   auto bad = [](const std::string& what) {
     return Status::corruption("models file: " + what);
   };
+  if (r.u32() != kFormat || r.failed()) return bad("another version of the format");
   if (!(get_options(r) == opts) || r.failed()) {
     return bad("built with other model options than the server's");
   }

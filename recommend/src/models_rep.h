@@ -30,7 +30,10 @@ inline absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
 struct Recent {
   uint32_t item = 0;
   int64_t ts = 0;
-  bool view = false;  // the last interaction with it was a detail view
+  // The person viewed it (a detail view) while it was in the list, whatever they did after:
+  // recently-viewed lists it even once bought (until 2026-12-07 a later purchase or cart
+  // cleared the flag, and a bought item left recently-viewed).
+  bool view = false;
 };
 
 struct Person {
@@ -236,7 +239,10 @@ struct RecoModels::Rep {
   void touch_recent(Person& p, uint32_t item, int64_t ts, bool view) {
     auto it = std::find_if(p.recent.begin(), p.recent.end(),
                            [&](const Recent& r) { return r.item == item; });
-    if (it != p.recent.end()) p.recent.erase(it);
+    if (it != p.recent.end()) {
+      view = view || it->view;
+      p.recent.erase(it);
+    }
     // Keep time order (a merge brings older items).
     auto at = std::upper_bound(p.recent.begin(), p.recent.end(), ts,
                                [](int64_t t, const Recent& r) { return t < r.ts; });

@@ -384,7 +384,7 @@ struct Recommender::Rep {
           std::vector<ScoredItem> seen;
           double score = 1;
           for (uint32_t i : models.recent_items(who, true)) {
-            if (gate(i)) seen.push_back({i, score});
+            if (gate(i) && !(req.drop_bought && models.has_bought(who, i))) seen.push_back({i, score});
             score *= 0.9;
           }
           take(st, models, seen, "recently-viewed", req, &out);

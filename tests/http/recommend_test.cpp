@@ -157,6 +157,9 @@ TEST_CASE("each recommend route answers from the models with the documented shap
   auto recent = get("/v1/recommend/recently-viewed?visitor=v0");
   check_shape(recent, "recently-viewed");
   CHECK(ids(recent["items"]) == std::vector<std::string>{"mug-blue", "tea-green"});
+  CHECK(ids(get("/v1/recommend/recently-viewed?visitor=v0&drop_bought=false")["items"]) ==
+        std::vector<std::string>{"mug-blue", "tea-green"});
+  check_shape(get("/v1/recommend/recently-viewed?visitor=v0&drop_bought=true"), "recently-viewed");
 
   // The placement's strategy, count and filters apply.
   auto slot = get("/v1/recommend/placement?placement=pdp&item=tea-green&count=10");
@@ -193,6 +196,10 @@ TEST_CASE("recommend routes refuse bad parameters with their path, unknown items
   check_error(get("/v1/recommend/similar?item=tea-green&in_stock=maybe"), 400,
               "invalid_argument", "query.in_stock");
   check_error(get("/v1/recommend/recently-viewed"), 400, "invalid_argument", "query.user");
+  check_error(get("/v1/recommend/recently-viewed?visitor=v0&drop_bought=maybe"), 400,
+              "invalid_argument", "query.drop_bought");
+  check_error(get("/v1/recommend/for-you?visitor=v0&drop_bought=true"), 400, "invalid_argument",
+              "query.drop_bought");
   check_error(get("/v1/recommend/placement"), 400, "invalid_argument", "query.placement");
   check_error(get("/v1/recommend/placement?placement=nowhere"), 404, "not_found",
               "query.placement");

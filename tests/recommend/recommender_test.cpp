@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -442,4 +443,26 @@ TEST_CASE("every list's scores are on one scale and each item names its source",
   check_one_scale(shop.reco->bought_together(for_item("tea-black", 5)), "bought together");
   check_one_scale(shop.reco->trending(RecoRequest{}), "trending");
   check_one_scale(shop.reco->recently_viewed(for_visitor("v0", 5)), "recently viewed");
+}
+
+TEST_CASE("recently viewed keeps what the person went on to buy unless asked to drop it",
+          "[recommend]") {
+  // Viewed 7, 155 and 611, bought 7 and 155: the list once held only 611.
+  Shop shop;
+  Feed f;
+  for (const char* id : {"i7", "i155", "i611"}) f.item(id, id, "Shop > All");
+  f.view("me", "i7").view("me", "i155").view("me", "i611");
+  f.buy("me", "o1", {"i7", "i155"});
+  f.cart("me", "i611");  // a cart add after the view does not hide it either
+  shop.ingest(f);
+  RecoRequest me = for_visitor("me");
+  const std::vector<std::string> all = ids(shop.reco->recently_viewed(me));
+  CHECK(std::set<std::string>(all.begin(), all.end()) == std::set<std::string>{"i7", "i155", "i611"});
+  me.drop_bought = true;
+  CHECK(ids(shop.reco->recently_viewed(me)) == std::vector<std::string>{"i611"});
+  // The same after a restart from the models file and the journal.
+  shop.reopen();
+  CHECK(ids(shop.reco->recently_viewed(me)) == std::vector<std::string>{"i611"});
+  me.drop_bought = false;
+  CHECK(ids(shop.reco->recently_viewed(me)).size() == 3);
 }

@@ -144,6 +144,8 @@ class RecoModels {
   std::vector<uint32_t> recent_items(std::string_view person, bool views_only) const;
   // Items the person should not be offered again (see for_you).
   bool excluded_for(std::string_view person, uint32_t item) const;
+  // Whether the person (or their account's merged visitors) bought `item`.
+  bool has_bought(std::string_view person, uint32_t item) const;
   // false when the person (or their account) said personalized: false.
   bool personalized(std::string_view person) const;
   double popularity(uint32_t item) const;  // decayed weight, comparable across items

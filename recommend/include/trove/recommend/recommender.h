@@ -51,6 +51,7 @@ struct RecoRequest {
   size_t count = 10;       // 1..100
   PlacementFilters filters;
   std::vector<std::string> exclude;  // item ids never to return
+  bool drop_bought = false;  // recently viewed: leave out what the person bought
 };
 
 struct Recommendation {
