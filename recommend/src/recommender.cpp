@@ -336,6 +336,12 @@ struct Recommender::Rep {
                    "category-popularity", req, &out);
             }
           }
+          // Still short (no category, or a small one): everyone's popular items, so a new item
+          // without a category is not answered with nothing.
+          if (out.items.size() < req.count) {
+            take(st, models, models.popular(req.count + out.items.size(), std::cref(gate)),
+                 "popularity", req, &out);
+          }
           break;
         }
         case Strategy::kForYou: {

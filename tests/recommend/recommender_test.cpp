@@ -137,6 +137,18 @@ TEST_CASE("cold start: a new person gets popular items, a new item its category'
   auto pot = shop.reco->similar(for_item("new-pot", 2));
   CHECK(ids(pot) == std::vector<std::string>{"mug-blue", "mug-red"});
   CHECK(pot->source == "category-popularity");
+  // More than its category holds: everyone's popular items after them.
+  auto pot5 = shop.reco->similar(for_item("new-pot", 5));
+  CHECK(ids(pot5) == std::vector<std::string>{"mug-blue", "mug-red", "tea-black"});
+  CHECK(pot5->source == "category-popularity+popularity");
+  // A new item without a category: everyone's popular items, never an empty answer.
+  Feed bare;
+  bare.item("bare", "Uncategorized thing");
+  shop.ingest(bare);
+  auto odd = shop.reco->similar(for_item("bare", 2));
+  CHECK(ids(odd) == std::vector<std::string>{"tea-black", "mug-blue"});
+  CHECK(odd->source == "popularity");
+  CHECK(shop.reco->bought_together(for_item("bare", 2))->source == "popularity");
   // Someone who saw only a mug is offered the popular items of Kitchen first.
   Feed g;
   g.at_day(1).view("mugger", "mug-red");
@@ -217,8 +229,9 @@ TEST_CASE("UserForget leaves the models exactly as a journal without the person'
   CHECK(with.reco->forget_status().ok());
   CHECK(with.reco->digest() == without.reco->digest());
   // Bob's pairs are gone: mug-blue and tea-black were only ever bought together by him, so
-  // bought together falls back to the category.
-  CHECK(with.reco->bought_together(for_item("mug-blue"))->source == "category-popularity");
+  // bought together falls back to the category, then everyone's popular items.
+  CHECK(with.reco->bought_together(for_item("mug-blue"))->source ==
+        "category-popularity+popularity");
   CHECK(with.reco->for_you(for_visitor("bob-phone"))->source == "popularity");
   // A restart rebuilds the same way from the journal.
   with.reopen();

@@ -23,7 +23,8 @@
 // filters ask for in_stock=false), never the request's exclusions or the item itself.
 // Fallbacks: for_you without history (cold start) or with few neighbours takes the popular
 // items of the person's categories, then the global ones; similar / bought together for a new
-// item takes the popular items of its category. `source` says what answered.
+// item takes the popular items of its category, then the global ones. `source` says what
+// answered.
 //
 // Thread-safety: every method may be called from any thread (reads take the Store's read
 // lock). The Store must outlive the Recommender.
