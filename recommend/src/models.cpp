@@ -109,7 +109,9 @@ void RecoModels::apply_deferred(uint64_t seq, const Event& event) {
           } else if constexpr (std::is_same_v<T, AddToList>) {
             r.interact(p, item(e.item_id), o.list_add, ts, false);
           } else if constexpr (std::is_same_v<T, RateItem>) {
-            r.interact(p, item(e.item_id), o.rating * std::max(0.0, e.rating - 2), ts, false);
+            const uint32_t i = item(e.item_id);
+            r.interact(p, i, o.rating * std::max(0.0, e.rating - 2), ts, false);
+            p.rated.insert(i);
           } else if constexpr (std::is_same_v<T, AddToCart>) {
             const uint32_t i = item(e.item_id);
             const double w = o.cart;
@@ -438,6 +440,11 @@ std::string RecoModels::digest() const {
     for (const auto& [i, n] : p->bought) bought.push_back(r.item_ids[i] + "#" + std::to_string(n));
     std::sort(bought.begin(), bought.end());
     for (const auto& b : bought) put_s(b);
+    std::vector<std::string> rated;
+    for (uint32_t i : p->rated) rated.push_back(r.item_ids[i]);
+    std::sort(rated.begin(), rated.end());
+    put_u64(rated.size());
+    for (const auto& s : rated) put_s(s);
     put_u64(p->personalized ? (*p->personalized ? 2 : 1) : 0);
   }
   const std::string out = hex128(XXH3_128bits_digest(st));
@@ -459,7 +466,8 @@ RecoModels::Memory RecoModels::memory() const {
   m.items += row_bytes(r.item_index);
   for (const auto& p : r.people) {
     m.people += sizeof(Person) + p.key.capacity() + p.recent.capacity() * sizeof(Recent) +
-                row_bytes(p.weights) + row_bytes(p.bought) + row_bytes(p.removed) + row_bytes(p.cart);
+                row_bytes(p.weights) + row_bytes(p.bought) + row_bytes(p.removed) +
+                row_bytes(p.rated) + row_bytes(p.cart);
   }
   m.people += row_bytes(r.person_index) + row_bytes(r.visitor_account);
   m.total = m.items + m.people;

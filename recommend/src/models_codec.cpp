@@ -159,10 +159,10 @@ std::vector<std::string> get_strings(Reader& r) {
   return v;
 }
 
-// The layout's version, first in the file. 2: a recent item's view flag stays set once
-// viewed (version 1 files, which had no version, hold other flags; a file of another version
-// is not used, and the models are folded from the journal).
-constexpr uint32_t kFormat = 2;
+// The layout's version, first in the file; a file of another version is not used, and the
+// models are folded from the journal. 2: a recent item's view flag stays set once viewed
+// (version 1 files had no version and other flags); 3: each person's rated items.
+constexpr uint32_t kFormat = 3;
 
 }  // namespace
 
@@ -210,6 +210,10 @@ std::string RecoModels::encode() const {
     std::sort(removed.begin(), removed.end());
     w.u32(static_cast<uint32_t>(removed.size()));
     for (uint32_t i : removed) w.u32(i);
+    std::vector<uint32_t> rated(p.rated.begin(), p.rated.end());
+    std::sort(rated.begin(), rated.end());
+    w.u32(static_cast<uint32_t>(rated.size()));
+    for (uint32_t i : rated) w.u32(i);
     auto cart = sorted(p.cart);
     w.u32(static_cast<uint32_t>(cart.size()));
     for (const auto& [i, q] : cart) {
@@ -309,6 +313,11 @@ Result<RecoModels> RecoModels::decode(std::string_view bytes, const RecommendOpt
     for (uint32_t n = r.count(4), k = 0; k < n; ++k) {
       const uint32_t i = r.u32();
       p.removed.insert(i);
+      if (!item_ok(i)) return bad("person " + key + " names an unknown item");
+    }
+    for (uint32_t n = r.count(4), k = 0; k < n; ++k) {
+      const uint32_t i = r.u32();
+      p.rated.insert(i);
       if (!item_ok(i)) return bad("person " + key + " names an unknown item");
     }
     for (uint32_t n = r.count(4 + 8), k = 0; k < n; ++k) {

@@ -42,6 +42,7 @@ struct Person {
   absl::flat_hash_map<uint32_t, double> weights;  // item -> summed weight (undecayed)
   absl::flat_hash_map<uint32_t, uint32_t> bought;  // item -> orders that had it
   absl::flat_hash_set<uint32_t> removed;           // taken out of the cart, not added back
+  absl::flat_hash_set<uint32_t> rated;             // rated (any stars): seen to the end
   absl::flat_hash_map<uint32_t, int64_t> cart;
   std::optional<bool> personalized;
 };
@@ -232,6 +233,7 @@ struct RecoModels::Rep {
     for (const auto& [i, w] : from.weights) to.weights[i] += w;
     for (const auto& [i, n] : from.bought) to.bought[i] += n;
     for (uint32_t i : from.removed) to.removed.insert(i);
+    for (uint32_t i : from.rated) to.rated.insert(i);
     for (const auto& [i, q] : from.cart) to.cart[i] += q;
     if (!to.personalized) to.personalized = from.personalized;
   }
@@ -312,9 +314,12 @@ struct RecoModels::Rep {
     return buyers[item] > 0 &&
            static_cast<double>(repeat_buyers[item]) >= opts.repeat_ratio * buyers[item];
   }
+  // Not to be offered to `p` again: taken out of the cart; bought or rated (a book read, a
+  // film seen), unless the item's buyers usually buy it again. A person who rated 300 films
+  // was offered the ones they had rated, up to 6 in a top 10 (issue 15).
   bool excluded(const Person& p, uint32_t item) const {
     if (p.removed.contains(item)) return true;
-    return p.bought.contains(item) && !repeat_typical(item);
+    return (p.bought.contains(item) || p.rated.contains(item)) && !repeat_typical(item);
   }
 };
 

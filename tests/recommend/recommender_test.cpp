@@ -4,6 +4,7 @@
 // and personalized search re-ranking.
 #include "trove/recommend/recommender.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
@@ -478,4 +479,27 @@ TEST_CASE("recently viewed keeps what the person went on to buy unless asked to 
   CHECK(ids(shop.reco->recently_viewed(me)) == std::vector<std::string>{"i611"});
   me.drop_bought = false;
   CHECK(ids(shop.reco->recently_viewed(me)).size() == 3);
+}
+
+TEST_CASE("for you does not offer again what the person rated, whatever the stars",
+          "[recommend]") {
+  // A person who had rated 300 films was offered films they had rated, up to 6 in a top 10.
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 4; ++i) {
+    f.view(numbered("v", i), "mug-red").view(numbered("v", i), "tea-green");
+    f.view(numbered("v", i), "tea-black");
+  }
+  f.view("me", "mug-red").rate("me", "tea-green", 5).rate("me", "tea-black", 1);
+  shop.ingest(f);
+  auto mine = ids(shop.reco->for_you(for_visitor("me")));
+  REQUIRE_FALSE(mine.empty());
+  CHECK(std::find(mine.begin(), mine.end(), "tea-green") == mine.end());
+  CHECK(std::find(mine.begin(), mine.end(), "tea-black") == mine.end());
+  // Others still get them, and so does the person after a restart from the models file.
+  auto theirs = ids(shop.reco->for_you(for_visitor("v0")));
+  CHECK(std::find(theirs.begin(), theirs.end(), "tea-black") != theirs.end());
+  shop.reopen();
+  mine = ids(shop.reco->for_you(for_visitor("me")));
+  CHECK(std::find(mine.begin(), mine.end(), "tea-green") == mine.end());
 }
