@@ -83,8 +83,9 @@ void to_one_scale(RecoResponse* out) {
     for (size_t i = starts[k]; i < end; ++i) best = std::max(best, items[i].score);
     const double floor = (runs - 1 - static_cast<double>(k)) / runs;
     for (size_t i = starts[k]; i < end; ++i) {
-      const double own = best > 0 && std::isfinite(best) ? std::max(items[i].score, 0.0) / best : 1;
-      double score = floor + std::min(own, 1.0) / runs;
+      double own = best > 0 && std::isfinite(best) ? std::max(items[i].score, 0.0) / best : 1;
+      if (!(own >= 0 && own <= 1)) own = 1;  // a NaN score (or one above an infinite best)
+      double score = floor + own / runs;
       if (i > 0) score = std::min(score, items[i - 1].score);  // a source's order kept as served
       items[i].score = score;
     }
