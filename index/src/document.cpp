@@ -12,8 +12,8 @@ std::string first_chars(std::string_view s, size_t n) {
   return std::string(s.substr(0, i));
 }
 
-std::string fold_path(const Analyzer& analyzer, std::string_view path) {
-  std::string out;
+std::vector<std::string_view> category_levels(std::string_view path) {
+  std::vector<std::string_view> out;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('>', start);
@@ -21,11 +21,17 @@ std::string fold_path(const Analyzer& analyzer, std::string_view path) {
     std::string_view level = path.substr(start, end - start);
     while (!level.empty() && level.front() == ' ') level.remove_prefix(1);
     while (!level.empty() && level.back() == ' ') level.remove_suffix(1);
-    if (!level.empty()) {
-      if (!out.empty()) out += '>';
-      out += analyzer.fold(level);
-    }
+    if (!level.empty()) out.push_back(level);
     start = end + 1;
+  }
+  return out;
+}
+
+std::string fold_path(const Analyzer& analyzer, std::string_view path) {
+  std::string out;
+  for (std::string_view level : category_levels(path)) {
+    if (!out.empty()) out += '>';
+    out += analyzer.fold(level);
   }
   return out;
 }

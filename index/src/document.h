@@ -63,6 +63,10 @@ inline constexpr uint32_t kBrandPositionBase = 1000;  // phrases never span titl
 inline constexpr size_t kMaxTermBytes = 120;           // Xapian's limit is 245 with prefixes
 inline constexpr size_t kMaxPrefixChars = 3;
 
+// The levels of a category path, split at '>' and trimmed of spaces, empty ones left out:
+// "Kitchen > Cookware" -> "Kitchen", "Cookware" (views into `path`). The one place a path is
+// split: filters, facets and the index's category terms all read it so.
+std::vector<std::string_view> category_levels(std::string_view path);
 // The category path "Kitchen > Cookware" folded level by level: "kitchen>cookware".
 std::string fold_path(const Analyzer& analyzer, std::string_view path);
 // Every prefix of a folded path: "a", "a>b", "a>b>c".

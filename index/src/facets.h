@@ -35,18 +35,10 @@ class FacetSpy : public Xapian::MatchSpy {
       std::map<std::string, std::string> seen;  // folded -> spelling: once per item and prefix
       for (const auto& path : *d.categories) {
         std::string prefix;
-        size_t start = 0;
-        while (start <= path.size()) {
-          size_t end = path.find('>', start);
-          if (end == std::string::npos) end = path.size();
-          std::string level = path.substr(start, end - start);
-          while (!level.empty() && level.front() == ' ') level.erase(0, 1);
-          while (!level.empty() && level.back() == ' ') level.pop_back();
-          if (!level.empty()) {
-            prefix += prefix.empty() ? level : " > " + level;
-            seen.emplace(folded_path(prefix), prefix);
-          }
-          start = end + 1;
+        for (std::string_view level : category_levels(path)) {
+          if (!prefix.empty()) prefix += " > ";
+          prefix += level;
+          seen.emplace(folded_path(prefix), prefix);
         }
       }
       for (const auto& [key, spelling] : seen) count(categories_, key, spelling);
