@@ -7,6 +7,12 @@
 
 namespace trove::reco_internal {
 
+void BatchedRows::scale(double f) {
+  for (Row& row : rows_) {
+    for (auto& [j, v] : row) v *= f;
+  }
+}
+
 // Adds w to row[other]. A row may grow to four times `cap`; then it keeps its `cap`
 // strongest entries (ties: the lower index), in place, so the cost (O(row)) is amortized
 // over at least 3 * cap inserts of new neighbours. (At cap 100 a row of 400 entries fits the

@@ -40,6 +40,8 @@ class BatchedRows {
   void push(uint32_t row, uint32_t other, double w) { pending_.push_back({row, other, w}); }
   size_t waiting() const { return pending_.size(); }
   void flush();
+  // Multiplies every weight by f (forward decay's rescaling). REQUIRES: no update waiting.
+  void scale(double f);
 
  private:
   struct Add {

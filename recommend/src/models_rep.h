@@ -252,10 +252,32 @@ struct RecoModels::Rep {
     if (p.recent.size() > opts.recent) p.recent.erase(p.recent.begin());
   }
 
+  // Forward decay: an interaction at ts weighs 2^((ts - epoch) / half-life) times its weight,
+  // so older ones count less without touching them. The factor grows without end (2^274 on 22
+  // years at a 30-day half-life; a double overflows past 2^1023), so once it would pass
+  // 2^kRescaleAt the epoch moves forward and every decayed weight (popularity, co-occurrence,
+  // bought together) is divided by the factor of the move: ratios, thus every score, stay as
+  // they were, and weights stay finite over any span of time.
+  static constexpr double kRescaleAt = 64;
   double decay_factor(int64_t ts) {
     if (!epoch) epoch = ts;
-    const double days = static_cast<double>(ts - *epoch) / 86'400'000.0;
-    return std::exp2(days / opts.half_life_days);
+    const double half_life_ms = opts.half_life_days * 86'400'000.0;
+    double lives = static_cast<double>(ts - *epoch) / half_life_ms;
+    if (lives > kRescaleAt) {
+      rescale(static_cast<int64_t>(std::floor(lives) * half_life_ms), half_life_ms);
+      lives = static_cast<double>(ts - *epoch) / half_life_ms;
+    }
+    return std::exp2(lives);
+  }
+  // Moves the epoch `shift_ms` forward, dividing every decayed weight by its factor. The rows'
+  // waiting updates carry the old scale, so they are made first.
+  void rescale(int64_t shift_ms, double half_life_ms) {
+    flush();
+    *epoch += shift_ms;
+    const double f = std::exp2(-static_cast<double>(shift_ms) / half_life_ms);
+    for (double& p : pop) p *= f;
+    co.scale(f);
+    bought_with.scale(f);
   }
 
   // One interaction of `p` with `item`, of weight w at time ts.

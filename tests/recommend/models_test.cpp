@@ -4,6 +4,7 @@
 #include "trove/recommend/models.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,45 @@ TEST_CASE("older co-occurrences decay: the recent pair wins at equal counts", "[
   RecoModels t = g.build();
   CHECK(ids(t, t.trending(2, nullptr)) == std::vector<std::string>{"NOW", "BURST"});
   CHECK(ids(t, t.popular(2, nullptr)) == std::vector<std::string>{"BURST", "NOW"});
+}
+
+TEST_CASE("decay stays finite over a century: scores as over the last months alone",
+          "[recommend]") {
+  // Forward decay's factor doubles every half-life (30 days): 2^1216 after 100 years, past a
+  // double's range. Until 2026-12-08 weights became inf and scores NaN after ~84 years.
+  constexpr int kCentury = 36'500;
+  auto recent = [](Feed& f) {
+    f.at_day(kCentury - 60).view("v3", "A").view("v3", "MID");
+    f.at_day(kCentury).view("v1", "A").view("v1", "NEW").view("v2", "A").view("v2", "NEW");
+    f.buy("v4", "o4", {"A", "NEW"});
+  };
+  Feed century;
+  century.at_day(0).view("v0", "A").view("v0", "OLD").buy("v0", "o0", {"A", "OLD"});
+  for (int year = 1; year < 100; ++year) century.at_day(year * 365).view(numbered("y", year), "A");
+  recent(century);
+  Feed months;
+  recent(months);
+  const RecoModels m = century.build(), r = months.build();
+
+  const auto a = m.similar(m.item_index("A").value(), 2, nullptr);
+  const auto b = r.similar(r.item_index("A").value(), 2, nullptr);
+  REQUIRE(ids(m, a) == std::vector<std::string>{"NEW", "MID"});
+  REQUIRE(ids(r, b) == std::vector<std::string>{"NEW", "MID"});
+  for (const auto& s : a) CHECK(std::isfinite(s.score));
+  CHECK(a[1].score / a[0].score == Approx(b[1].score / b[0].score).epsilon(1e-9));
+  const auto pop = m.popular(3, nullptr);
+  REQUIRE(ids(m, pop) == std::vector<std::string>{"A", "NEW", "MID"});
+  for (const auto& s : pop) CHECK(std::isfinite(s.score));
+  const auto together = m.bought_together(m.item_index("A").value(), 1, nullptr);
+  REQUIRE(ids(m, together) == std::vector<std::string>{"NEW"});
+  CHECK(std::isfinite(together[0].score));
+
+  // The rescaling happens at the same event whether rows are updated at once or in a batch.
+  RecoModels batched;
+  uint64_t seq = 0;
+  for (const Event& e : century.events()) batched.apply_deferred(++seq, e);
+  batched.flush();
+  CHECK(batched.digest() == m.digest());
 }
 
 TEST_CASE("bought together pairs items in the same basket and the same cart", "[recommend]") {
