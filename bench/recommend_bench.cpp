@@ -264,6 +264,13 @@ int main() {
   rows.push_back({"for you", time_each(n_queries, [&](size_t i) { (void)r.for_you(request(i)); })});
   rows.push_back({"trending", time_each(n_queries, [&](size_t i) { (void)r.trending(request(i)); })});
   rows.push_back({"recently viewed", time_each(n_queries, [&](size_t i) { (void)r.recently_viewed(request(i)); })});
+  rows.push_back({"popular, all time", time_each(n_queries, [&](size_t i) { (void)r.popular(request(i)); })});
+  rows.push_back({"popular, 7 days", time_each(n_queries, [&](size_t i) {
+    RecoRequest q = request(i);
+    q.window_days = 7;
+    (void)r.popular(q);
+  })});
+  rows.push_back({"new arrivals", time_each(n_queries, [&](size_t i) { (void)r.new_arrivals(request(i)); })});
   const size_t naive_n = std::min<size_t>(n_queries, 200);
   Latency naive = time_each(naive_n, [&](size_t i) {
     (void)naive_similar(built, built.item_index(items[pick[i]]).value_or(0), 10);

@@ -48,6 +48,7 @@ Status set_model_option(RecommendOptions* o, std::string_view text) {
       {"other", &o->other},         {"rating", &o->rating},
       {"half_life_days", &o->half_life_days},
       {"trending_half_life_hours", &o->trending_half_life_hours},
+      {"trending_baseline_days", &o->trending_baseline_days},
       {"damping", &o->damping},     {"repeat_ratio", &o->repeat_ratio},
       {"buy_again", &o->buy_again}};
   std::map<std::string, size_t*> counts = {

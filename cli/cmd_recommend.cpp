@@ -28,6 +28,7 @@ struct RecommendArgs {
   std::vector<std::string> exclude;
   bool json = false;
   bool drop_bought = false;
+  std::optional<int64_t> window_days;
 };
 
 int run_recommend(const RecommendArgs& a) {
@@ -46,6 +47,7 @@ int run_recommend(const RecommendArgs& a) {
   q.count = a.count;
   q.exclude = a.exclude;
   q.drop_bought = a.drop_bought;
+  q.window_days = a.window_days;
   if (!a.category.empty()) q.filters.category = a.category;
   if (!a.brand.empty()) q.filters.brand = a.brand;
   q.filters.in_stock = a.in_stock;
@@ -58,6 +60,8 @@ int run_recommend(const RecommendArgs& a) {
   if (a.strategy == "for-you") res = r.for_you(q);
   if (a.strategy == "trending") res = r.trending(q);
   if (a.strategy == "recently-viewed") res = r.recently_viewed(q);
+  if (a.strategy == "popular") res = r.popular(q);
+  if (a.strategy == "new-arrivals") res = r.new_arrivals(q);
   if (a.strategy == "placement") {
     if (a.placement.empty()) return fail(kName, Status::invalid("expected --placement ID", "placement"));
     res = r.placement(a.placement, q);
@@ -87,10 +91,11 @@ Command add_recommend_command(CLI::App& root) {
   CLI::App* app = root.add_subcommand("recommend", "Recommendations from the real-time models");
   app->add_option("--data-dir", a->data_dir, "Data directory")->required();
   app->add_option("strategy", a->strategy,
-                  "similar, bought-together, for-you, trending, recently-viewed, placement")
+                  "similar, bought-together, for-you, trending, recently-viewed, popular, "
+                  "new-arrivals, placement")
       ->required()
-      ->check(CLI::IsMember(
-          {"similar", "bought-together", "for-you", "trending", "recently-viewed", "placement"}));
+      ->check(CLI::IsMember({"similar", "bought-together", "for-you", "trending",
+                             "recently-viewed", "popular", "new-arrivals", "placement"}));
   app->add_option("--item", a->item, "The item (similar, bought-together)");
   app->add_option("--user", a->user, "The account (for-you, recently-viewed)");
   app->add_option("--visitor", a->visitor, "The visitor, when there is no account");
@@ -104,6 +109,8 @@ Command add_recommend_command(CLI::App& root) {
   app->add_option("--exclude", a->exclude, "Item ids never to return (repeatable)");
   app->add_flag("--drop-bought", a->drop_bought,
                 "recently-viewed: leave out the items the person bought");
+  app->add_option("--window-days", a->window_days,
+                  "popular: count the last N UTC days (1..90); all time without it");
   app->add_flag("--json", a->json, "Print one JSON object");
   return {app, [a] { return run_recommend(*a); }};
 }

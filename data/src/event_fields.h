@@ -112,7 +112,8 @@ TROVE_FIELDS(SynonymsRemove, F(id, kId));
 TROVE_FIELDS(RankingUpsert, F(text_weight, kRankWeight), F(affinity_weight, kRankWeight),
              F(popularity_weight, kRankWeight), F(typo_penalty, kRankWeight));
 TROVE_FIELDS(PlacementUpsert, F(id, kId), F(strategy, kEnum),
-             F(count, (Spec{.min = 1, .max = 1000})), F(filters, kObject));
+             F(count, (Spec{.min = 1, .max = 1000})), F(filters, kObject),
+             F(window_days, (Spec{.min = 1, .max = static_cast<double>(kMaxWindowDays)})));
 TROVE_FIELDS(PlacementRemove, F(id, kId));
 TROVE_FIELDS(OfflineRecommendationsUpsert, F(scope, kEnum), F(key, kId),
              F(item_ids, kIdList), F(placement_id, kId));
@@ -173,8 +174,9 @@ template <class E>
 struct EnumNames;
 template <>
 struct EnumNames<Strategy> {
-  static constexpr std::array<std::string_view, 5> names{"similar", "bought_together", "for_you",
-                                                         "trending", "recently_viewed"};
+  static constexpr std::array<std::string_view, 7> names{
+      "similar", "bought_together", "for_you", "trending", "recently_viewed", "popular",
+      "new_arrivals"};
 };
 template <>
 struct EnumNames<RecoScope> {

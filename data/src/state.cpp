@@ -59,8 +59,9 @@ void merge_given(T& into, const T& from) {
 
 
 namespace {
-constexpr uint32_t kEncodingVersion = 4;  // 2: event ids stored as hashes; 3: search settings;
-                                          // 4: searchable fields, searched queries
+constexpr uint32_t kEncodingVersion = 5;  // 2: event ids stored as hashes; 3: search settings;
+                                          // 4: searchable fields, searched queries;
+                                          // 5: a placement's window_days
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -90,6 +91,18 @@ struct State::Rep {
   std::vector<std::optional<Item>> items;  // by ref; empty when not (or no longer) in catalog
   std::vector<ItemCounters> counters;      // by ref
   uint64_t live_items = 0;
+  // (created_seq, ref) of items as they were created, so in seq order: newest_items() walks
+  // it backwards. Not encoded (rebuilt on decode). An entry goes stale when its item is
+  // removed (and maybe created again, with a new entry); stale entries are dropped once they
+  // outnumber the live ones.
+  std::vector<std::pair<uint64_t, ItemRef>> created;
+  bool created_live(const std::pair<uint64_t, ItemRef>& c) const {
+    return items[c.second] && items[c.second]->created_seq == c.first;
+  }
+  void drop_stale_created() {
+    if (created.size() < 2 * live_items + 1024) return;
+    std::erase_if(created, [&](const auto& c) { return !created_live(c); });
+  }
   absl::flat_hash_map<std::string, Profile> profiles;
   absl::flat_hash_map<std::string, std::string> visitor_user;
   absl::flat_hash_map<std::string, Account> accounts;
@@ -218,9 +231,12 @@ struct State::Rep {
   void apply_item_upsert(uint64_t seq, const ItemUpsert& e) {
     ItemRef ref = intern(e.id);
     auto& slot = items[ref];
-    const uint64_t created = slot ? slot->created_seq : seq;
-    if (!slot) ++live_items;
-    slot = Item{e, created, seq};
+    const uint64_t created_seq = slot ? slot->created_seq : seq;
+    if (!slot) {
+      ++live_items;
+      created.emplace_back(seq, ref);
+    }
+    slot = Item{e, created_seq, seq};
   }
 
   void apply_item_patch(uint64_t seq, const ItemPatch& e) {
@@ -306,6 +322,7 @@ void State::Rep::apply(uint64_t seq, int64_t ts, const Event& ev) {
           if (it != item_refs.end() && items[it->second]) {
             items[it->second].reset();
             --live_items;
+            drop_stale_created();
           }
         } else if constexpr (std::is_same_v<T, SynonymsUpsert>) {
           synonyms[e.id] = e;
@@ -472,6 +489,12 @@ const ItemCounters* State::item_counters(ItemRef ref) const {
 }
 size_t State::item_count() const { return rep_->live_items; }
 
+void State::newest_items(const std::function<bool(ItemRef, const Item&)>& fn) const {
+  for (auto it = rep_->created.rbegin(); it != rep_->created.rend(); ++it) {
+    if (rep_->created_live(*it) && !fn(it->second, *rep_->items[it->second])) return;
+  }
+}
+
 void State::for_each_item(const std::function<void(const std::string&, const Item&)>& fn) const {
   std::vector<ItemRef> live;
   live.reserve(rep_->live_items);
@@ -549,6 +572,10 @@ Result<State> State::decode(std::string_view bytes) {
                               " event counters, expected " + std::to_string(kEventTypeCount));
   }
   for (ItemRef i = 0; i < rep.item_ids.size(); ++i) rep.item_refs[rep.item_ids[i]] = i;
+  for (ItemRef i = 0; i < rep.items.size(); ++i) {
+    if (rep.items[i]) rep.created.emplace_back(rep.items[i]->created_seq, i);
+  }
+  std::sort(rep.created.begin(), rep.created.end());
   const size_t n = rep.item_ids.size();
   bool refs_ok = rep.item_refs.size() == n &&
                  rep.live_items == static_cast<uint64_t>(std::count_if(
@@ -565,11 +592,11 @@ Result<State> State::decode(std::string_view bytes) {
   }
   if (!refs_ok) return Status::corruption("state encoding refers to items it does not hold");
   // Enums read from the bytes index name tables (strategy_name() serving a placement): only
-  // the values an event can carry are accepted. Strategy::kRecentlyViewed is the last one.
+  // the values an event can carry are accepted. Strategy::kNewArrivals is the last one.
   bool enums_ok = true;
   for (const auto& [id, p] : rep.placements) {
     enums_ok &= static_cast<unsigned>(p.strategy) <=
-                static_cast<unsigned>(Strategy::kRecentlyViewed);
+                static_cast<unsigned>(Strategy::kNewArrivals);
   }
   for (const auto& [key, p] : rep.profiles) {
     for (const auto& h : p.history) {

@@ -56,13 +56,18 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
                                     "min_price", "max_price", "exclude", "drop_bought"}));
       break;
     case RouteId::kRecoTrending:
+    case RouteId::kRecoNewArrivals:
       TROVE_ANSWER_IF_ERROR(q.only(
           {"count", "category", "brand", "in_stock", "min_price", "max_price", "exclude"}));
+      break;
+    case RouteId::kRecoPopular:
+      TROVE_ANSWER_IF_ERROR(q.only({"count", "category", "brand", "in_stock", "min_price",
+                                    "max_price", "exclude", "window_days"}));
       break;
     default:
       TROVE_ANSWER_IF_ERROR(q.only({"placement", "item", "user", "visitor", "count", "category",
                                     "brand", "in_stock", "min_price", "max_price", "exclude",
-                                    "drop_bought"}));
+                                    "drop_bought", "window_days"}));
       break;
   }
   RecoRequest r;
@@ -91,6 +96,10 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   r.exclude = split_commas(q.all("exclude"));
   TROVE_ASSIGN_OR_ANSWER(drop_bought, q.boolean("drop_bought", false));
   r.drop_bought = drop_bought;
+  if (req.has_param("window_days")) {
+    TROVE_ASSIGN_OR_ANSWER(days, q.integer("window_days", 0, 1, kMaxWindowDays));
+    r.window_days = days;
+  }
   if (r.exclude.size() > kMaxExclusions) {
     return send_error(res, 400, "invalid_argument",
                       "at most " + std::to_string(kMaxExclusions) + " item ids", "query.exclude");
@@ -114,6 +123,8 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
     case RouteId::kRecoForYou: out = reco.for_you(r); break;
     case RouteId::kRecoTrending: out = reco.trending(r); break;
     case RouteId::kRecoRecentlyViewed: out = reco.recently_viewed(r); break;
+    case RouteId::kRecoPopular: out = reco.popular(r); break;
+    case RouteId::kRecoNewArrivals: out = reco.new_arrivals(r); break;
     default: {
       TROVE_ASSIGN_OR_ANSWER(placement, q.text("placement", kMaxIdBytes));
       if (!placement || placement->empty()) {

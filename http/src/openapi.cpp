@@ -56,6 +56,13 @@ json reco_parameters(RouteId id, json own) {
   return own;
 }
 
+// popular (and a popular placement, whose own window_days it replaces): the days counted.
+json window_days() {
+  return param("window_days", "query",
+               "count the last N UTC days (today included); all time without it",
+               {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxWindowDays}});
+}
+
 // typos, min_len_1typo, min_len_2typo: search and suggest (typo_choice in the index).
 json typo_parameters() {
   return json::array(
@@ -114,7 +121,10 @@ json parameters(RouteId id) {
                param("drop_bought", "query", "leave out the items the person bought",
                      boolean(false))});
     case RouteId::kRecoTrending:
+    case RouteId::kRecoNewArrivals:
       return reco_parameters(id, {});
+    case RouteId::kRecoPopular:
+      return reco_parameters(id, {window_days()});
     case RouteId::kRecoPlacement:
       return reco_parameters(
           id, {param("placement", "query", "a PlacementUpsert id", text(256), true),
@@ -125,7 +135,8 @@ json parameters(RouteId id) {
                param("visitor", "query", "the visitor, when there is no account", text(256)),
                param("drop_bought", "query",
                      "a recently_viewed placement: leave out the items the person bought",
-                     boolean(false))});
+                     boolean(false)),
+               window_days()});
     case RouteId::kSuggest: {
       json out = json::array(
           {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),
@@ -196,6 +207,8 @@ json ok_response(RouteId id) {
     case RouteId::kRecoForYou:
     case RouteId::kRecoTrending:
     case RouteId::kRecoRecentlyViewed:
+    case RouteId::kRecoPopular:
+    case RouteId::kRecoNewArrivals:
     case RouteId::kRecoPlacement:
       return json_response("Recommended items, best first; `source` says what answered",
                            schema_ref("Recommendations"));
@@ -262,7 +275,8 @@ json components() {
               {"message", {{"type", "string"}}},
               {"path", {{"type", "string"}}}}}}}}}}}};
   const json strategies = json::array(
-      {"similar", "bought-together", "for-you", "trending", "recently-viewed"});
+      {"similar", "bought-together", "for-you", "trending", "recently-viewed", "popular",
+       "new-arrivals"});
   const json reco_item = {{"type", "object"},
                           {"required", {"id", "title", "score", "source"}},
                           {"properties",
@@ -283,7 +297,8 @@ json components() {
                               {"description", "what produced this item: offline, "
                                               "co-occurrence, co-occurrence+ease, "
                                               "bought-together, trending, recently-viewed, "
-                                              "category-popularity, popularity"}}}}}};
+                                              "popular, new-arrivals, category-popularity, "
+                                              "popularity"}}}}}};
   json reco_props = json::object();
   reco_props["strategy"] = {{"type", "string"}, {"enum", strategies}};
   reco_props["source"] = {

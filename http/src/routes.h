@@ -29,6 +29,8 @@ enum class RouteId {
   kRecoForYou,
   kRecoTrending,
   kRecoRecentlyViewed,
+  kRecoPopular,
+  kRecoNewArrivals,
   kRecoPlacement,
   kOther,  // no route matched, or the request was refused before routing
 };
@@ -70,6 +72,11 @@ inline constexpr RouteSpec kRoutes[] = {
     {RouteId::kRecoRecentlyViewed, "GET", "/v1/recommend/recently-viewed",
      "/v1/recommend/recently-viewed", Scope::kSearch, true,
      "The items a person viewed last, newest first"},
+    {RouteId::kRecoPopular, "GET", "/v1/recommend/popular", "/v1/recommend/popular",
+     Scope::kSearch, true, "The most interacted-with items, all time or over the last days"},
+    {RouteId::kRecoNewArrivals, "GET", "/v1/recommend/new-arrivals",
+     "/v1/recommend/new-arrivals", Scope::kSearch, true,
+     "The catalog's newest items (by their first ItemUpsert)"},
     {RouteId::kRecoPlacement, "GET", "/v1/recommend/placement", "/v1/recommend/placement",
      Scope::kSearch, true, "A named slot configured by PlacementUpsert (strategy, filters, count)"},
     {RouteId::kSchemas, "GET", "/v1/schemas", "/v1/schemas", Scope::kNone, false,

@@ -376,6 +376,8 @@ void Server::Rep::register_routes() {
       case RouteId::kRecoForYou:
       case RouteId::kRecoTrending:
       case RouteId::kRecoRecentlyViewed:
+      case RouteId::kRecoPopular:
+      case RouteId::kRecoNewArrivals:
       case RouteId::kRecoPlacement:
         get([id = r.id](Core& core, const httplib::Request& req, httplib::Response& res) {
           handle_recommend(core, id, req, res);

@@ -287,14 +287,31 @@ std::vector<ScoredItem> RecoModels::popular(size_t n, const Accept& accept) cons
   return best_accepted(std::move(out), n, accept);
 }
 
+std::vector<ScoredItem> RecoModels::popular_within(int64_t window_days, size_t n,
+                                                   const Accept& accept) const {
+  const Rep& r = *rep_;
+  const int32_t today = Tally::day_of(r.last_ts);
+  std::vector<ScoredItem> out;
+  for (uint32_t i = 0; i < r.tally.size(); ++i) {
+    const double w = r.tally[i].within(today, window_days);
+    if (w > 0) out.push_back({i, w});
+  }
+  return best_accepted(std::move(out), n, accept);
+}
+
 std::vector<ScoredItem> RecoModels::trending(size_t n, const Accept& accept) const {
   const Rep& r = *rep_;
+  const double short_hours = r.opts.trending_half_life_hours;
+  const double base_hours = r.opts.trending_baseline_days * 24;
   std::vector<ScoredItem> out;
   for (uint32_t i = 0; i < r.trend.size(); ++i) {
-    const Decayed& t = r.trend[i];
-    if (t.value <= 0) continue;
-    const double hours = static_cast<double>(r.last_ts - t.ts) / 3'600'000.0;
-    out.push_back({i, t.value * std::exp2(-std::max(0.0, hours) / r.opts.trending_half_life_hours)});
+    if (r.trend[i].value <= 0) continue;
+    // A rate decayed over a half-life h sums about rate * h / ln 2: the baseline's expected
+    // weight over the short span is its own sum scaled by short_hours / base_hours.
+    const double recent = r.trend[i].at(r.last_ts, short_hours);
+    const double expected = r.trend_base[i].at(r.last_ts, base_hours) * short_hours / base_hours;
+    const double z = (recent - expected) / std::sqrt(expected + 1);
+    if (z > 0) out.push_back({i, z});
   }
   return best_accepted(std::move(out), n, accept);
 }
@@ -411,11 +428,21 @@ std::string RecoModels::digest() const {
   std::sort(items.begin(), items.end(),
             [&](uint32_t a, uint32_t b) { return r.item_ids[a] < r.item_ids[b]; });
   for (uint32_t i : items) {
-    if (r.pop[i] == 0 && r.co[i].empty() && r.bought_with[i].empty()) continue;
+    if (r.pop[i] == 0 && r.tally[i].total == 0 && r.co[i].empty() && r.bought_with[i].empty()) {
+      continue;
+    }
     put_s(r.item_ids[i]);
     put_f(r.pop[i]);
-    put_f(r.trend[i].value);
-    put_u64(static_cast<uint64_t>(r.trend[i].ts));
+    for (const Decayed* d : {&r.trend[i], &r.trend_base[i]}) {
+      put_f(d->value);
+      put_u64(static_cast<uint64_t>(d->ts));
+    }
+    put_f(r.tally[i].total);
+    put_u64(r.tally[i].days.size());
+    for (const DayWeight& d : r.tally[i].days) {
+      put_u64(static_cast<uint64_t>(static_cast<int64_t>(d.day)));
+      put_f(d.weight);
+    }
     put_u64(r.buyers[i]);
     put_u64(r.repeat_buyers[i]);
     put_row(r.co[i]);
@@ -461,7 +488,8 @@ RecoModels::Memory RecoModels::memory() const {
   };
   for (size_t i = 0; i < r.item_ids.size(); ++i) {
     m.items += row_bytes(r.co[i]) + row_bytes(r.bought_with[i]) + r.item_ids[i].capacity() +
-               sizeof(Row) * 2 + sizeof(double) + sizeof(Decayed) + 2 * sizeof(uint32_t);
+               sizeof(Row) * 2 + sizeof(double) + 2 * sizeof(Decayed) + sizeof(Tally) +
+               r.tally[i].days.capacity() * sizeof(DayWeight) + 2 * sizeof(uint32_t);
   }
   m.items += row_bytes(r.item_index);
   for (const auto& p : r.people) {

@@ -22,6 +22,7 @@ class Writer {
   void u64(uint64_t v) { raw(&v, 8); }
   void i64(int64_t v) { raw(&v, 8); }
   void f64(double v) { raw(&v, 8); }
+  void f32(float v) { raw(&v, 4); }
   void str(std::string_view s) {
     u32(static_cast<uint32_t>(s.size()));
     out_.append(s);
@@ -65,6 +66,11 @@ class Reader {
     raw(&v, 8);
     return v;
   }
+  float f32() {
+    float v = 0;
+    raw(&v, 4);
+    return v;
+  }
   std::string str() {
     const uint32_t n = u32();
     if (failed_ || n > b_.size() - pos_) {
@@ -101,7 +107,7 @@ class Reader {
 
 void put_options(Writer& w, const RecommendOptions& o) {
   for (double v : {o.view, o.image, o.click, o.list_add, o.cart, o.purchase, o.other, o.rating,
-                   o.half_life_days, o.trending_half_life_hours}) {
+                   o.half_life_days, o.trending_half_life_hours, o.trending_baseline_days}) {
     w.f64(v);
   }
   w.u64(o.window);
@@ -117,7 +123,8 @@ void put_options(Writer& w, const RecommendOptions& o) {
 RecommendOptions get_options(Reader& r) {
   RecommendOptions o;
   for (double* v : {&o.view, &o.image, &o.click, &o.list_add, &o.cart, &o.purchase, &o.other,
-                    &o.rating, &o.half_life_days, &o.trending_half_life_hours}) {
+                    &o.rating, &o.half_life_days, &o.trending_half_life_hours,
+                    &o.trending_baseline_days}) {
     *v = r.f64();
   }
   o.window = r.u64();
@@ -161,8 +168,9 @@ std::vector<std::string> get_strings(Reader& r) {
 
 // The layout's version, first in the file; a file of another version is not used, and the
 // models are folded from the journal. 2: a recent item's view flag stays set once viewed
-// (version 1 files had no version and other flags); 3: each person's rated items.
-constexpr uint32_t kFormat = 3;
+// (version 1 files had no version and other flags); 3: each person's rated items; 4: the
+// trending baseline and each item's all-time and per-day weights (popular lists).
+constexpr uint32_t kFormat = 4;
 
 }  // namespace
 
@@ -181,8 +189,16 @@ std::string RecoModels::encode() const {
   for (uint32_t i = 0; i < m.item_ids.size(); ++i) {
     w.str(m.item_ids[i]);
     w.f64(m.pop[i]);
-    w.f64(m.trend[i].value);
-    w.i64(m.trend[i].ts);
+    for (const Decayed* d : {&m.trend[i], &m.trend_base[i]}) {
+      w.f64(d->value);
+      w.i64(d->ts);
+    }
+    w.f64(m.tally[i].total);
+    w.u32(static_cast<uint32_t>(m.tally[i].days.size()));
+    for (const DayWeight& d : m.tally[i].days) {
+      w.u32(static_cast<uint32_t>(d.day));
+      w.f32(d.weight);
+    }
     w.u32(m.buyers[i]);
     w.u32(m.repeat_buyers[i]);
     put_row(w, m.co[i]);
@@ -255,13 +271,21 @@ Result<RecoModels> RecoModels::decode(std::string_view bytes, const RecommendOpt
   const int64_t epoch = r.i64();
   if (has_epoch) m.epoch = epoch;
 
-  const uint32_t items = r.count(4 + 8 + 8 + 8 + 4 + 4 + 4 + 4);
+  const uint32_t items = r.count(4 + 8 + 2 * (8 + 8) + 8 + 4 + 4 + 4 + 4 + 4);
   for (uint32_t i = 0; i < items && !r.failed(); ++i) {
     const std::string id = r.str();
     if (m.intern_item(id) != i) return bad("item " + id + " is listed twice");
     m.pop[i] = r.f64();
-    m.trend[i].value = r.f64();
-    m.trend[i].ts = r.i64();
+    for (Decayed* d : {&m.trend[i], &m.trend_base[i]}) {
+      d->value = r.f64();
+      d->ts = r.i64();
+    }
+    m.tally[i].total = r.f64();
+    m.tally[i].days.resize(r.count(4 + 4));
+    for (DayWeight& d : m.tally[i].days) {
+      d.day = static_cast<int32_t>(r.u32());
+      d.weight = r.f32();
+    }
     m.buyers[i] = r.u32();
     m.repeat_buyers[i] = r.u32();
     for (BatchedRows* rows : {&m.co, &m.bought_with}) {

@@ -47,10 +47,65 @@ struct Person {
   std::optional<bool> personalized;
 };
 
-// Trending: a value decayed lazily from the time of its last update.
+// A value decayed lazily from the time of its last update (trending and its baseline).
 struct Decayed {
   double value = 0;
   int64_t ts = 0;
+  // The value at `now` (not before the last update).
+  double at(int64_t now, double half_life_hours) const {
+    const double hours = static_cast<double>(now - ts) / 3'600'000.0;
+    return value * std::exp2(-std::max(0.0, hours) / half_life_hours);
+  }
+  void add(double w, int64_t now, double half_life_hours) {
+    value = at(now, half_life_hours) + w;
+    ts = std::max(ts, now);
+  }
+};
+
+// An item's undecayed interaction weight, in all and per UTC day over the last
+// kMaxWindowDays days of its own activity (the popular list, all time or windowed).
+struct DayWeight {
+  int32_t day = 0;  // days since 1970-01-01, UTC
+  float weight = 0;
+};
+struct Tally {
+  double total = 0;
+  std::vector<DayWeight> days;  // ascending, none kMaxWindowDays or more before the last
+
+  static int32_t day_of(int64_t ts) {
+    constexpr int64_t kDay = 86'400'000;
+    return static_cast<int32_t>(ts >= 0 ? ts / kDay : (ts - kDay + 1) / kDay);
+  }
+  void add(double w, int64_t ts) {
+    total += w;
+    const int32_t day = day_of(ts);
+    if (days.empty() || days.back().day < day) {
+      days.push_back({day, static_cast<float>(w)});
+      const int32_t oldest = day - static_cast<int32_t>(kMaxWindowDays) + 1;
+      auto keep = std::find_if(days.begin(), days.end(),
+                               [&](const DayWeight& d) { return d.day >= oldest; });
+      days.erase(days.begin(), keep);
+      return;
+    }
+    // An event older than the item's last one (journals are in arrival order, not time).
+    if (day <= days.back().day - static_cast<int32_t>(kMaxWindowDays)) return;
+    auto at = std::lower_bound(days.begin(), days.end(), day,
+                               [](const DayWeight& d, int32_t x) { return d.day < x; });
+    if (at != days.end() && at->day == day) {
+      at->weight += static_cast<float>(w);
+    } else {
+      days.insert(at, {day, static_cast<float>(w)});
+    }
+  }
+  // The weight of days `today - window_days + 1` .. `today`; window_days 0: all time.
+  double within(int32_t today, int64_t window_days) const {
+    if (window_days == 0) return total;
+    double sum = 0;
+    for (auto it = days.rbegin(); it != days.rend() && it->day > today - window_days; ++it) {
+      if (it->day <= today) sum += it->weight;
+    }
+    return sum;
+  }
 };
 
 // The n best, best first (ties: the lower item).
@@ -109,7 +164,9 @@ struct RecoModels::Rep {
   std::vector<std::string> item_ids;
   BatchedRows co, bought_with;  // their updates wait (apply_deferred) for flush()
   std::vector<double> pop;      // forward-decayed interaction weight
-  std::vector<Decayed> trend;
+  std::vector<Decayed> trend;       // half-life opts.trending_half_life_hours
+  std::vector<Decayed> trend_base;  // half-life opts.trending_baseline_days
+  std::vector<Tally> tally;
   std::vector<uint32_t> buyers, repeat_buyers;
 
   absl::flat_hash_map<std::string, uint32_t> person_index;
@@ -161,6 +218,8 @@ struct RecoModels::Rep {
       bought_with.add_row();
       pop.push_back(0);
       trend.push_back({});
+      trend_base.push_back({});
+      tally.emplace_back();
       buyers.push_back(0);
       repeat_buyers.push_back(0);
     }
@@ -288,10 +347,9 @@ struct RecoModels::Rep {
     }
     const double f = decay_factor(ts);
     pop[item] += w * f;
-    Decayed& t = trend[item];
-    const double hours = static_cast<double>(ts - t.ts) / 3'600'000.0;
-    t.value = t.value * std::exp2(-std::max(0.0, hours) / opts.trending_half_life_hours) + w;
-    t.ts = std::max(t.ts, ts);
+    trend[item].add(w, ts, opts.trending_half_life_hours);
+    trend_base[item].add(w, ts, opts.trending_baseline_days * 24);
+    tally[item].add(w, ts);
     p.weights[item] += w;
     const bool shares = pair && !(opts.unpersonalized_excluded && p.personalized == false);
     if (shares) {

@@ -217,7 +217,30 @@ struct Recommender::Rep {
                                  std::to_string(req.count),
                              "count");
     }
+    if (req.window_days && (*req.window_days < 1 || *req.window_days > kMaxWindowDays)) {
+      return Status::invalid("expected 1.." + std::to_string(kMaxWindowDays) + " days, got " +
+                                 std::to_string(*req.window_days),
+                             "window_days");
+    }
     return {};
+  }
+
+  // The catalog's newest items that the gate lets through, scored by position (the newest
+  // 1, each next one 0.99 of the one before: the order, on the one scale).
+  static void newest(const State& st, const Gate& gate, RecoResponse* out) {
+    double score = 1;
+    st.newest_items([&](ItemRef ref, const Item& item) {
+      if (out->items.size() >= gate.req.count) return false;
+      const std::string& id = st.item_id(ref);
+      const bool listed = std::any_of(out->items.begin(), out->items.end(),
+                                      [&](const Recommendation& r) { return r.id == id; });
+      if (!listed && gate.allows(id)) {
+        out->items.push_back({id, item.data.title, item.data.brand, item.data.price, score,
+                              "new-arrivals"});
+        score *= 0.99;
+      }
+      return true;
+    });
   }
 
   // Adds answers to `out` (no repeats, up to req.count), noting their source.
@@ -382,6 +405,21 @@ struct Recommender::Rep {
           offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
           take(st, models, models.trending(req.count + out.items.size(), std::cref(gate)),
                "trending", req, &out);
+          // Few items gaining on their baseline (a quiet day): the popular ones after them.
+          fill_popular(st, std::cref(gate), {}, req, &out);
+          break;
+        case Strategy::kPopular:
+          out.strategy = "popular";
+          offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
+          take(st, models,
+               models.popular_within(req.window_days.value_or(0), req.count + out.items.size(),
+                                     std::cref(gate)),
+               "popular", req, &out);
+          break;
+        case Strategy::kNewArrivals:
+          out.strategy = "new-arrivals";
+          offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
+          newest(st, gate, &out);
           break;
         case Strategy::kRecentlyViewed: {
           out.strategy = "recently-viewed";
@@ -522,6 +560,12 @@ Result<RecoResponse> Recommender::trending(const RecoRequest& req) const {
 Result<RecoResponse> Recommender::recently_viewed(const RecoRequest& req) const {
   return rep_->serve(Strategy::kRecentlyViewed, {}, req);
 }
+Result<RecoResponse> Recommender::popular(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kPopular, {}, req);
+}
+Result<RecoResponse> Recommender::new_arrivals(const RecoRequest& req) const {
+  return rep_->serve(Strategy::kNewArrivals, {}, req);
+}
 
 Result<RecoResponse> Recommender::placement(std::string_view placement_id,
                                             const RecoRequest& req) const {
@@ -541,6 +585,7 @@ Result<RecoResponse> Recommender::placement(std::string_view placement_id,
     if (!q.filters.min_price) q.filters.min_price = f.min_price;
     if (!q.filters.max_price) q.filters.max_price = f.max_price;
   }
+  if (!q.window_days) q.window_days = p->window_days;
   return rep_->serve(p->strategy, placement_id, q);
 }
 

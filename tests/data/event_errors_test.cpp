@@ -40,6 +40,11 @@ TEST_CASE("error messages name the field and say what was expected", "[events]")
   CHECK(error_of(R"({"type":"UserForget"})") == "expected at least one of user_id visitor_id");
   CHECK(error_of(R"({"type":"ItemRemove","id":"a","id":"b"})") == "id: duplicate field");
   CHECK(error_of("{\"type\":\"ItemRemove\",\"id\":\"\xff\"}") == "invalid UTF-8 in the event");
+  CHECK(error_of(R"({"type":"PlacementUpsert","id":"p","strategy":"popular","window_days":91})") ==
+        "window_days: expected an integer from 1 to 90, got 91");
+  CHECK(error_of(R"({"type":"PlacementUpsert","id":"p","strategy":"popular","window_days":7})") ==
+        "OK");
+  CHECK(error_of(R"({"type":"PlacementUpsert","id":"p","strategy":"new_arrivals"})") == "OK");
 }
 
 TEST_CASE("an integer beyond 2^53 in an attribute is refused, not rounded to 2^53", "[events]") {

@@ -191,7 +191,7 @@ TEST_CASE("decode rejects an encoding with an enum value no event can carry", "[
   REQUIRE(id != std::string::npos);
   const size_t strategy = id + 5;
   REQUIRE(bytes[strategy] == static_cast<char>(2 * static_cast<int>(trove::Strategy::kTrending)));
-  for (char bad_value : {'\x3f', '\x0a', '\x01'}) {  // -32, 5 and -1 (zigzag)
+  for (char bad_value : {'\x3f', '\x0e', '\x01'}) {  // -32, 7 (one past the last) and -1 (zigzag)
     std::string bad = bytes;
     bad[strategy] = bad_value;
     auto r = State::decode(bad);

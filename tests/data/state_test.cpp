@@ -146,6 +146,38 @@ TEST_CASE("for_each_item visits live items in id order", "[state]") {
   CHECK(seen == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("newest_items walks live items by creation, newest first, through removes and "
+          "decoding", "[state]") {
+  Feed f;
+  f.apply(item("a", "A"));
+  f.apply(item("b", "B"));
+  f.apply(item("c", "C"));
+  f.apply(item("a", "A again"));  // an update: still created first
+  f.apply(trove::ItemRemove{"b"});
+  f.apply(item("d", "D"));
+  f.apply(item("b", "B is back"));  // created anew, so newest
+  auto newest = [](const trove::State& s, size_t n) {
+    std::vector<std::string> out;
+    s.newest_items([&](trove::ItemRef ref, const trove::Item& it) {
+      CHECK(s.item_id(ref) == it.data.id);
+      out.push_back(it.data.id);
+      return out.size() < n;
+    });
+    return out;
+  };
+  CHECK(newest(f.state, 10) == std::vector<std::string>{"b", "d", "c", "a"});
+  CHECK(newest(f.state, 2) == std::vector<std::string>{"b", "d"});
+  auto decoded = trove::State::decode(f.state.encode());
+  REQUIRE(decoded.ok());
+  CHECK(newest(decoded.value(), 10) == std::vector<std::string>{"b", "d", "c", "a"});
+  // Many removes: the stale entries are dropped, the order stays.
+  for (int round = 0; round < 3000; ++round) {
+    f.apply(trove::ItemRemove{"c"});
+    f.apply(item("c", "C"));
+  }
+  CHECK(newest(f.state, 10) == std::vector<std::string>{"c", "b", "d", "a"});
+}
+
 // ---- search config and placements ------------------------------------------------------------
 
 TEST_CASE("synonyms upsert replaces by id and remove deletes", "[state]") {

@@ -161,6 +161,18 @@ TEST_CASE("each recommend route answers from the models with the documented shap
         std::vector<std::string>{"mug-blue", "tea-green"});
   check_shape(get("/v1/recommend/recently-viewed?visitor=v0&drop_bought=true"), "recently-viewed");
 
+  // Popular counts undecayed weight (3 purchases x 5 + 2 views of the black tea); every event
+  // here is from today, so a window of a day answers the same.
+  auto popular = get("/v1/recommend/popular?count=3");
+  check_shape(popular, "popular");
+  CHECK(popular["source"] == "popular");
+  CHECK(ids(popular["items"]) == std::vector<std::string>{"tea-black", "mug-red", "tea-green"});
+  CHECK(ids(get("/v1/recommend/popular?count=3&window_days=1")["items"]) ==
+        ids(popular["items"]));
+  auto arrivals = get("/v1/recommend/new-arrivals?category=Kitchen");
+  check_shape(arrivals, "new-arrivals");
+  CHECK(ids(arrivals["items"]) == std::vector<std::string>{"mug-white", "mug-red", "mug-blue"});
+
   // The placement's strategy, count and filters apply.
   auto slot = get("/v1/recommend/placement?placement=pdp&item=tea-green&count=10");
   check_shape(slot, "similar");
@@ -200,6 +212,13 @@ TEST_CASE("recommend routes refuse bad parameters with their path, unknown items
               "invalid_argument", "query.drop_bought");
   check_error(get("/v1/recommend/for-you?visitor=v0&drop_bought=true"), 400, "invalid_argument",
               "query.drop_bought");
+  check_error(get("/v1/recommend/popular?window_days=0"), 400, "invalid_argument",
+              "query.window_days");
+  check_error(get("/v1/recommend/popular?window_days=91"), 400, "invalid_argument",
+              "query.window_days");
+  check_error(get("/v1/recommend/trending?window_days=7"), 400, "invalid_argument",
+              "query.window_days");
+  check_error(get("/v1/recommend/new-arrivals?user=me"), 400, "invalid_argument", "query.user");
   check_error(get("/v1/recommend/placement"), 400, "invalid_argument", "query.placement");
   check_error(get("/v1/recommend/placement?placement=nowhere"), 404, "not_found",
               "query.placement");

@@ -52,7 +52,8 @@ TEST_CASE("trove recommend answers every strategy in JSON and refuses bad reques
     }
   }
   REQUIRE_FALSE(visitor.empty());
-  for (const std::string strategy : {"similar", "bought-together", "for-you", "trending", "recently-viewed"}) {
+  for (const std::string strategy : {"similar", "bought-together", "for-you", "trending",
+                                     "recently-viewed", "popular", "new-arrivals"}) {
     INFO(strategy);
     Run r = run_trove(tmp, "recommend" + d + " " + strategy + " --item " + item + " --visitor " +
                                visitor + " --count 5 --json");
@@ -73,5 +74,8 @@ TEST_CASE("trove recommend answers every strategy in JSON and refuses bad reques
   CHECK(unknown.err.find("no-such-item") != std::string::npos);
   CHECK(run_trove(tmp, "recommend" + d + " similar --item " + item + " --count 0").exit_code == 2);
   CHECK(run_trove(tmp, "recommend" + d + " sideways").exit_code == 2);
+  Run window = run_trove(tmp, "recommend" + d + " popular --window-days 91");
+  CHECK(window.exit_code == 2);
+  CHECK(window.err.find("window_days") != std::string::npos);
   CHECK(run_trove(tmp, "recommend" + d + " placement").exit_code == 2);
 }

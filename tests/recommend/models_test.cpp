@@ -3,6 +3,7 @@
 // trending, determinism and the forgotten-event filter.
 #include "trove/recommend/models.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
@@ -62,14 +63,81 @@ TEST_CASE("older co-occurrences decay: the recent pair wins at equal counts", "[
   f.at_day(90).view("v2", "A").view("v2", "NEW");
   RecoModels m = f.build();
   CHECK(similar(m, "A") == std::vector<std::string>{"NEW", "OLD"});
-  // Trending forgets faster: a burst long ago loses to a few views now.
+  // Trending forgets faster: a burst long ago is no longer trending, a few views now are.
   Feed g;
   g.at_day(0);
   for (int i = 0; i < 10; ++i) g.view(numbered("v", i), "BURST");
   g.at_day(10).view("x", "NOW").view("y", "NOW");
   RecoModels t = g.build();
-  CHECK(ids(t, t.trending(2, nullptr)) == std::vector<std::string>{"NOW", "BURST"});
+  CHECK(ids(t, t.trending(2, nullptr)) == std::vector<std::string>{"NOW"});
   CHECK(ids(t, t.popular(2, nullptr)) == std::vector<std::string>{"BURST", "NOW"});
+}
+
+TEST_CASE("trending is a rise over the item's own baseline, not volume", "[recommend]") {
+  // Until 2026-12-08 trending was decayed volume: 40 fresh views of a new item stayed below
+  // best-sellers that sell the same every day (issue 15).
+  Feed f;
+  for (int day = 0; day < 30; ++day) {
+    f.at_day(day);
+    for (int i = 0; i < 50; ++i) f.view(numbered("s", day * 50 + i), "STEADY");
+    for (int i = 0; i < 30; ++i) f.view(numbered("t", day * 30 + i), "STEADY2");
+    if (day < 20) {
+      for (int i = 0; i < 30; ++i) f.view(numbered("c", day * 30 + i), "COOLING");
+    }
+    if (day % 3 == 0) f.view(numbered("r", day), "RARE");
+  }
+  f.at_day(30);
+  for (int i = 0; i < 40; ++i) f.view(numbered("n", i), "NEW");
+  f.view("once", "ONCE");
+  RecoModels m = f.build();
+  const auto trending = m.trending(10, nullptr);
+  const std::vector<std::string> rising = ids(m, trending);
+  REQUIRE(rising.size() >= 2);
+  CHECK(rising[0] == "NEW");
+  CHECK(rising[1] == "ONCE");
+  // A steady seller is not rising; one that is cooling even less so.
+  for (const char* flat : {"STEADY", "STEADY2", "COOLING"}) {
+    INFO(flat);
+    CHECK(std::find(rising.begin(), rising.end(), flat) == rising.end());
+  }
+  CHECK(trending[0].score == Approx(18.9).epsilon(0.05));  // (40 - 40/14) / sqrt(40/14 + 1)
+  // Volume is popular's job.
+  CHECK(ids(m, m.popular(2, nullptr)) == std::vector<std::string>{"STEADY", "STEADY2"});
+}
+
+TEST_CASE("popular counts all time or the last N UTC days, in any arrival order",
+          "[recommend]") {
+  Feed f;
+  f.at_day(0);
+  for (int i = 0; i < 9; ++i) f.view(numbered("a", i), "OLD");
+  f.at_day(20);
+  for (int i = 0; i < 4; ++i) f.buy(numbered("b", i), numbered("o", i), {"MONTH"});  // 5 each
+  f.at_day(24).view("w1", "WEEK").view("w2", "WEEK").view("w3", "WEEK");
+  f.at_day(30).view("t1", "TODAY").view("t3", "TODAY").view("t2", "WEEK");
+  // An event stamped a day earlier arrives last (a late mobile client).
+  f.at_day(29).view("late", "TODAY");
+  RecoModels m = f.build();
+  auto popular = [&](int64_t days) { return ids(m, m.popular_within(days, 10, nullptr)); };
+  CHECK(popular(0) == std::vector<std::string>{"MONTH", "OLD", "WEEK", "TODAY"});
+  CHECK(popular(30) == std::vector<std::string>{"MONTH", "WEEK", "TODAY"});
+  // Day 24 is the seventh day back from day 30: in a 7-day window, not in a 6-day one.
+  CHECK(popular(7) == std::vector<std::string>{"WEEK", "TODAY"});
+  CHECK(popular(6) == std::vector<std::string>{"TODAY", "WEEK"});
+  CHECK(popular(1) == std::vector<std::string>{"TODAY", "WEEK"});
+  const auto all = m.popular_within(0, 10, nullptr);
+  CHECK(all[0].score == 20);  // undecayed: 4 purchases of weight 5
+  // Past kMaxWindowDays an item's days are dropped, not its all-time weight.
+  Feed g;
+  g.at_day(0).view("x", "A");
+  g.at_day(200).view("y", "A");
+  RecoModels n = g.build();
+  CHECK(n.popular_within(0, 1, nullptr)[0].score == 2);
+  CHECK(n.popular_within(kMaxWindowDays, 1, nullptr)[0].score == 1);
+  // The per-day weights survive the models file.
+  auto decoded = RecoModels::decode(m.encode(), RecommendOptions{});
+  REQUIRE(decoded.ok());
+  CHECK(ids(*decoded, decoded->popular_within(7, 10, nullptr)) == popular(7));
+  CHECK(decoded->digest() == m.digest());
 }
 
 TEST_CASE("decay stays finite over a century: scores as over the last months alone",

@@ -503,3 +503,70 @@ TEST_CASE("for you does not offer again what the person rated, whatever the star
   mine = ids(shop.reco->for_you(for_visitor("me")));
   CHECK(std::find(mine.begin(), mine.end(), "tea-green") == mine.end());
 }
+
+TEST_CASE("trending lists rising items then popular ones, popular counts a window, new arrivals "
+          "come newest first",
+          "[recommend]") {
+  // Before 2026-12-08 there was no popular or new-arrivals list, and trending was volume.
+  Shop shop;
+  Feed f = catalog();
+  f.at_day(0);
+  for (int i = 0; i < 30; ++i) f.view(numbered("old", i), "mug-red");
+  f.at_day(10);
+  for (int i = 0; i < 5; ++i) f.view(numbered("now", i), "tea-green");
+  f.view("now-1", "mug-blue");
+  PlacementUpsert week;
+  week.id = "popular-today";
+  week.strategy = Strategy::kPopular;
+  week.count = 3;
+  week.window_days = 1;
+  f.add(week);
+  PlacementUpsert fresh;
+  fresh.id = "fresh-kitchen";
+  fresh.strategy = Strategy::kNewArrivals;
+  fresh.filters = PlacementFilters{};
+  fresh.filters->category = "Kitchen";
+  f.add(fresh);
+  shop.ingest(f);
+
+  // Rising on day 10: tea-green, then mug-blue; the old best-seller only as popular.
+  auto trending = shop.reco->trending(RecoRequest{});
+  check_one_scale(trending, "trending");
+  CHECK(ids(trending) == std::vector<std::string>{"tea-green", "mug-blue", "mug-red"});
+  CHECK(trending->source == "trending+popularity");
+
+  RecoRequest all;
+  auto popular = shop.reco->popular(all);
+  check_one_scale(popular, "popular");
+  CHECK(ids(popular) == std::vector<std::string>{"mug-red", "tea-green", "mug-blue"});
+  CHECK(popular->strategy == "popular");
+  CHECK(popular->source == "popular");
+  RecoRequest today;
+  today.window_days = 1;
+  CHECK(ids(shop.reco->popular(today)) == std::vector<std::string>{"tea-green", "mug-blue"});
+  CHECK(ids(shop.reco->placement("popular-today", RecoRequest{})) ==
+        std::vector<std::string>{"tea-green", "mug-blue"});
+  for (int64_t bad : {int64_t{0}, kMaxWindowDays + 1}) {
+    today.window_days = bad;
+    auto refused = shop.reco->popular(today);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().path() == "window_days");
+  }
+
+  // New arrivals: the catalog's order of creation, out-of-stock items left out, filters kept.
+  auto arrivals = shop.reco->new_arrivals(RecoRequest{});
+  check_one_scale(arrivals, "new arrivals");
+  CHECK(ids(arrivals) ==
+        std::vector<std::string>{"new-pot", "tea-black", "tea-green", "mug-blue", "mug-red"});
+  CHECK(arrivals->source == "new-arrivals");
+  CHECK(ids(shop.reco->placement("fresh-kitchen", RecoRequest{})) ==
+        std::vector<std::string>{"new-pot", "mug-blue", "mug-red"});
+  // An item removed and added again is new again; an update is not.
+  Feed g;
+  g.add(ItemRemove{"tea-green"}).item("tea-green", "Green tea", "Food > Tea");
+  g.item("mug-red", "Red mug, new photo", "Kitchen > Mugs");
+  shop.ingest(g);
+  RecoRequest two;
+  two.count = 2;
+  CHECK(ids(shop.reco->new_arrivals(two)) == std::vector<std::string>{"tea-green", "new-pot"});
+}

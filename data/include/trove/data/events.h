@@ -43,7 +43,15 @@ struct UserRef {
 using AttrValue = std::variant<std::string, double, bool, std::vector<std::string>>;
 using Attributes = std::map<std::string, AttrValue>;  // ordered: canonical by construction
 
-enum class Strategy { kSimilar, kBoughtTogether, kForYou, kTrending, kRecentlyViewed };
+enum class Strategy {
+  kSimilar,
+  kBoughtTogether,
+  kForYou,
+  kTrending,
+  kRecentlyViewed,
+  kPopular,
+  kNewArrivals,
+};
 enum class RecoScope { kItem, kUser, kGlobal };
 
 struct PlacementFilters {
@@ -160,11 +168,17 @@ struct SearchSettingsUpsert {
 
 // ---- placements ----------------------------------------------------------------------------
 
+// The longest window a popular list counts (RecoModels keeps per-day weights that long).
+inline constexpr int64_t kMaxWindowDays = 90;
+
 struct PlacementUpsert {
   std::string id;
   Strategy strategy = Strategy::kSimilar;
   std::optional<int64_t> count;  // items to return; 10 when absent
   std::optional<PlacementFilters> filters;
+  // popular: count the last `window_days` days (today and the days before, UTC), 1 to
+  // kMaxWindowDays; all time when absent.
+  std::optional<int64_t> window_days;
   bool operator==(const PlacementUpsert&) const = default;
 };
 struct PlacementRemove {

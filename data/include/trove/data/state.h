@@ -131,6 +131,9 @@ class State {
   const Item* item_at(ItemRef ref) const;  // nullptr when not (or no longer) in the catalog
   const ItemCounters* item_counters(ItemRef ref) const;
   size_t item_count() const;                       // live catalog items
+  // Calls fn(ref, item) for live items, the most recently created first (by created_seq: the
+  // first ItemUpsert since the item was last removed), until fn returns false.
+  void newest_items(const std::function<bool(ItemRef, const Item&)>& fn) const;
   // Calls fn(id, item) for every live item, in id order.
   void for_each_item(const std::function<void(const std::string&, const Item&)>& fn) const;
 

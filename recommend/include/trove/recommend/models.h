@@ -12,7 +12,9 @@
 //   bounded;
 // - bought together: pairs within a PurchaseComplete basket (each line with the next `window`
 //   lines), and an item added to a cart with the `window` newest items in the cart;
-// - popularity (decayed like co-occurrence) and trending (short half-life) per item;
+// - popularity per item: decayed like co-occurrence, undecayed in all, and per UTC day over
+//   the last kMaxWindowDays days (popular lists); trending: a short decayed rate against the
+//   item's own long one;
 // - per person: the recent distinct items, bought, removed from cart, cart, personalized flag;
 //   visitors joined to accounts by UserMerge (or an event naming both).
 // Scores: similar(i, j) = co(i, j) / (pop(i)^0.5 * pop(j)^damping), a cosine with popularity
@@ -50,7 +52,10 @@ struct RecommendOptions {
   double view = 1, image = 0.5, click = 1, list_add = 2, cart = 3, purchase = 5, other = 1;
   double rating = 1;  // a RateItem of r stars (0..5) weighs rating * max(0, r - 2): 5 stars = 3
   double half_life_days = 30;          // co-occurrence and popularity
+  // Trending compares an item's recent rate (decayed with a half-life of
+  // trending_half_life_hours) with its own baseline (trending_baseline_days).
   double trending_half_life_hours = 24;
+  double trending_baseline_days = 14;
   size_t window = 5;     // an interaction pairs with the person's last `window` distinct items
   size_t recent = 50;    // recent distinct items kept per person (for you, recently viewed)
   size_t max_row = 100;  // co-occurrence entries kept per item (a row may reach four times
@@ -137,8 +142,18 @@ class RecoModels {
   // The person's affinity to each of `items`: what for_you scores it (its co-occurrence with
   // the person's recent items, newest counting most), 0 when none; exclusions not applied.
   std::vector<double> affinity(std::string_view person, const std::vector<uint32_t>& items) const;
-  // Most popular (decayed) and trending items, best first.
+  // Most popular items by decayed weight (half_life_days), best first.
   std::vector<ScoredItem> popular(size_t n, const Accept& accept) const;
+  // Most popular items by undecayed weight over the last `window_days` UTC days up to the
+  // models' last event (that day included), or all time when window_days is 0, best first.
+  // REQUIRES: window_days <= kMaxWindowDays.
+  std::vector<ScoredItem> popular_within(int64_t window_days, size_t n,
+                                         const Accept& accept) const;
+  // Items whose recent rate is above their own baseline, best first: with S the weight
+  // decayed over trending_half_life_hours and E the baseline's (trending_baseline_days)
+  // share of that span, the score (S - E) / sqrt(E + 1), a Poisson z-score, kept when above
+  // zero: a steady best-seller scores 0, a burst of 40 views of a new item about 19, one view
+  // about 1. At the models' last event time.
   std::vector<ScoredItem> trending(size_t n, const Accept& accept) const;
   // The person's recent distinct items, newest first (views only when views_only).
   std::vector<uint32_t> recent_items(std::string_view person, bool views_only) const;

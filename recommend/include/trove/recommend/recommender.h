@@ -23,8 +23,8 @@
 // filters ask for in_stock=false), never the request's exclusions or the item itself.
 // Fallbacks: for_you without history (cold start) or with few neighbours takes the popular
 // items of the person's categories, then the global ones; similar / bought together for a new
-// item takes the popular items of its category, then the global ones. `source` says what
-// answered.
+// item takes the popular items of its category, then the global ones; trending short of
+// accelerating items takes the popular ones. `source` says what answered.
 //
 // Thread-safety: every method may be called from any thread (reads take the Store's read
 // lock). The Store must outlive the Recommender.
@@ -53,6 +53,9 @@ struct RecoRequest {
   PlacementFilters filters;
   std::vector<std::string> exclude;  // item ids never to return
   bool drop_bought = false;  // recently viewed: leave out what the person bought
+  // popular: the last window_days UTC days (1..kMaxWindowDays), up to the newest event's day;
+  // all time when absent.
+  std::optional<int64_t> window_days;
 };
 
 struct Recommendation {
@@ -65,12 +68,14 @@ struct Recommendation {
   // the runs before it (docs/RECOMMEND.md, "Scores").
   double score = 0;
   // What produced this item: "offline", "co-occurrence", "co-occurrence+ease",
-  // "bought-together", "trending", "recently-viewed", "category-popularity", "popularity".
+  // "bought-together", "trending", "recently-viewed", "popular", "new-arrivals",
+  // "category-popularity", "popularity" (decayed, the fallback).
   std::string source;
 };
 
 struct RecoResponse {
-  std::string strategy;  // similar, bought-together, for-you, trending, recently-viewed
+  std::string strategy;  // similar, bought-together, for-you, trending, recently-viewed,
+                         // popular, new-arrivals
   // What answered: the items' sources in the order they first appear, joined by "+"
   // ("offline+co-occurrence+popularity"); empty when no item was found.
   std::string source;
@@ -92,8 +97,14 @@ class Recommender {
   Result<RecoResponse> similar(const RecoRequest& req) const;
   Result<RecoResponse> bought_together(const RecoRequest& req) const;
   Result<RecoResponse> for_you(const RecoRequest& req) const;
+  // Items gaining on their own baseline (RecoModels::trending), then popular ones.
   Result<RecoResponse> trending(const RecoRequest& req) const;
   Result<RecoResponse> recently_viewed(const RecoRequest& req) const;
+  // Most interacted-with items, all time or over req.window_days (undecayed weights).
+  Result<RecoResponse> popular(const RecoRequest& req) const;
+  // The catalog's items, the most recently created first (their first ItemUpsert), with or
+  // without behaviour.
+  Result<RecoResponse> new_arrivals(const RecoRequest& req) const;
   // A PlacementUpsert's strategy, count and filters (the request's filters and exclusions
   // are added); its offline list, if any, comes first.
   Result<RecoResponse> placement(std::string_view placement_id, const RecoRequest& req) const;
