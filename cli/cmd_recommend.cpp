@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common.h"
+#include "index_util.h"
 #include "trove/http/json_shapes.h"
 #include "trove/recommend/recommender.h"
 
@@ -54,8 +55,18 @@ int run_recommend(const RecommendArgs& a) {
   q.filters.min_price = a.min_price;
   q.filters.max_price = a.max_price;
   const Recommender& r = *reco.value();
+  // similar (and a placement, which may be similar) falls back on the items like a new item
+  // by their text: the catalog index answers that.
+  std::unique_ptr<CatalogIndex> index;
+  if (a.strategy == "similar" || a.strategy == "placement") {
+    std::vector<std::string> warnings;
+    auto opened = open_index(*store.value(), &warnings);
+    if (!opened.ok()) return fail(kName, opened.status());
+    print_warnings(kName, warnings);
+    index = std::move(opened).value();
+  }
   Result<RecoResponse> res = Status::invalid("unknown strategy", "strategy");
-  if (a.strategy == "similar") res = r.similar(q);
+  if (a.strategy == "similar") res = r.similar(q, index.get());
   if (a.strategy == "bought-together") res = r.bought_together(q);
   if (a.strategy == "for-you") res = r.for_you(q);
   if (a.strategy == "trending") res = r.trending(q);
@@ -64,7 +75,7 @@ int run_recommend(const RecommendArgs& a) {
   if (a.strategy == "new-arrivals") res = r.new_arrivals(q);
   if (a.strategy == "placement") {
     if (a.placement.empty()) return fail(kName, Status::invalid("expected --placement ID", "placement"));
-    res = r.placement(a.placement, q);
+    res = r.placement(a.placement, q, index.get());
   }
   if (!res.ok()) return fail(kName, res.status());
   if (a.json) {

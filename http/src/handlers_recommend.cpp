@@ -118,7 +118,7 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   const Recommender& reco = core.the_reco();
   Result<RecoResponse> out = Status::internal("unreachable");
   switch (route) {
-    case RouteId::kRecoSimilar: out = reco.similar(r); break;
+    case RouteId::kRecoSimilar: out = reco.similar(r, &core.the_index()); break;
     case RouteId::kRecoBoughtTogether: out = reco.bought_together(r); break;
     case RouteId::kRecoForYou: out = reco.for_you(r); break;
     case RouteId::kRecoTrending: out = reco.trending(r); break;
@@ -131,7 +131,7 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
         return send_error(res, 400, "invalid_argument", "required: a PlacementUpsert id",
                           "query.placement");
       }
-      out = reco.placement(*placement, r);
+      out = reco.placement(*placement, r, &core.the_index());
       break;
     }
   }

@@ -296,9 +296,9 @@ json components() {
                              {{"type", "string"},
                               {"description", "what produced this item: offline, "
                                               "co-occurrence, co-occurrence+ease, "
-                                              "bought-together, trending, recently-viewed, "
-                                              "popular, new-arrivals, category-popularity, "
-                                              "popularity"}}}}}};
+                                              "bought-together, similar-content, trending, "
+                                              "recently-viewed, popular, new-arrivals, "
+                                              "category-popularity, popularity"}}}}}};
   json reco_props = json::object();
   reco_props["strategy"] = {{"type", "string"}, {"enum", strategies}};
   reco_props["source"] = {

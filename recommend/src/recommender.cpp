@@ -317,8 +317,54 @@ struct Recommender::Rep {
     }
   }
 
+  // Items like the request's item by their text (CatalogIndex::similar_items), for similar
+  // when behaviour is short: asked outside serve(), whose read lock the index's own would
+  // nest in.
+  using Content = std::vector<ContentMatch>;
+
+  // An answer that needed more than behaviour: short of items, or filled from popularity.
+  static bool short_of_behaviour(const RecoResponse& r, const RecoRequest& req) {
+    return r.items.size() < req.count ||
+           std::any_of(r.items.begin(), r.items.end(), [](const Recommendation& i) {
+             return i.source == "category-popularity" || i.source == "popularity";
+           });
+  }
+
+  // serve(), then for a similar list short of behaviour, again with the item's content
+  // matches (without an index, or when the index fails, the first answer stands).
+  Result<RecoResponse> serve_with_content(Strategy strategy, std::string_view placement,
+                                          const RecoRequest& req,
+                                          const CatalogIndex* index) const {
+    auto out = serve(strategy, placement, req);
+    if (strategy != Strategy::kSimilar || !index || !out.ok() || !short_of_behaviour(*out, req)) {
+      return out;
+    }
+    // Enough candidates that catalog filters and exclusions leave req.count.
+    auto content = index->similar_items(req.item_id, 4 * req.count + req.exclude.size() + 16);
+    if (!content.ok() || content->empty()) return out;
+    return serve(strategy, placement, req, &*content);
+  }
+
+  // Content matches that the gate lets through, after what `out` holds.
+  static void take_content(const State& st, const Gate& gate, const Content& content,
+                           RecoResponse* out) {
+    for (const ContentMatch& c : content) {
+      if (out->items.size() >= gate.req.count) return;
+      const Item* item = st.item_at(c.ref);
+      if (!item) continue;
+      const std::string& id = st.item_id(c.ref);
+      if (!gate.allows(id) ||
+          std::any_of(out->items.begin(), out->items.end(),
+                      [&](const Recommendation& r) { return r.id == id; })) {
+        continue;
+      }
+      out->items.push_back(
+          {id, item->data.title, item->data.brand, item->data.price, c.weight, "similar-content"});
+    }
+  }
+
   Result<RecoResponse> serve(Strategy strategy, std::string_view placement,
-                             const RecoRequest& req) const {
+                             const RecoRequest& req, const Content* content = nullptr) const {
     const auto t0 = std::chrono::steady_clock::now();
     TROVE_RETURN_IF_ERROR(check(req));
     RecoResponse out;
@@ -348,6 +394,8 @@ struct Recommender::Rep {
                      : models.bought_together(*idx, req.count + out.items.size(), std::cref(gate)),
                  strategy == Strategy::kSimilar ? "co-occurrence" : "bought-together", req, &out);
           }
+          // Short of neighbours (a new item): items like it by their text.
+          if (content) take_content(st, gate, *content, &out);
           // A new item (or one with few neighbours): the popular items of its category.
           if (out.items.size() < req.count) {
             const Item* item = st.item(req.item_id);
@@ -545,8 +593,9 @@ Result<std::unique_ptr<Recommender>> Recommender::open(Store& store, RecommendOp
   return out;
 }
 
-Result<RecoResponse> Recommender::similar(const RecoRequest& req) const {
-  return rep_->serve(Strategy::kSimilar, {}, req);
+Result<RecoResponse> Recommender::similar(const RecoRequest& req,
+                                          const CatalogIndex* index) const {
+  return rep_->serve_with_content(Strategy::kSimilar, {}, req, index);
 }
 Result<RecoResponse> Recommender::bought_together(const RecoRequest& req) const {
   return rep_->serve(Strategy::kBoughtTogether, {}, req);
@@ -568,7 +617,8 @@ Result<RecoResponse> Recommender::new_arrivals(const RecoRequest& req) const {
 }
 
 Result<RecoResponse> Recommender::placement(std::string_view placement_id,
-                                            const RecoRequest& req) const {
+                                            const RecoRequest& req,
+                                            const CatalogIndex* index) const {
   std::optional<PlacementUpsert> p;
   rep_->store->read([&](const State& st) {
     auto it = st.placements().find(std::string(placement_id));
@@ -586,7 +636,7 @@ Result<RecoResponse> Recommender::placement(std::string_view placement_id,
     if (!q.filters.max_price) q.filters.max_price = f.max_price;
   }
   if (!q.window_days) q.window_days = p->window_days;
-  return rep_->serve(p->strategy, placement_id, q);
+  return rep_->serve_with_content(p->strategy, placement_id, q, index);
 }
 
 Result<SearchResponse> Recommender::search(const CatalogIndex& index, const SearchRequest& req,

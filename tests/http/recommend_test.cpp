@@ -161,6 +161,14 @@ TEST_CASE("each recommend route answers from the models with the documented shap
         std::vector<std::string>{"mug-blue", "tea-green"});
   check_shape(get("/v1/recommend/recently-viewed?visitor=v0&drop_bought=true"), "recently-viewed");
 
+  // The white mug has no behaviour: the mugs like it by their text come first.
+  auto white = get("/v1/recommend/similar?item=mug-white&count=3");
+  check_shape(white, "similar");
+  CHECK(white["source"].get<std::string>().rfind("similar-content", 0) == 0);
+  REQUIRE(white["items"].size() >= 2);
+  CHECK(std::set<std::string>{white["items"][0]["id"], white["items"][1]["id"]} ==
+        std::set<std::string>{"mug-blue", "mug-red"});
+
   // Popular counts undecayed weight (3 purchases x 5 + 2 views of the black tea); every event
   // here is from today, so a window of a day answers the same.
   auto popular = get("/v1/recommend/popular?count=3");

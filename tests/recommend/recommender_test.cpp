@@ -570,3 +570,34 @@ TEST_CASE("trending lists rising items then popular ones, popular counts a windo
   two.count = 2;
   CHECK(ids(shop.reco->new_arrivals(two)) == std::vector<std::string>{"tea-green", "new-pot"});
 }
+
+TEST_CASE("similar for an item nobody has seen finds items like it by their text first",
+          "[recommend]") {
+  // Before 2026-12-08 a new item got only popular items (or, without a category, nothing).
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 5; ++i) f.view(numbered("v", i), "mug-red").view(numbered("v", i), "mug-blue");
+  f.item("tea-jasmine", "Jasmine green tea");  // no category, no behaviour
+  shop.ingest(f);
+  auto index = CatalogIndex::open(shop.tmp.sub("data") + "/index", {});
+  REQUIRE(index.ok());
+  REQUIRE(index.value()->attach(*shop.store).ok());
+  REQUIRE(index.value()->flush().ok());
+
+  auto content = shop.reco->similar(for_item("tea-jasmine", 4), index.value().get());
+  check_one_scale(content, "similar, new item, with the index");
+  CHECK(ids(content) == std::vector<std::string>{"tea-green", "tea-black", "mug-blue", "mug-red"});
+  CHECK(content->source == "similar-content+popularity");
+  // Without the index: the popular items only, as before.
+  auto popular = shop.reco->similar(for_item("tea-jasmine", 4));
+  CHECK(popular->source == "popularity");
+  // An item with neighbours enough keeps them; the text is not consulted.
+  auto seen = shop.reco->similar(for_item("mug-red", 1), index.value().get());
+  CHECK(ids(seen) == std::vector<std::string>{"mug-blue"});
+  CHECK(seen->source == "co-occurrence");
+  // Catalog filters apply to the text's candidates as to any.
+  RecoRequest in_food = for_item("tea-jasmine", 4);
+  in_food.filters.category = "Food";
+  CHECK(ids(shop.reco->similar(in_food, index.value().get())) ==
+        std::vector<std::string>{"tea-green", "tea-black"});
+}

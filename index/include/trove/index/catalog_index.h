@@ -117,6 +117,13 @@ struct SearchRequest {
   std::function<void(const State&, std::vector<RerankCandidate>&)> rerank;
 };
 
+// An item found by its text (similar_items), with its BM25 weight (comparable within one
+// answer only).
+struct ContentMatch {
+  ItemRef ref = 0;
+  double weight = 0;
+};
+
 struct SearchHit {
   std::string id;
   std::string title;
@@ -212,6 +219,14 @@ class CatalogIndex {
 
   Result<SearchResponse> search(const SearchRequest& req) const;
   Result<SuggestResponse> suggest(const SuggestRequest& req) const;
+
+  // Items whose text is like item `item_id`'s ("more like this"): the kSimilarTerms words of
+  // its document that single it out most (Xapian's expand set, with the document as the
+  // relevance feedback), ORed and ranked by BM25; the item itself left out. Up to n, best
+  // first; empty when the item is not in the catalog or not yet indexed. No catalog filters:
+  // the caller filters the candidates (ask for more than it needs).
+  static constexpr size_t kSimilarTerms = 12;
+  Result<std::vector<ContentMatch>> similar_items(std::string_view item_id, size_t n) const;
 
   // Vocabulary words within `max_distance` edits of `text` (analyzed like a query word; -1:
   // the typo budget for its length), sorted by distance then frequency. With `prefix`, words

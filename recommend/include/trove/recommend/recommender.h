@@ -23,7 +23,8 @@
 // filters ask for in_stock=false), never the request's exclusions or the item itself.
 // Fallbacks: for_you without history (cold start) or with few neighbours takes the popular
 // items of the person's categories, then the global ones; similar / bought together for a new
-// item takes the popular items of its category, then the global ones; trending short of
+// item takes (for similar, given the catalog index) the items like it by their text, then
+// the popular items of its category, then the global ones; trending short of
 // accelerating items takes the popular ones. `source` says what answered.
 //
 // Thread-safety: every method may be called from any thread (reads take the Store's read
@@ -68,7 +69,7 @@ struct Recommendation {
   // the runs before it (docs/RECOMMEND.md, "Scores").
   double score = 0;
   // What produced this item: "offline", "co-occurrence", "co-occurrence+ease",
-  // "bought-together", "trending", "recently-viewed", "popular", "new-arrivals",
+  // "bought-together", "similar-content", "trending", "recently-viewed", "popular", "new-arrivals",
   // "category-popularity", "popularity" (decayed, the fallback).
   std::string source;
 };
@@ -94,7 +95,10 @@ class Recommender {
   Recommender(const Recommender&) = delete;
   Recommender& operator=(const Recommender&) = delete;
 
-  Result<RecoResponse> similar(const RecoRequest& req) const;
+  // With `index`, an item short of behaviour (new, or few neighbours) also gets the items
+  // like it by their text (CatalogIndex::similar_items, source "similar-content") after its
+  // neighbours and before the popularity fallbacks.
+  Result<RecoResponse> similar(const RecoRequest& req, const CatalogIndex* index = nullptr) const;
   Result<RecoResponse> bought_together(const RecoRequest& req) const;
   Result<RecoResponse> for_you(const RecoRequest& req) const;
   // Items gaining on their own baseline (RecoModels::trending), then popular ones.
@@ -106,8 +110,9 @@ class Recommender {
   // without behaviour.
   Result<RecoResponse> new_arrivals(const RecoRequest& req) const;
   // A PlacementUpsert's strategy, count and filters (the request's filters and exclusions
-  // are added); its offline list, if any, comes first.
-  Result<RecoResponse> placement(std::string_view placement_id, const RecoRequest& req) const;
+  // are added); its offline list, if any, comes first. `index` as for similar().
+  Result<RecoResponse> placement(std::string_view placement_id, const RecoRequest& req,
+                                 const CatalogIndex* index = nullptr) const;
 
   // Personalized search: the index's first kRerankWindow (100) results re-ranked by a blend
   // of text relevance (score / best score), typo penalty (per edit), the user's affinity to
