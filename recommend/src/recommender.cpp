@@ -225,6 +225,19 @@ struct Recommender::Rep {
     return {};
   }
 
+  // Appends catalog item `id` with its score and source, unless the answer holds it already.
+  // Returns whether it was added.
+  static bool add(const std::string& id, const Item& item, double score, std::string_view source,
+                  RecoResponse* out) {
+    if (std::any_of(out->items.begin(), out->items.end(),
+                    [&](const Recommendation& r) { return r.id == id; })) {
+      return false;
+    }
+    out->items.push_back(
+        {id, item.data.title, item.data.brand, item.data.price, score, std::string(source)});
+    return true;
+  }
+
   // The catalog's newest items that the gate lets through, scored by position (the newest
   // 1, each next one 0.99 of the one before: the order, on the one scale).
   static void newest(const State& st, const Gate& gate, RecoResponse* out) {
@@ -232,13 +245,7 @@ struct Recommender::Rep {
     st.newest_items([&](ItemRef ref, const Item& item) {
       if (out->items.size() >= gate.req.count) return false;
       const std::string& id = st.item_id(ref);
-      const bool listed = std::any_of(out->items.begin(), out->items.end(),
-                                      [&](const Recommendation& r) { return r.id == id; });
-      if (!listed && gate.allows(id)) {
-        out->items.push_back({id, item.data.title, item.data.brand, item.data.price, score,
-                              "new-arrivals"});
-        score *= 0.99;
-      }
+      if (gate.allows(id) && add(id, item, score, "new-arrivals", out)) score *= 0.99;
       return true;
     });
   }
@@ -249,13 +256,7 @@ struct Recommender::Rep {
     for (const auto& s : found) {
       if (out->items.size() >= req.count) break;
       const std::string& id = m.item_id(s.item);
-      if (std::any_of(out->items.begin(), out->items.end(),
-                      [&](const Recommendation& r) { return r.id == id; })) {
-        continue;
-      }
-      const Item* item = st.item(id);
-      if (!item) continue;
-      out->items.push_back({id, item->data.title, item->data.brand, item->data.price, s.score, source});
+      if (const Item* item = st.item(id)) add(id, *item, s.score, source, out);
     }
   }
 
@@ -310,8 +311,7 @@ struct Recommender::Rep {
         const Item* item = st.item_at(ref);
         score -= 1;
         if (!item || !gate.allows(id) || out->items.size() >= gate.req.count) continue;
-        out->items.push_back(
-            {id, item->data.title, item->data.brand, item->data.price, score + 1, "offline"});
+        add(id, *item, score + 1, "offline", out);
       }
       return;
     }
@@ -351,15 +351,9 @@ struct Recommender::Rep {
     for (const ContentMatch& c : content) {
       if (out->items.size() >= gate.req.count) return;
       const Item* item = st.item_at(c.ref);
-      if (!item) continue;
-      const std::string& id = st.item_id(c.ref);
-      if (!gate.allows(id) ||
-          std::any_of(out->items.begin(), out->items.end(),
-                      [&](const Recommendation& r) { return r.id == id; })) {
-        continue;
+      if (item && gate.allows(st.item_id(c.ref))) {
+        add(st.item_id(c.ref), *item, c.weight, "similar-content", out);
       }
-      out->items.push_back(
-          {id, item->data.title, item->data.brand, item->data.price, c.weight, "similar-content"});
     }
   }
 
