@@ -29,6 +29,8 @@ struct EvalCliOptions {
       EaseOptions{}.weighting == EaseOptions::Weighting::kLog ? "log" : "binary";
   double blend_weight = EvalOptions{}.blend_weight;
   uint64_t max_cases = 0;
+  double min_rating = 0;
+  bool shuffle_lines = false;
   std::vector<std::string> model_options;  // name=value
   bool json = false;
 };
@@ -102,6 +104,8 @@ nlohmann::json report_json(const EvalCliOptions& o, const EvalReport& r) {
       {"k", r.k},
       {"list_size", r.list_size},
       {"targets", o.targets},
+      {"min_rating", o.min_rating},
+      {"shuffle_lines", o.shuffle_lines},
       {"rows", rows},
       {"records_before", r.records_before},
       {"records_after", r.records_after},
@@ -136,7 +140,9 @@ nlohmann::json report_json(const EvalCliOptions& o, const EvalReport& r) {
 void print_report(const EvalCliOptions& o, const EvalReport& r) {
   std::string targets;
   for (const std::string& t : o.targets) (targets += targets.empty() ? "" : ",") += t;
-  fmt::print("split {}, k {}, lists of {}, targets {}\n", o.split, r.k, r.list_size, targets);
+  fmt::print("split {}, k {}, lists of {}, targets {}{}{}\n", o.split, r.k, r.list_size, targets,
+             o.min_rating > 0 ? fmt::format(" (ratings of {} stars or more)", o.min_rating) : "",
+             o.shuffle_lines ? ", lines shuffled" : "");
   fmt::print("records: {} folded before the split, {} walked after{}\n", r.records_before,
              r.records_after, r.stopped_early ? " (stopped at --max-cases)" : "");
   fmt::print(
@@ -190,6 +196,8 @@ int run_eval(const EvalCliOptions& o) {
     }
   }
   opts.max_cases = o.max_cases;
+  opts.min_rating = o.min_rating;
+  opts.shuffle_lines = o.shuffle_lines;
   opts.ease.lambda = o.ease_lambda;
   opts.ease.max_items = o.ease_max_items;
   opts.ease.weighting =
@@ -236,6 +244,13 @@ Command add_eval_command(CLI::App& root) {
                   "Weight of EASE's normalized score beside the real-time one in the blend")
       ->check(CLI::NonNegativeNumber);
   app->add_option("--max-cases", o->max_cases, "Stop after this many cases (0: all)");
+  app->add_option("--min-rating", o->min_rating,
+                  "Ratings below this many stars are not cases (they still train the models)")
+      ->check(CLI::Range(0.0, 5.0));
+  app->add_flag("--shuffle-lines", o->shuffle_lines,
+                "Walk each run of one person's same-kind events at one timestamp (an invoice's "
+                "lines) and each purchase's lines in a shuffled order (fixed seed), so an order "
+                "the data does not carry cannot be learned");
   app->add_option("--model-option", o->model_options,
                   "A RecommendOptions field for the real-time models, name=value "
                   "(e.g. damping=0.3, half_life_days=60); repeatable");

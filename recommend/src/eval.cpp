@@ -5,8 +5,10 @@
 #include <cassert>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -115,7 +117,7 @@ class Walk {
         break;
       }
       case EventType::kRateItem: {
-        if (!opts_.ratings) break;
+        if (!opts_.ratings || std::get<RateItem>(event.body).rating < opts_.min_rating) break;
         const Offer offer = ask(models_.person_key(*user));
         if (score(offer, {std::get<RateItem>(event.body).item_id}, report)) ++report->rating_cases;
         break;
@@ -317,6 +319,54 @@ class Walk {
   uint64_t cases_ = 0;
 };
 
+// Walks records in journal order, or with EvalOptions::shuffle_lines, each run of consecutive
+// events of one kind by one person at one timestamp in a shuffled order (the run's seqs handed
+// out again in ascending order, so the models still see increasing seqs), and each purchase's
+// lines shuffled.
+class LineShuffler {
+ public:
+  using Sink = std::function<bool(uint64_t seq, Event& event)>;
+  LineShuffler(const EvalOptions& opts, Sink sink)
+      : on_(opts.shuffle_lines), rng_(opts.shuffle_seed), sink_(std::move(sink)) {}
+
+  bool add(uint64_t seq, Event event) {
+    if (!on_) return sink_(seq, event);
+    if (!run_.empty() && !same_run(run_.front().second, event) && !drain()) return false;
+    run_.emplace_back(seq, std::move(event));
+    return true;
+  }
+  // The last run. Returns false when the sink stopped the walk.
+  bool drain() {
+    std::vector<uint64_t> seqs;
+    for (const auto& [seq, e] : run_) seqs.push_back(seq);
+    std::shuffle(run_.begin(), run_.end(), rng_);
+    for (size_t i = 0; i < run_.size(); ++i) {
+      Event& e = run_[i].second;
+      if (auto* order = std::get_if<PurchaseComplete>(&e.body)) {
+        std::shuffle(order->lines.begin(), order->lines.end(), rng_);
+      }
+      if (!sink_(seqs[i], e)) {
+        run_.clear();
+        return false;
+      }
+    }
+    run_.clear();
+    return true;
+  }
+
+ private:
+  static bool same_run(const Event& a, const Event& b) {
+    const UserRef* ua = a.user();
+    const UserRef* ub = b.user();
+    return ua && ub && a.type() == b.type() && a.timestamp_ms == b.timestamp_ms &&
+           ua->visitor_id == ub->visitor_id && ua->user_id == ub->user_id;
+  }
+  bool on_;
+  std::mt19937_64 rng_;
+  Sink sink_;
+  std::vector<std::pair<uint64_t, Event>> run_;
+};
+
 }  // namespace
 
 Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts) {
@@ -376,6 +426,23 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
     walk.train_ease();
     report.ease = walk.ease().stats();
   };
+  LineShuffler lines(opts, [&](uint64_t seq, Event& e) {
+    if (!walking && *e.timestamp_ms >= opts.split_ms) split_here();
+    if (!walking) {
+      ++report.records_before;
+    } else {
+      ++report.records_after;
+      walk.models().flush();  // what came before is visible to the predictions
+      walk.before(e, &report);
+    }
+    walk.models().apply_deferred(seq, e);
+    if (walk.done()) {
+      report.stopped_early = true;
+      return false;
+    }
+    return true;
+  });
+  bool stopped = false;
   TROVE_RETURN_IF_ERROR(Journal::scan(journal_dir, 1, [&](const RecordView& r) {
     std::optional<Event> e = parse(r);
     if (!e) return false;
@@ -383,22 +450,11 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
       ++report.skipped_forgotten;
       return true;
     }
-    if (!walking && *e->timestamp_ms >= opts.split_ms) split_here();
-    if (!walking) {
-      ++report.records_before;
-    } else {
-      ++report.records_after;
-      walk.models().flush();  // what came before is visible to the predictions
-      walk.before(*e, &report);
-    }
-    walk.models().apply_deferred(r.seq, *e);
-    if (walk.done()) {
-      report.stopped_early = true;
-      return false;
-    }
-    return true;
+    stopped = !lines.add(r.seq, std::move(*e));
+    return !stopped;
   }));
   TROVE_RETURN_IF_ERROR(parse_error);
+  if (!stopped) lines.drain();
   if (!walking) split_here();  // the whole journal is before the split: no case
   walk.finish(&report);
   report.walk_seconds = seconds_since(walk_start) - report.fold_seconds - report.ease.seconds;

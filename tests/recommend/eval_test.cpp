@@ -52,6 +52,14 @@ class Journal {
     }
     push(std::move(order));
   }
+  // As basket(), every event at the same minute, as an invoice's lines are in the UCI data.
+  void invoice(const std::string& visitor, const std::vector<std::string>& items) {
+    const int64_t minute = ts_ += 60'000;
+    basket(visitor, items);
+    for (size_t i = events_.size() - items.size() - 1; i < events_.size(); ++i) {
+      events_[i].timestamp_ms = minute;
+    }
+  }
   void rate(const std::string& visitor, const std::string& item, double stars) {
     trove::RateItem r;
     r.user.visitor_id = visitor;
@@ -311,4 +319,50 @@ TEST_CASE("on a slice of the UCI Online Retail data the real-time model beats po
   CHECK(rt.hr > pop.hr);
   CHECK(rt.ndcg > pop.ndcg);
   CHECK(rt.coverage > pop.coverage);
+}
+
+TEST_CASE("eval with shuffled lines cannot learn an invoice's listed order, and min_rating filters "
+          "targets",
+          "[recommend][eval]") {
+  // X is bought with A, A with B. Twenty people who bought X then cart A and B in one invoice,
+  // always listed A first: the cart target B comes with A in the cart (a hit), A with X in the
+  // history (a hit). Listed B first, B is asked with only X known: a miss. The listed order
+  // scores 1.0; the same invoices with their lines shuffled cannot.
+  TempDir dir;
+  Journal j(kJan);
+  for (int i = 0; i < 6; ++i) j.invoice(name("xa", i), {"X", "A"});
+  for (int i = 0; i < 6; ++i) j.invoice(name("ab", i), {"A", "B"});
+  for (int i = 0; i < 20; ++i) j.invoice(name("p", i), {"X"});
+  j.at(kSplit + kDay);
+  for (int i = 0; i < 20; ++i) j.invoice(name("p", i), {"A", "B"});
+  j.rate("p0", "A", 2);
+  j.rate("p1", "B", 5);
+  j.write(dir.path());
+
+  EvalOptions opts;
+  opts.split_ms = kSplit;
+  opts.k = 1;
+  opts.ease.lambda = 1;
+  opts.purchases = false;
+  opts.ratings = false;
+  opts.carts = true;
+  const EvalReport listed = run(dir.path(), opts);
+  CHECK(listed.cart_cases == 40);
+  CHECK(row(listed, "real-time").hr == 1.0);
+  opts.shuffle_lines = true;
+  const EvalReport shuffled = run(dir.path(), opts);
+  CHECK(shuffled.cart_cases == 40);
+  CHECK(shuffled.records_before == listed.records_before);
+  CHECK(shuffled.records_after == listed.records_after);
+  CHECK(row(shuffled, "real-time").hr < 0.9);  // a miss for each invoice walked B first
+  CHECK(row(shuffled, "real-time").hr >= 0.5);
+  // The same seed walks the same order.
+  CHECK(row(run(dir.path(), opts), "real-time").hr == row(shuffled, "real-time").hr);
+
+  EvalOptions ratings;
+  ratings.split_ms = kSplit;
+  ratings.purchases = false;
+  CHECK(run(dir.path(), ratings).rating_cases == 2);
+  ratings.min_rating = 4;
+  CHECK(run(dir.path(), ratings).rating_cases == 1);
 }

@@ -34,6 +34,7 @@
 // K with the most popular items they may offer (counted in EvalRow::filled); real-time and
 // blend offer what RecoModels::excluded_for allows (repeat buying is common in retail).
 //
+// Options that change the walk: shuffle_lines (EvalOptions) and min_rating.
 // Deterministic: same journal and options, same report (except the seconds).
 // Thread-safety: evaluate() shares nothing; concurrent calls are fine.
 #pragma once
@@ -52,6 +53,16 @@ struct EvalOptions {
   int64_t split_ms = 0;  // ms since the epoch; records from the first one stamped here on are cases
   size_t k = 10;         // REQUIRES: k >= 1
   bool purchases = true, ratings = true, carts = false;  // target event kinds
+  // Ratings below this many stars are not cases (their events still count in the models).
+  double min_rating = 0;
+  // An order the data does not really carry must not be learnable: UCI invoices list their
+  // lines partly sorted by stock code, all at the same minute, and a model that learns "the
+  // next code" scores on it. With shuffle_lines, each run of consecutive events of one kind by
+  // one person with one timestamp (an invoice's cart adds) is walked in a shuffled order, and
+  // each purchase's lines are shuffled too, with a generator seeded with shuffle_seed (same
+  // seed, same order). Applies before and after the split.
+  bool shuffle_lines = false;
+  uint64_t shuffle_seed = 20111209;
   uint64_t max_cases = 0;  // stop after this many cases (0: walk to the end)
   RecommendOptions models;
   EaseOptions ease;
