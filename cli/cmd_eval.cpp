@@ -31,6 +31,7 @@ struct EvalCliOptions {
   uint64_t max_cases = 0;
   double min_rating = 0;
   bool shuffle_lines = false;
+  double retrain_days = EvalOptions{}.retrain_days;
   std::vector<std::string> model_options;  // name=value
   bool json = false;
 };
@@ -106,6 +107,8 @@ nlohmann::json report_json(const EvalCliOptions& o, const EvalReport& r) {
       {"targets", o.targets},
       {"min_rating", o.min_rating},
       {"shuffle_lines", o.shuffle_lines},
+      {"retrain_days", o.retrain_days},
+      {"retrainings", r.retrainings},
       {"rows", rows},
       {"records_before", r.records_before},
       {"records_after", r.records_after},
@@ -143,8 +146,9 @@ void print_report(const EvalCliOptions& o, const EvalReport& r) {
   fmt::print("split {}, k {}, lists of {}, targets {}{}{}\n", o.split, r.k, r.list_size, targets,
              o.min_rating > 0 ? fmt::format(" (ratings of {} stars or more)", o.min_rating) : "",
              o.shuffle_lines ? ", lines shuffled" : "");
-  fmt::print("records: {} folded before the split, {} walked after{}\n", r.records_before,
-             r.records_after, r.stopped_early ? " (stopped at --max-cases)" : "");
+  fmt::print("records: {} folded before the split, {} walked after{}; {} retrainings\n",
+             r.records_before, r.records_after,
+             r.stopped_early ? " (stopped at --max-cases)" : "", r.retrainings);
   fmt::print(
       "cases: {} (purchase {}, rating {}, cart {}); targets not scored: {} by someone unknown, "
       "{} not personalized\n\n",
@@ -198,6 +202,7 @@ int run_eval(const EvalCliOptions& o) {
   opts.max_cases = o.max_cases;
   opts.min_rating = o.min_rating;
   opts.shuffle_lines = o.shuffle_lines;
+  opts.retrain_days = o.retrain_days;
   opts.ease.lambda = o.ease_lambda;
   opts.ease.max_items = o.ease_max_items;
   opts.ease.weighting =
@@ -247,6 +252,10 @@ Command add_eval_command(CLI::App& root) {
   app->add_option("--min-rating", o->min_rating,
                   "Ratings below this many stars are not cases (they still train the models)")
       ->check(CLI::Range(0.0, 5.0));
+  app->add_option("--retrain-days", o->retrain_days,
+                  "EASE-retrained and ItemKNN train again every this many days of the walk "
+                  "(0: never)")
+      ->check(CLI::NonNegativeNumber);
   app->add_flag("--shuffle-lines", o->shuffle_lines,
                 "Walk each run of one person's same-kind events at one timestamp (an invoice's "
                 "lines) and each purchase's lines in a shuffled order (fixed seed), so an order "

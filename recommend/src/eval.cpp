@@ -7,12 +7,14 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "item_knn.h"
 #include "trove/data/events.h"
 #include "trove/data/journal.h"
 
@@ -33,10 +35,13 @@ enum Method {
   kEase,
   kEaseRepeat,
   kBlend,
+  kEaseRetrained,
+  kItemKnn,
   kMethodCount
 };
 constexpr std::array<const char*, kMethodCount> kMethodNames = {
-    "popularity", "trending", "own-history", "real-time", "EASE", "EASE-repeat", "blend"};
+    "popularity", "trending",         "own-history", "real-time", "EASE",
+    "EASE-repeat", "blend",           "EASE-retrained", "ItemKNN"};
 constexpr size_t kRecallAt = 20;
 
 using List = std::vector<uint32_t>;  // RecoModels item indexes, best first
@@ -73,8 +78,24 @@ class Walk {
       : opts_(opts), list_size_(std::max(opts.k, kRecallAt)), models_(opts.models) {}
 
   RecoModels& models() { return models_; }
-  void train_ease() { ease_ = EaseModel::train(models_, opts_.ease); }
-  const EaseModel& ease() const { return ease_; }
+  // At the split: EASE (kept as trained) and the retrained baselines' first training.
+  void train_at_split(int64_t split_ms) {
+    ease_ = std::make_shared<const EaseModel>(EaseModel::train(models_, opts_.ease));
+    retrained_ = ease_;
+    knn_ = reco_internal::ItemKnn::train(models_);
+    next_retrain_ms_ = split_ms + retrain_period_ms();
+  }
+  // During the walk: EASE-retrained and ItemKNN train again on everything known once the
+  // period (EvalOptions::retrain_days) has passed since their last training.
+  void retrain_if_due(int64_t now_ms, EvalReport* report) {
+    if (opts_.retrain_days <= 0 || now_ms < next_retrain_ms_) return;
+    models_.flush();
+    retrained_ = std::make_shared<const EaseModel>(EaseModel::train(models_, opts_.ease));
+    knn_ = reco_internal::ItemKnn::train(models_);
+    ++report->retrainings;
+    while (next_retrain_ms_ <= now_ms) next_retrain_ms_ += retrain_period_ms();
+  }
+  const EaseModel& ease() const { return *ease_; }
   size_t list_size() const { return list_size_; }
   bool done() const { return opts_.max_cases != 0 && report_cases() >= opts_.max_cases; }
   uint64_t report_cases() const { return cases_; }
@@ -200,7 +221,7 @@ class Walk {
       filled = fill(&out, offerable);
     });
     timed(kEase, [&](List& out, bool& filled) {
-      out = items_of(ease_.recommend(history, n, nullptr));
+      out = items_of(ease_->recommend(history, n, nullptr));
       // Like EASE itself, the filler skips the history.
       std::vector<uint32_t> own;
       for (const auto& [item, weight] : history) own.push_back(item);
@@ -210,13 +231,21 @@ class Walk {
       });
     });
     timed(kEaseRepeat, [&](List& out, bool& filled) {
-      out = items_of(ease_.recommend(history, n, offerable, /*include_history=*/true));
+      out = items_of(ease_->recommend(history, n, offerable, /*include_history=*/true));
+      filled = fill(&out, offerable);
+    });
+    timed(kEaseRetrained, [&](List& out, bool& filled) {
+      out = items_of(retrained_->recommend(history, n, offerable, /*include_history=*/true));
+      filled = fill(&out, offerable);
+    });
+    timed(kItemKnn, [&](List& out, bool& filled) {
+      out = items_of(knn_.recommend(history, n, offerable));
       filled = fill(&out, offerable);
     });
     timed(kBlend, [&](List& out, bool& filled) {
       const size_t c = std::max(opts_.blend_candidates, n);
       blend(models_.for_you(person, c, offerable),
-            ease_.recommend(history, c, offerable, /*include_history=*/true), &out);
+            ease_->recommend(history, c, offerable, /*include_history=*/true), &out);
       filled = fill(&out, offerable);
     });
     return offer;
@@ -311,7 +340,12 @@ class Walk {
   const EvalOptions& opts_;
   const size_t list_size_;
   RecoModels models_;
-  EaseModel ease_;
+  int64_t retrain_period_ms() const {
+    return static_cast<int64_t>(std::max(opts_.retrain_days, 1e-3) * 86'400'000.0);
+  }
+  std::shared_ptr<const EaseModel> ease_, retrained_;  // the split's; the latest
+  reco_internal::ItemKnn knn_;
+  int64_t next_retrain_ms_ = 0;
   std::array<Tally, kMethodCount> tally_;
   // Offers made when a person's basket started (first AddToCart since their last purchase),
   // scored when the purchase comes.
@@ -423,7 +457,7 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
     walk.models().flush();
     report.fold_seconds = seconds_since(walk_start);
     report.models_memory = walk.models().memory();
-    walk.train_ease();
+    walk.train_at_split(opts.split_ms);
     report.ease = walk.ease().stats();
   };
   LineShuffler lines(opts, [&](uint64_t seq, Event& e) {
@@ -432,6 +466,7 @@ Result<EvalReport> evaluate(const std::string& data_dir, const EvalOptions& opts
       ++report.records_before;
     } else {
       ++report.records_after;
+      walk.retrain_if_due(*e.timestamp_ms, &report);
       walk.models().flush();  // what came before is visible to the predictions
       walk.before(e, &report);
     }

@@ -30,7 +30,10 @@
 // the "buy again" baseline), real-time (RecoModels::for_you), EASE (x·B over the person's current interactions, the
 // history itself skipped, as in the paper), EASE-repeat (the same scores, offering what
 // RecoModels::excluded_for allows, history included, as real-time does), blend (for_you and EASE scores each divided by their list's max
-// and summed with EASE weighted by blend_weight). The personal rows fill a list shorter than
+// and summed with EASE weighted by blend_weight), EASE-retrained (EASE-repeat from a model
+// trained again every retrain_days of the walk, so it learns as the real-time model does),
+// ItemKNN (cosine of items over who interacted with them, summed over the person's history,
+// offering what real-time may; trained at the split and again on the same schedule). The personal rows fill a list shorter than
 // K with the most popular items they may offer (counted in EvalRow::filled); real-time and
 // blend offer what RecoModels::excluded_for allows (repeat buying is common in retail).
 //
@@ -67,11 +70,16 @@ struct EvalOptions {
   RecommendOptions models;
   EaseOptions ease;
   double blend_weight = 1.0;  // EASE's normalized score is multiplied by this in the blend
+  // EASE-retrained and ItemKNN train again on everything known every this many days of the
+  // walk (0: never, kept as trained at the split like EASE).
+  double retrain_days = 7;
   size_t blend_candidates = 100;  // taken from each of for_you and EASE before blending
 };
 
 struct EvalRow {
-  std::string method;  // popularity, trending, own-history, real-time, EASE, EASE-repeat, blend
+  // popularity, trending, own-history, real-time, EASE, EASE-repeat, blend, EASE-retrained,
+  // ItemKNN
+  std::string method;
   double hr = 0, ndcg = 0, recall = 0, coverage = 0;  // HR@k, NDCG@k, recall@20, coverage@k
   uint64_t cases = 0;
   uint64_t filled = 0;  // cases whose list was completed with popular items
@@ -88,6 +96,7 @@ struct EvalReport {
   uint64_t unknown = 0;           // targets by someone with no interaction yet (not cases)
   uint64_t unpersonalized = 0;    // targets by someone who said personalized: false
   uint64_t items_with_interactions = 0;
+  uint64_t retrainings = 0;  // of EASE-retrained and ItemKNN during the walk
   bool stopped_early = false;  // max_cases reached
   EaseModel::Stats ease;
   RecoModels::Memory models_memory;  // at the split
