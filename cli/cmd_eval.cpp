@@ -91,7 +91,12 @@ Status set_model_option(RecommendOptions* o, std::string_view text) {
 nlohmann::json report_json(const EvalCliOptions& o, const EvalReport& r) {
   nlohmann::json rows = nlohmann::json::array();
   for (const EvalRow& row : r.rows) {
-    rows.push_back({{"method", row.method},
+    nlohmann::json kinds = nlohmann::json::array();
+    for (const KindScore& k : row.by_kind) {
+      kinds.push_back({{"kind", k.kind}, {"hr", k.hr}, {"ndcg", k.ndcg}, {"cases", k.cases}});
+    }
+    rows.push_back({{"by_kind", kinds},
+                    {"method", row.method},
                     {"hr", row.hr},
                     {"ndcg", row.ndcg},
                     {"recall", row.recall},
@@ -154,12 +159,25 @@ void print_report(const EvalCliOptions& o, const EvalReport& r) {
       "{} not personalized\n\n",
       r.cases, r.purchase_cases, r.rating_cases, r.cart_cases, r.unknown, r.unpersonalized);
   const std::string hr = fmt::format("HR@{}", r.k), ndcg = fmt::format("NDCG@{}", r.k);
-  fmt::print("{:<12} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9}\n", "method", hr, ndcg,
+  fmt::print("{:<14} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9}\n", "method", hr, ndcg,
              "recall@20", "coverage", "cases", "filled", "ms/query");
   for (const EvalRow& row : r.rows) {
     const double per = row.cases ? 1000 * row.seconds / static_cast<double>(row.cases) : 0;
-    fmt::print("{:<12} {:>8.4f} {:>8.4f} {:>9.4f} {:>9.4f} {:>8} {:>8} {:>9.3f}\n", row.method,
+    fmt::print("{:<14} {:>8.4f} {:>8.4f} {:>9.4f} {:>9.4f} {:>8} {:>8} {:>9.3f}\n", row.method,
                row.hr, row.ndcg, row.recall, row.coverage, row.cases, row.filled, per);
+  }
+  if (!r.rows.empty()) {
+    fmt::print("\n{} by what the chosen items were to the person before (cases):\n{:<14}", hr,
+               "method");
+    for (const KindScore& k : r.rows.front().by_kind) {
+      fmt::print(" {:>16}", fmt::format("{} ({})", k.kind, k.cases));
+    }
+    fmt::print("\n");
+    for (const EvalRow& row : r.rows) {
+      fmt::print("{:<14}", row.method);
+      for (const KindScore& k : row.by_kind) fmt::print(" {:>16.4f}", k.hr);
+      fmt::print("\n");
+    }
   }
   fmt::print(
       "\nfilled: lists shorter than {} completed with the most popular items the method may "

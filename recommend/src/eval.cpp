@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,11 @@ constexpr std::array<const char*, kMethodCount> kMethodNames = {
     "EASE-repeat", "blend",           "EASE-retrained", "ItemKNN"};
 constexpr size_t kRecallAt = 20;
 
+// What a chosen item was to the person before the target (KindScore in eval.h).
+enum Kind { kNew, kSeen, kRebuy, kInBasket, kKindCount };
+constexpr std::array<const char*, kKindCount> kKindNames = {"new", "seen", "re-buy",
+                                                            "in-basket"};
+
 using List = std::vector<uint32_t>;  // RecoModels item indexes, best first
 
 // What every method offered one person at one moment.
@@ -54,12 +60,43 @@ struct Offer {
   std::array<bool, kMethodCount> filled{};
 };
 
+struct KindTally {
+  double hr = 0, ndcg = 0;
+  uint64_t cases = 0;
+};
+
 struct Tally {
   double hr = 0, ndcg = 0, recall = 0;
   uint64_t cases = 0, filled = 0;
   double seconds = 0;
   std::vector<uint8_t> shown;  // by item index: ever in a top k
+  std::array<KindTally, kKindCount> kinds;
 };
+
+// Hits of `list` among the sorted `chosen`: in the top k, their DCG, and in the top kRecallAt.
+struct Hits {
+  size_t k = 0, recall = 0;
+  double dcg = 0;
+};
+Hits hits_of(const List& list, const std::vector<uint32_t>& chosen, size_t k) {
+  Hits h;
+  for (size_t r = 0; r < list.size(); ++r) {
+    if (!std::binary_search(chosen.begin(), chosen.end(), list[r])) continue;
+    if (r < k) {
+      ++h.k;
+      h.dcg += 1 / std::log2(r + 2.0);
+    }
+    if (r < kRecallAt) ++h.recall;
+  }
+  return h;
+}
+
+// DCG of min(relevant, k) hits at the top.
+double ideal_dcg(size_t relevant, size_t k) {
+  double ideal = 0;
+  for (size_t r = 0; r < std::min(relevant, k); ++r) ideal += 1 / std::log2(r + 2.0);
+  return ideal;
+}
 
 bool contains(const List& list, uint32_t item) {
   return std::find(list.begin(), list.end(), item) != list.end();
@@ -115,8 +152,9 @@ class Walk {
         if (opts_.carts) {
           if (!now) now = ask(key);
           const auto& add = std::get<AddToCart>(event.body);
-          if (score(*now, {add.item_id}, report)) ++report->cart_cases;
+          if (score(*now, {add.item_id}, report, key, /*purchase=*/false)) ++report->cart_cases;
         }
+        in_cart_[key].insert(std::get<AddToCart>(event.body).item_id);
         break;
       }
       case EventType::kPurchaseComplete: {
@@ -134,13 +172,18 @@ class Walk {
         for (const PurchaseLine& line : std::get<PurchaseComplete>(event.body).lines) {
           chosen.push_back(line.item_id);
         }
-        if (score(offer, std::move(chosen), report)) ++report->purchase_cases;
+        if (score(offer, std::move(chosen), report, key, /*purchase=*/true)) {
+          ++report->purchase_cases;
+        }
+        in_cart_.erase(key);
         break;
       }
       case EventType::kRateItem: {
         if (!opts_.ratings || std::get<RateItem>(event.body).rating < opts_.min_rating) break;
-        const Offer offer = ask(models_.person_key(*user));
-        if (score(offer, {std::get<RateItem>(event.body).item_id}, report)) ++report->rating_cases;
+        const std::string key = models_.person_key(*user);
+        if (score(ask(key), {std::get<RateItem>(event.body).item_id}, report, key, false)) {
+          ++report->rating_cases;
+        }
         break;
       }
       default:
@@ -173,6 +216,17 @@ class Walk {
       if (items > 0) {
         row.coverage = static_cast<double>(std::count(t.shown.begin(), t.shown.end(), 1)) /
                        static_cast<double>(items);
+      }
+      for (size_t kind = 0; kind < kKindCount; ++kind) {
+        const KindTally& kt = t.kinds[kind];
+        KindScore ks;
+        ks.kind = kKindNames[kind];
+        ks.cases = kt.cases;
+        if (kt.cases > 0) {
+          ks.hr = kt.hr / static_cast<double>(kt.cases);
+          ks.ndcg = kt.ndcg / static_cast<double>(kt.cases);
+        }
+        row.by_kind.push_back(std::move(ks));
       }
       report->rows.push_back(std::move(row));
     }
@@ -285,8 +339,24 @@ class Walk {
     return true;
   }
 
+  // What `item` was to `person` before the target (for a purchase: new or re-buy).
+  Kind kind_of(const std::string& person, uint32_t item, bool purchase,
+               const std::vector<std::pair<uint32_t, double>>& history) const {
+    if (models_.has_bought(person, item)) return kRebuy;
+    if (purchase) return kNew;
+    if (auto cart = in_cart_.find(person);
+        cart != in_cart_.end() && cart->second.contains(models_.item_id(item))) {
+      return kInBasket;
+    }
+    const bool seen = std::binary_search(
+        history.begin(), history.end(), std::pair<uint32_t, double>{item, 0},
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    return seen ? kSeen : kNew;
+  }
+
   // Scores an offer against the chosen item ids; false when it is not a case.
-  bool score(const Offer& offer, std::vector<std::string> chosen_ids, EvalReport* report) {
+  bool score(const Offer& offer, std::vector<std::string> chosen_ids, EvalReport* report,
+             const std::string& person, bool purchase) {
     ++report->targets;
     if (offer.who == Offer::Who::kUnknown) {
       ++report->unknown;
@@ -307,31 +377,39 @@ class Walk {
     std::sort(chosen.begin(), chosen.end());
     const size_t relevant = chosen_ids.size();
     const size_t k = opts_.k;
-    double ideal = 0;
-    for (size_t r = 0; r < std::min(relevant, k); ++r) ideal += 1 / std::log2(r + 2.0);
+    const double ideal = ideal_dcg(relevant, k);
+    // The chosen items by kind (items the models never saw are new to everyone).
+    std::array<std::vector<uint32_t>, kKindCount> by_kind;
+    std::array<size_t, kKindCount> relevant_by_kind{};
+    relevant_by_kind[kNew] = relevant - chosen.size();
+    const auto history = models_.interactions_of(person);
+    for (uint32_t item : chosen) {
+      const Kind kind = kind_of(person, item, purchase, history);
+      by_kind[kind].push_back(item);  // sorted, as chosen is
+      ++relevant_by_kind[kind];
+    }
 
     for (size_t m = 0; m < kMethodCount; ++m) {
       const List& list = offer.lists[m];
       Tally& t = tally_[m];
-      double dcg = 0;
-      size_t hits_k = 0, hits_recall = 0;
-      for (size_t r = 0; r < list.size(); ++r) {
-        const bool hit = std::binary_search(chosen.begin(), chosen.end(), list[r]);
-        if (r < k) {
-          if (list[r] >= t.shown.size()) t.shown.resize(list[r] + 1, 0);
-          t.shown[list[r]] = 1;
-          if (hit) {
-            ++hits_k;
-            dcg += 1 / std::log2(r + 2.0);
-          }
-        }
-        if (hit && r < kRecallAt) ++hits_recall;
+      for (size_t r = 0; r < std::min(k, list.size()); ++r) {
+        if (list[r] >= t.shown.size()) t.shown.resize(list[r] + 1, 0);
+        t.shown[list[r]] = 1;
       }
-      t.hr += hits_k > 0 ? 1 : 0;
-      t.ndcg += dcg / ideal;
-      t.recall += static_cast<double>(hits_recall) / static_cast<double>(relevant);
+      const Hits h = hits_of(list, chosen, k);
+      t.hr += h.k > 0 ? 1 : 0;
+      t.ndcg += h.dcg / ideal;
+      t.recall += static_cast<double>(h.recall) / static_cast<double>(relevant);
       ++t.cases;
       t.filled += offer.filled[m] ? 1 : 0;
+      for (size_t kind = 0; kind < kKindCount; ++kind) {
+        if (relevant_by_kind[kind] == 0) continue;
+        const Hits hk = hits_of(list, by_kind[kind], k);
+        KindTally& kt = t.kinds[kind];
+        kt.hr += hk.k > 0 ? 1 : 0;
+        kt.ndcg += hk.dcg / ideal_dcg(relevant_by_kind[kind], k);
+        ++kt.cases;
+      }
     }
     ++cases_;
     return true;
@@ -350,6 +428,8 @@ class Walk {
   // Offers made when a person's basket started (first AddToCart since their last purchase),
   // scored when the purchase comes.
   std::map<std::string, Offer> baskets_;
+  // Item ids each person carted since their last purchase (in-basket targets).
+  std::map<std::string, std::set<std::string>> in_cart_;
   uint64_t cases_ = 0;
 };
 

@@ -402,3 +402,35 @@ TEST_CASE("eval retrains EASE-retrained and ItemKNN on schedule; EASE stays as a
   CHECK(row(frozen, "EASE-retrained").hr == row(frozen, "EASE-repeat").hr);
   CHECK(row(r, "ItemKNN").hr > row(frozen, "ItemKNN").hr);
 }
+
+TEST_CASE("eval breaks each method's HR down by what the chosen item was to the person",
+          "[recommend][eval]") {
+  TempDir dir;
+  Journal j(kJan);
+  for (int i = 0; i < 6; ++i) j.invoice(name("xa", i), {"X", "A"});
+  j.invoice("q", {"X"});
+  j.rate("q", "S", 5);
+  j.at(kSplit + kDay);
+  // Re-buy X, new A, A again while in the cart, S rated (seen) but never bought.
+  j.invoice("q", {"X", "A", "A", "S"});
+  j.write(dir.path());
+
+  EvalOptions opts;
+  opts.split_ms = kSplit;
+  opts.purchases = false;
+  opts.ratings = false;
+  opts.carts = true;
+  const EvalReport r = run(dir.path(), opts);
+  REQUIRE(r.cart_cases == 4);
+  for (const trove::EvalRow& row : r.rows) {
+    INFO(row.method);
+    REQUIRE(row.by_kind.size() == 4);
+    CHECK(row.by_kind[0].kind == "new");
+    CHECK(row.by_kind[1].kind == "seen");
+    CHECK(row.by_kind[2].kind == "re-buy");
+    CHECK(row.by_kind[3].kind == "in-basket");
+    for (const auto& k : row.by_kind) CHECK(k.cases == 1);
+  }
+  // X's neighbour A, offered once X is in the cart: real-time hits the new item.
+  CHECK(row(r, "real-time").by_kind[0].hr == 1.0);
+}

@@ -76,6 +76,17 @@ struct EvalOptions {
   size_t blend_candidates = 100;  // taken from each of for_you and EASE before blending
 };
 
+// A method's HR@k and NDCG@k over the cases that chose items of one kind, counting only those
+// items (EvalRow::by_kind): "new" (the person had no interaction with it), "seen" (interacted,
+// never bought), "re-buy" (bought before), "in-basket" (a cart target already in the cart: a
+// repeated invoice line). A purchase's items are new or re-buy (its own cart adds would make
+// every line "seen"). A case with items of several kinds counts in each.
+struct KindScore {
+  std::string kind;
+  double hr = 0, ndcg = 0;
+  uint64_t cases = 0;
+};
+
 struct EvalRow {
   // popularity, trending, own-history, real-time, EASE, EASE-repeat, blend, EASE-retrained,
   // ItemKNN
@@ -83,6 +94,7 @@ struct EvalRow {
   double hr = 0, ndcg = 0, recall = 0, coverage = 0;  // HR@k, NDCG@k, recall@20, coverage@k
   uint64_t cases = 0;
   uint64_t filled = 0;  // cases whose list was completed with popular items
+  std::vector<KindScore> by_kind;  // new, seen, re-buy, in-basket, in that order
   double seconds = 0;   // spent asking this method, over all cases
 };
 
