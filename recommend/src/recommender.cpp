@@ -238,14 +238,21 @@ struct Recommender::Rep {
     return true;
   }
 
-  // The catalog's newest items that the gate lets through, scored by position (the newest
-  // 1, each next one 0.99 of the one before: the order, on the one scale).
-  static void newest(const State& st, const Gate& gate, RecoResponse* out) {
+  // The catalog's newest items that the gate lets through (and, given a person, that they
+  // may be offered: RecoModels::excluded_for), scored by position (the newest 1, each next one
+  // 0.99 of the one before: the order, on the one scale).
+  void newest(const State& st, const Gate& gate, RecoResponse* out,
+              const std::string* person = nullptr) const {
     double score = 1;
     st.newest_items([&](ItemRef ref, const Item& item) {
       if (out->items.size() >= gate.req.count) return false;
       const std::string& id = st.item_id(ref);
-      if (gate.allows(id) && add(id, item, score, "new-arrivals", out)) score *= 0.99;
+      if (!gate.allows(id)) return true;
+      if (person) {
+        const std::optional<uint32_t> i = models.item_index(id);
+        if (i && models.excluded_for(*person, *i)) return true;
+      }
+      if (add(id, item, score, "new-arrivals", out)) score *= 0.99;
       return true;
     });
   }
@@ -326,7 +333,8 @@ struct Recommender::Rep {
   static bool short_of_behaviour(const RecoResponse& r, const RecoRequest& req) {
     return r.items.size() < req.count ||
            std::any_of(r.items.begin(), r.items.end(), [](const Recommendation& i) {
-             return i.source == "category-popularity" || i.source == "popularity";
+             return i.source == "category-popularity" || i.source == "popularity" ||
+                    i.source == "new-arrivals";
            });
   }
 
@@ -408,6 +416,8 @@ struct Recommender::Rep {
             take(st, models, models.popular(req.count + out.items.size(), std::cref(gate)),
                  "popularity", req, &out);
           }
+          // A shop with a catalog and no behaviour yet: its newest items, not nothing.
+          if (out.items.empty()) newest(st, gate, &out);
           break;
         }
         case Strategy::kForYou: {
@@ -434,11 +444,14 @@ struct Recommender::Rep {
             }
             auto seeds = models.recent_items(who, false);
             auto not_excluded = [&](uint32_t i) { return gate(i) && !models.excluded_for(who, i); };
-            // Cold start or few neighbours: the person's categories, then everyone's.
+            // Cold start or few neighbours: the person's categories, then everyone's; in a shop
+            // without behaviour yet, the catalog's newest rather than nothing.
             fill_popular(st, not_excluded, seeds, req, &out);
+            if (out.items.empty()) newest(st, gate, &out, &who);
           } else {
             offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
             fill_popular(st, std::cref(gate), {}, req, &out);
+            if (out.items.empty()) newest(st, gate, &out);
           }
           break;
         }
@@ -447,8 +460,10 @@ struct Recommender::Rep {
           offline(st, gate, RecoScope::kGlobal, placement, "*", &out);
           take(st, models, models.trending(req.count + out.items.size(), std::cref(gate)),
                "trending", req, &out);
-          // Few items gaining on their baseline (a quiet day): the popular ones after them.
+          // Few items gaining on their baseline (a quiet day): the popular ones after them; in a
+          // shop without behaviour yet, the newest rather than nothing.
           fill_popular(st, std::cref(gate), {}, req, &out);
+          if (out.items.empty()) newest(st, gate, &out);
           break;
         case Strategy::kPopular:
           out.strategy = "popular";

@@ -601,3 +601,39 @@ TEST_CASE("similar for an item nobody has seen finds items like it by their text
   CHECK(ids(shop.reco->similar(in_food, index.value().get())) ==
         std::vector<std::string>{"tea-green", "tea-black"});
 }
+
+TEST_CASE("a shop with a catalog and no behaviour yet never answers with nothing",
+          "[recommend]") {
+  // Until 2026-12-08 every list of such a shop was {"items": [], "source": ""}.
+  Shop shop;
+  shop.ingest(catalog());
+  const std::vector<std::string> newest = {"new-pot", "tea-black", "tea-green", "mug-blue",
+                                           "mug-red"};  // mug-gone is out of stock
+  auto check = [&](const Result<RecoResponse>& r, const std::string& what,
+                   std::vector<std::string> want) {
+    INFO(what);
+    check_one_scale(r, what);
+    CHECK(r->source == "new-arrivals");
+    CHECK(ids(r) == want);
+  };
+  check(shop.reco->for_you(for_visitor("stranger")), "for you", newest);
+  check(shop.reco->trending(RecoRequest{}), "trending", newest);
+  check(shop.reco->similar(for_item("mug-red")), "similar",
+        {"new-pot", "tea-black", "tea-green", "mug-blue"});
+  check(shop.reco->bought_together(for_item("new-pot", 2)), "bought together",
+        {"tea-black", "tea-green"});
+  // Filters still hold; popular stays about behaviour (empty), recently viewed about the person.
+  RecoRequest kitchen = for_visitor("stranger");
+  kitchen.filters.category = "Kitchen";
+  CHECK(ids(shop.reco->for_you(kitchen)) == std::vector<std::string>{"new-pot", "mug-blue", "mug-red"});
+  CHECK(ids(shop.reco->popular(RecoRequest{})).empty());
+  CHECK(ids(shop.reco->recently_viewed(for_visitor("stranger"))).empty());
+  // With the index, similar finds the text's matches first: the other mug.
+  auto index = CatalogIndex::open(shop.tmp.sub("data") + "/index", {});
+  REQUIRE(index.ok());
+  REQUIRE(index.value()->attach(*shop.store).ok());
+  auto mugs = shop.reco->similar(for_item("mug-red"), index.value().get());
+  REQUIRE_FALSE(mugs->items.empty());
+  CHECK(mugs->items[0].id == "mug-blue");
+  CHECK(mugs->source == "similar-content");
+}

@@ -25,7 +25,8 @@
 // items of the person's categories, then the global ones; similar / bought together for a new
 // item takes (for similar, given the catalog index) the items like it by their text, then
 // the popular items of its category, then the global ones; trending short of
-// accelerating items takes the popular ones. `source` says what answered.
+// accelerating items takes the popular ones; an answer still empty (a catalog without
+// behaviour) takes the newest items. `source` says what answered.
 //
 // Thread-safety: every method may be called from any thread (reads take the Store's read
 // lock). The Store must outlive the Recommender.
