@@ -368,7 +368,7 @@ TEST_CASE("eval with shuffled lines cannot learn an invoice's listed order, and 
   CHECK(run(dir.path(), ratings).rating_cases == 1);
 }
 
-TEST_CASE("eval retrains EASE-retrained and ItemKNN on schedule; EASE stays as at the split",
+TEST_CASE("eval retrains EASE-retrained and ItemKNN on schedule, EASE stays as at the split",
           "[recommend][eval]") {
   // C and D appear after the split, bought together; three weeks in, known people cart C then
   // D. EASE as trained at the split knows neither; the retrained baselines do.
