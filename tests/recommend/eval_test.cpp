@@ -121,6 +121,18 @@ EvalReport run(const std::string& dir, EvalOptions opts) {
   return std::move(r).value();
 }
 
+// Cart targets only, scored at k = 1, EASE with lambda 1: the small journals' hits are exact.
+EvalOptions cart_targets_at_1() {
+  EvalOptions opts;
+  opts.split_ms = kSplit;
+  opts.k = 1;
+  opts.ease.lambda = 1;
+  opts.purchases = false;
+  opts.ratings = false;
+  opts.carts = true;
+  return opts;
+}
+
 }  // namespace
 
 TEST_CASE("eval scores each purchase against the offer made when its basket started",
@@ -340,13 +352,7 @@ TEST_CASE("eval with shuffled lines cannot learn an invoice's listed order, and 
   j.rate("p1", "B", 5);
   j.write(dir.path());
 
-  EvalOptions opts;
-  opts.split_ms = kSplit;
-  opts.k = 1;
-  opts.ease.lambda = 1;
-  opts.purchases = false;
-  opts.ratings = false;
-  opts.carts = true;
+  EvalOptions opts = cart_targets_at_1();
   const EvalReport listed = run(dir.path(), opts);
   CHECK(listed.cart_cases == 40);
   CHECK(row(listed, "real-time").hr == 1.0);
@@ -382,13 +388,7 @@ TEST_CASE("eval retrains EASE-retrained and ItemKNN on schedule, EASE stays as a
   for (int i = 0; i < 10; ++i) j.invoice(name("p", i), {"C", "D"});
   j.write(dir.path());
 
-  EvalOptions opts;
-  opts.split_ms = kSplit;
-  opts.k = 1;
-  opts.ease.lambda = 1;
-  opts.purchases = false;
-  opts.ratings = false;
-  opts.carts = true;
+  EvalOptions opts = cart_targets_at_1();
   const EvalReport r = run(dir.path(), opts);
   CHECK(r.retrainings == 1);  // at the first record a week or more after the split
   // C and D for each p; D for each cd person (unknown at their C).
