@@ -58,8 +58,11 @@ struct TypoContext {
   fuzzy::TypoBudget budget;
   std::map<std::string, TypoVariant>* variants = nullptr;  // filled for explain and ranking
   // For each typed term that got variants: the terms that match it without a typo (the term,
-  // its stems, its synonyms), so ranking can tell a typo-only match.
+  // its stems, its synonyms, its split), so ranking can tell a typo-only match.
   std::map<std::string, std::vector<std::string>>* exact_forms = nullptr;
+  // False: the word's splits (`vocab`) without its typo variants (search asks for variants
+  // only when the words as typed find too little).
+  bool lookup_variants = true;
 };
 inline constexpr size_t kMaxTypoVariants = 24;  // per query term, nearest and most frequent
 // A variant's weight is scaled by sqrt(its documents / the most frequent variant's, the typed
@@ -88,8 +91,8 @@ Result<fuzzy::TypoBudget> typo_budget(const std::optional<TypoSettings>& asked,
                                       const TypoSettings& index_default);
 
 // The query for one typed word: exact term OR its stem (scaled down) OR its synonyms OR, with
-// `typos`, its typo variants (scaled far down); for a compound ("t-light"): its parts
-// together, or joined. Empty when the word has no terms.
+// `typos`, its split in two and its typo variants (scaled far down); for a compound
+// ("t-light"): its parts together, or joined. Empty when the word has no terms.
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
                          const std::string& word, std::vector<std::string>* terms,
                          const TypoContext* typos = nullptr);

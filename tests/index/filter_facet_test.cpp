@@ -185,7 +185,7 @@ void check_against_state(Shop& shop, const std::string& q, const std::vector<std
   for (const auto& v : res.facets[0].values) {
     const size_t dots = v.value.find("..");
     SearchRequest bucket = req;
-    bucket.facets.clear();
+    bucket.facets = {"brand"};  // with facets the total is counted, not estimated past 100
     bucket.filters.push_back("price>=" + v.value.substr(0, dots));
     if (dots + 2 < v.value.size()) bucket.filters.push_back("price<" + v.value.substr(dots + 2));
     INFO("bucket " << v.value);

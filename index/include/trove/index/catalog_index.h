@@ -151,8 +151,11 @@ struct Facet {
 };
 
 struct SearchResponse {
-  uint64_t total = 0;       // matching items (exact when facets were asked for)
-  bool total_exact = false;
+  // Matching items: counted up to 100, estimated beyond (exact when facets were asked for).
+  // By relevance with typo tolerance, the items that need a typo are counted only when those
+  // matching the words as typed are fewer than 10 (they are not shown otherwise either).
+  uint64_t total = 0;
+  bool total_exact = false;  // total is a count, not an estimate
   std::vector<SearchHit> hits;
   std::vector<Facet> facets;
   // When every word together matched nothing: the words left out to find something.
