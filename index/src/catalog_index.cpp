@@ -20,6 +20,7 @@ using namespace index_internal;
 std::atomic<uint64_t> g_instances{0};
 
 constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
+constexpr size_t kMaxUnmergedTerms = 2048;  // vocabulary delta always allowed (write_pending)
 
 std::string config_string(const IndexOptions& o) {
   // v2: documents carry their item ref in kSlotRef; v4: the exact title term (E). Older
@@ -527,7 +528,12 @@ Status CatalogIndex::Rep::write_pending() {
       std::vector<std::pair<std::string, int64_t>> list(deltas.begin(), deltas.end());
       r.vocab->add(list);
     }
-    if (r.vocab->delta_size() > std::max<size_t>(50000, r.vocab->base()->size() / 4)) {
+    // Every typo lookup runs its automaton over each term of the delta, and a merge
+    // rebuilds the whole base (docs/FUZZY.md has both costs). Merged past 1/256 of the base:
+    // at most a few thousand terms stay in the delta. At 1/4 of the base, as until
+    // 2026-12-07, an index rebuilt from the State at start left up to a quarter of its
+    // vocabulary there, and typo lookups stayed many times slower until the next restart.
+    if (r.vocab->delta_size() > std::max<size_t>(kMaxUnmergedTerms, r.vocab->base()->size() / 256)) {
       r.vocab->merge();
     }
     if (more) continue;

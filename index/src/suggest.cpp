@@ -734,5 +734,6 @@ Result<std::vector<FuzzyTerm>> CatalogIndex::fuzzy_terms(std::string_view text, 
 }
 
 size_t CatalogIndex::vocabulary_size() const { return rep_->vocab->base()->size() + rep_->vocab->delta_size(); }
+size_t CatalogIndex::vocabulary_unmerged() const { return rep_->vocab->delta_size(); }
 
 }  // namespace trove

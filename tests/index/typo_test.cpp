@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -498,4 +499,38 @@ TEST_CASE("a common word's typo variant outranks a rare misspelling of the catal
   auto got = shop.ids("sahmon");
   REQUIRE(got.size() == 20);  // the first page
   for (size_t i = 0; i < 10; ++i) CHECK(got[i].rfind("saumon", 0) == 0);
+}
+
+TEST_CASE("the vocabulary's unmerged terms stay a few thousand after a big flush and a rebuild",
+          "[index][typo]") {
+  // Every typo lookup runs its automaton over each unmerged term. 3,000 new words in one
+  // flush were left unmerged (the merge waited for 50,000 or a quarter of the base), and so was
+  // up to a quarter of the vocabulary after an index rebuilt from the State at start.
+  Shop shop;
+  auto word = [](int n) {  // "qa", "qb", ... distinct made-up words of letters
+    std::string w = "q";
+    for (; n > 0; n /= 26) w += static_cast<char>('a' + n % 26);
+    return w + "x";
+  };
+  for (int i = 0; i < 1000; ++i) {
+    shop.upsert(numbered("i", i), word(3 * i) + " " + word(3 * i + 1) + " " + word(3 * i + 2));
+  }
+  REQUIRE(shop.index->flush().ok());
+  CHECK(shop.index->vocabulary_size() >= 3000);
+  CHECK(shop.index->vocabulary_unmerged() <= 2048);
+  CHECK(shop.ids(word(1500)).front() == "i500");
+
+  std::filesystem::remove_all(shop.dir + "/data/index");
+  shop.reopen();  // rebuilt from the State
+  REQUIRE(shop.index->flush().ok());
+  CHECK(shop.index->vocabulary_size() >= 3000);
+  CHECK(shop.index->vocabulary_unmerged() <= 2048);
+  // Merged or not, every word is still there, and still found with a typo.
+  std::string typo = word(1500);
+  typo.insert(2, "j");
+  auto near = shop.index->fuzzy_terms(typo, 1, false, 50);
+  REQUIRE(near.ok());
+  CHECK(std::any_of(near->begin(), near->end(),
+                    [&](const FuzzyTerm& t) { return t.term == word(1500); }));
+  CHECK(shop.ids(word(1500)).front() == "i500");
 }

@@ -237,6 +237,10 @@ class CatalogIndex {
   Result<std::vector<FuzzyTerm>> fuzzy_terms(std::string_view text, int max_distance, bool prefix,
                                              size_t limit) const;
   size_t vocabulary_size() const;
+  // Vocabulary terms changed since its base was last rebuilt: every typo lookup runs its
+  // automaton over each of them, so the index rebuilds the base (a merge) when they pass
+  // 1/256 of it, at least 2,048, at the end of a flush.
+  size_t vocabulary_unmerged() const;
 
   // Changes whenever what a search or suggest can answer from the index changes: after each
   // commit (flush, catch-up, rebuild) and after synonyms are applied. Answers cached against
