@@ -236,6 +236,7 @@ void handle_metrics(Core& core, const httplib::Request& req, httplib::Response& 
     g.index_documents = index.document_count();
     g.indexed_seq = index.indexed_seq();
     g.vocabulary_terms = index.vocabulary_size();
+    g.vocabulary_unmerged = index.vocabulary_unmerged();
     const Recommender& reco = core.the_reco();
     const RecoModels::Memory mem = reco.memory();
     g.reco_item_bytes = mem.items;

@@ -167,6 +167,10 @@ std::string Metrics::render(const Gauges& g, const StoreStats* store) const {
          g.indexed_seq);
   single(out, "trove_fuzzy_trie_terms", "gauge", "Terms in the typo-tolerance vocabulary.",
          g.vocabulary_terms);
+  single(out, "trove_fuzzy_trie_unmerged_terms", "gauge",
+         "Vocabulary terms changed since the typo trie was last rebuilt (each slows every typo "
+         "lookup a little; rebuilt past 1/256 of the trie).",
+         g.vocabulary_unmerged);
   header(out, "trove_recommend_model_bytes", "gauge",
          "Approximate heap bytes of the recommendation models, by part.");
   sample(out, "trove_recommend_model_bytes", g.reco_item_bytes, "part=\"items\"");

@@ -28,6 +28,7 @@ struct Gauges {
   uint64_t index_documents = 0;
   uint64_t indexed_seq = 0;
   uint64_t vocabulary_terms = 0;
+  uint64_t vocabulary_unmerged = 0;  // CatalogIndex::vocabulary_unmerged()
   // The recommendation models (Recommender::memory(): one pass over items and people).
   uint64_t reco_item_bytes = 0;
   uint64_t reco_person_bytes = 0;

@@ -51,6 +51,8 @@ TEST_CASE("metrics count requests, events and the store, and pass promtool check
   CHECK(metric(m, "trove_items") == 40);
   CHECK(metric(m, "trove_index_documents") == 40);
   CHECK(metric(m, "trove_fuzzy_trie_terms") > 0);
+  // A new index: its 40 items' words are all still unmerged (fewer than 2,048).
+  CHECK(metric(m, "trove_fuzzy_trie_unmerged_terms") > 0);
   CHECK(metric(m, "trove_journal_bytes") > 0);
   CHECK(metric(m, "trove_journal_commit_seconds_count") >= 1);
   CHECK(metric(m, R"(trove_journal_batch_events_bucket{le="+Inf"})") >= 1);
