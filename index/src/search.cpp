@@ -498,8 +498,9 @@ constexpr size_t kTypoThreshold = 10;
 // precedes every hit that needed one (two queries, so this holds on every page), and among the
 // others, in their first kTypoRankWindow, fewer edits rank first. Weight orders each tier.
 //
-// The exact tier: the page's hits that need no typo. Sets r.exact_total, counted exactly to
-// the end of the page and at least to kTypoThreshold (kCountedMatches: why not further).
+// The exact tier: the page's hits that need no typo. The fetch counts to the page's end and at
+// least to kTypoThreshold (kCountedMatches says why no further); r.exact_total is then
+// counted apart when it can be no more than kCountedMatches (counted()), else estimated.
 void fetch_exact_tier(Retrieval& r, const Xapian::Query& exact_query, const Fetch& f) {
   r.exact.set_query(exact_query);
   const size_t check = std::max(f.first + f.count, kTypoThreshold);
@@ -587,12 +588,11 @@ std::vector<size_t> retrieve_tiers(Xapian::Database& db, Retrieval& r, QueryPlan
   r.total_exact = r.exact_total_exact;
   if (!typos && !f.facets) return kept;
   if (typos) fetch_typo_tier(r, plan, f);
-  // The whole query's matches, not the exact tier's plus the typo tier's: over several shards
-  // Xapian 1.4.22 counts now and then a document of AND_NOT's right side (the exact tier's)
-  // in the typo tier (bench/quality.sh and filter_facet_test.cpp saw it with filters).
-  // With facets, every match, for the spy.
+  // The total counts the whole query (every match with facets, for the spy), not the exact
+  // tier plus the typo tier: over several shards Xapian 1.4.22 now and then counts in the typo
+  // tier a document of its AND_NOT's right side (filter_facet_test.cpp saw it with filters).
   // Xapian's estimate can fall below what the tiers found (0 for "dark lover black" over
-  // goodbooks, whose words' variants make an upper bound past kCountedMatches): never less.
+  // goodbooks: its words' variants put the upper bound past kCountedMatches): never less.
   r.msets.push_back(f.facets ? r.enquire.get_mset(0, 0, f.check) : count_matches(r.enquire, f.check));
   const size_t found = r.exact_at_least + r.typo_seen;
   r.total = std::max<size_t>(r.msets.back().get_matches_estimated(), found);
