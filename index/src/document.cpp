@@ -1,6 +1,8 @@
 #include "document.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 
 namespace trove::index_internal {
 
@@ -86,6 +88,46 @@ std::string readable_term(std::string_view term) {
     case 'E': return named("exact title:", 1);
   }
   return std::string(term);
+}
+
+// A matched term as explain shows it (readable_term): words and stems; boolean terms
+// (filters, title words, prefixes) are not shown. Folded words never start with an ASCII
+// capital, prefixes always do.
+std::optional<std::string> explained_term(const std::string& term) {
+  if (term.empty() || term[0] < 'A' || term[0] > 'Z' || term[0] == 'Z') {
+    return readable_term(term);
+  }
+  return std::nullopt;
+}
+
+// Xapian's description of the query with each term as readable_term() shows it
+// ("(gateaux OR 0.5 * Zgateaux) FILTER XBmaison doree" -> "(gateaux OR 0.5 * gateaux (stem))
+// FILTER brand:maison doree"). A term is replaced where it stands whole: after "(", a space
+// or the start, before ")", "@" (a query position), a space or the end; longer terms first,
+// since a term may hold spaces.
+std::string explained_query(const Xapian::Query& query) {
+  std::string text = query.get_description();
+  std::vector<std::string> terms(query.get_unique_terms_begin(), query.get_unique_terms_end());
+  std::sort(terms.begin(), terms.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  auto whole = [&](size_t at, size_t len) {
+    const bool before = at == 0 || text[at - 1] == '(' || text[at - 1] == ' ';
+    const size_t end = at + len;
+    return before && (end == text.size() || text[end] == ')' || text[end] == '@' || text[end] == ' ');
+  };
+  for (const std::string& term : terms) {
+    const std::string shown = readable_term(term);
+    if (shown == term) continue;
+    for (size_t at = text.find(term); at != std::string::npos; at = text.find(term, at)) {
+      if (!whole(at, term.size())) {
+        at += term.size();
+        continue;
+      }
+      text.replace(at, term.size(), shown);
+      at += shown.size();
+    }
+  }
+  return text;
 }
 
 ItemRef ref_of_document(const Xapian::Document& doc) {

@@ -28,8 +28,8 @@
 
 #include <xapian.h>
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -88,6 +88,11 @@ std::string first_chars(std::string_view s, size_t n);
 // "brand:acme", "category:kitchen>cookware", "in_stock:true", "attributes.color=red",
 // "title word:potter", "prefix:po", "exact title:harry potter".
 std::string readable_term(std::string_view term);
+// A hit's matched term as explain lists it: words and stems (readable_term); boolean terms
+// (filters, title words, prefixes) are not shown.
+std::optional<std::string> explained_term(const std::string& term);
+// Xapian's description of `query` with each term as readable_term() shows it.
+std::string explained_query(const Xapian::Query& query);
 // The item ref a document stores in kSlotRef; UINT32_MAX when absent.
 ItemRef ref_of_document(const Xapian::Document& doc);
 
