@@ -271,8 +271,8 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
       add_typo_variants(*typos, term, stem, std::move(exact), &alts);
     }
     // An OR, though every document with the word has Z<stem> too (document.cpp): written
-    // `(stems) AND_MAYBE word`, the same documents and weights, it was slower (mean 1.30
-    // against 1.24 ms and 1.31 against 1.27 over bench/search.sh's queries, two pairs).
+    // `(stems) AND_MAYBE word`, the same documents and weights, it was slower
+    // (docs/BENCHMARKS.md, 2026-12-07 22:05).
     return alts.size() == 1 ? alts[0] : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());
   };
   if (parts.size() == 1) return single(parts[0]);

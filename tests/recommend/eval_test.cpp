@@ -190,13 +190,7 @@ TEST_CASE("eval with cart targets asks before every cart add, after the earlier 
   shop(&j);
   j.write(dir.path());
 
-  EvalOptions opts;
-  opts.split_ms = kSplit;
-  opts.k = 1;
-  opts.ease.lambda = 1;
-  opts.purchases = false;
-  opts.carts = true;
-  const EvalReport r = run(dir.path(), opts);
+  const EvalReport r = run(dir.path(), cart_targets_at_1());  // the journal has no ratings
   CHECK(r.cart_cases == 4);
   CHECK(r.unknown == 1);
   CHECK(row(r, "popularity").hr == 0);
