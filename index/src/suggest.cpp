@@ -235,15 +235,29 @@ struct Tiers {
   std::vector<TermGroups> synonyms;
   // `exact` with each word's typo variants too (called at most once, only when needed).
   std::function<TermGroups()> with_typos;
+  // Which earlier words are stopwords (SearchSettingsUpsert), one flag a word; empty when
+  // none is, or when nothing but stopwords was typed (they are required then, as in search).
+  std::vector<bool> stopwords;
 };
+
+// `groups` (one a typed word, in order) without the stopwords' groups: a stopword adds to
+// an item's rank (the tiers that require it come first) but is not required.
+TermGroups without_stopwords(const TermGroups& groups, const std::vector<bool>& stopwords) {
+  TermGroups out;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (i >= stopwords.size() || !stopwords[i]) out.push_back(groups[i]);
+  }
+  return out;
+}
 
 // The items for the earlier words plus the typed prefix, up to `keep`, in tiers, each after
 // the one before (within a tier: titles starting with what was typed, then popularity, then
 // shorter titles): the items whose title is exactly what was typed (the
 // prefix read as a whole word); the earlier words as title or brand words (Algolia, too,
 // ranks the attribute a word matched in before its custom ranking), then anywhere, with their
-// stems and synonyms; then a synonym of the whole text; then the earlier words with their typo
-// variants; then the prefix's typo words in place of the prefix. `typo_words` gives those
+// stems and synonyms; then a synonym of the whole text; then the earlier words but their
+// stopwords; then the earlier words (but stopwords) with their typo variants; then the
+// prefix's typo words in place of the prefix. `typo_words` gives those
 // (called at most once, only when needed; kept in `*typos_out` if given).
 std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
                                       const Completer& complete, const Tiers& tiers,
@@ -290,16 +304,18 @@ std::vector<ItemRef> items_for_prefix(Xapian::Database& db, const State& st,
   if (!tiers.title.empty()) tier(tiers.title, last);
   tier(tiers.exact, last);
   for (const auto& g : tiers.synonyms) tier(g, nullptr);
+  const TermGroups loose = without_stopwords(tiers.exact, tiers.stopwords);
+  if (loose != tiers.exact) tier(loose, last);
   if (items.size() < keep && tiers.with_typos) {
-    TermGroups g = tiers.with_typos();
-    if (g != tiers.exact) tier(std::move(g), last);
+    TermGroups g = without_stopwords(tiers.with_typos(), tiers.stopwords);
+    if (g != loose) tier(std::move(g), last);
   }
   if (items.size() < keep && !prefix.empty()) {
     std::vector<std::string> typos = typo_words();
     if (!typos.empty()) {
       std::vector<std::string> typo_group;
       for (const auto& w : typos) typo_group.push_back("T" + w);
-      tier(tiers.exact, &typo_group);
+      tier(loose, &typo_group);
     }
     if (typos_out) *typos_out = std::move(typos);
   }
@@ -348,6 +364,17 @@ WholeSynonym whole_text_synonym(const SynonymMap& synonyms, const std::vector<st
   return {};
 }
 
+// Which of the earlier words are stopwords (Tiers::stopwords): none when nothing else was
+// typed, so a text of stopwords alone still requires them.
+std::vector<bool> stopword_flags(const std::set<std::string>& stopwords,
+                                 const std::vector<std::string>& words, const std::string& prefix) {
+  std::vector<bool> flags(words.size());
+  size_t n = 0;
+  for (size_t i = 0; i < words.size(); ++i) n += flags[i] = stopwords.contains(words[i]);
+  if (n == 0 || (n == words.size() && prefix.empty())) return {};
+  return flags;
+}
+
 Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vocab,
                  const SynonymMap& synonyms, const std::optional<fuzzy::TypoBudget>& budget,
                  const std::string& q) {
@@ -379,6 +406,7 @@ Typed read_typed(const DocumentBuilder& builder, const fuzzy::LiveDictionary& vo
     t.completion.words.push_back(std::move(forms));
   }
   if (t.words.empty() && t.prefix.empty()) t.tiers.exact.push_back({""});
+  t.tiers.stopwords = stopword_flags(synonyms.stopwords, t.words, t.prefix);
   if (budget && !t.words.empty()) {
     t.tiers.with_typos = [&vocab, budget, exact = t.tiers.exact, words = t.words]() {
       TermGroups g = exact;
@@ -651,9 +679,10 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         out.completions = completions_for(builder, st, items, typed, req.completions, titles);
       } else {
         // With filters: Xapian's matcher, BM25 over the words and the prefix's alternatives.
-        std::vector<Xapian::Query> parts;
-        for (const auto& w : typed.words) {
-          parts.push_back(word_query(builder, SynonymMap{}, w, nullptr));
+        std::vector<Xapian::Query> parts, optional;
+        for (size_t i = 0; i < typed.words.size(); ++i) {
+          const bool stop = i < typed.tiers.stopwords.size() && typed.tiers.stopwords[i];
+          (stop ? optional : parts).push_back(word_query(builder, SynonymMap{}, typed.words[i], nullptr));
         }
         std::vector<std::string> typos;
         if (!prefix.empty()) {
@@ -667,7 +696,11 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
           parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
         }
         Xapian::Enquire enquire(db);
-        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, and_all(parts), *filters));
+        Xapian::Query matched_words = and_all(parts);
+        for (const auto& q : optional) {
+          matched_words = Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched_words, q);
+        }
+        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, matched_words, *filters));
         Xapian::MSet mset = enquire.get_mset(
             0, static_cast<Xapian::doccount>(std::max(req.items, kCompletionItems)));
         std::vector<ItemRef> items;

@@ -141,3 +141,43 @@ TEST_CASE("popularity as the business signal ranks anonymous relevance, typos st
   // "typo" is as popular as "loved", but needed a typo: after every exact hit.
   CHECK(shop.ids("chocolate bar") == Ids{"loved", "quiet", "typo"});
 }
+
+TEST_CASE("suggest does not require stopwords: items with them first, then those without",
+          "[index][settings][suggest]") {
+  Shop shop;
+  for (auto [id, title] : {std::pair{"adv", "Hobbit adventures"}, {"the", "The Hobbit"},
+                           {"sil", "The Silmarillion"}}) {
+    ItemUpsert u = book(id, title);
+    u.brand = "Tolkien";
+    shop.add(u);
+  }
+  auto ids = [&](const std::string& q) {
+    Ids out;
+    for (const auto& h : shop.suggest(q).items) out.push_back(h.id);
+    return out;
+  };
+  CHECK(ids("the hob") == Ids{"the"});  // no stopwords yet: "the" is required
+  SearchSettingsUpsert s;
+  s.stopwords = std::vector<std::string>{"the"};
+  shop.add(s);
+  CHECK(ids("the hob") == Ids{"the", "adv"});
+  CHECK(ids("the hobit ") == Ids{"the", "adv"});  // with a typo: stopwords still optional
+  // Every completion answers when searched, without dropping a word.
+  for (const auto& c : shop.suggest("the hob").completions) {
+    INFO(c);
+    auto res = shop.search(c);
+    CHECK(res.dropped_terms.empty());
+    CHECK(res.total > 0);
+  }
+  // Only stopwords typed: they are required.
+  CHECK(ids("the ") == Ids{"the", "sil"});
+  // With a filter (Xapian's matcher): the stopword adds to the score where present.
+  SuggestRequest req;
+  req.q = "the hob";
+  req.filters = {"brand=Tolkien"};
+  auto filtered = shop.index->suggest(req);
+  REQUIRE(filtered.ok());
+  Ids got;
+  for (const auto& h : filtered->items) got.push_back(h.id);
+  CHECK(got == Ids{"the", "adv"});
+}
