@@ -20,6 +20,9 @@ using namespace index_internal;
 std::atomic<uint64_t> g_instances{0};
 
 constexpr size_t kFlushChunk = 20000;  // documents per commit when rebuilding
+// Documents a re-index writes between two turns of the serving shards (new events wait at most
+// that long to show in search).
+constexpr size_t kReindexChunk = 4096;
 constexpr size_t kMaxUnmergedTerms = 2048;  // vocabulary delta always allowed (write_pending)
 
 std::string config_string(const IndexOptions& o) {
@@ -436,7 +439,7 @@ Status CatalogIndex::Rep::commit_seq_if_behind(uint64_t seq) {
   return {};
 }
 
-Status CatalogIndex::Rep::write_pending() {
+Status CatalogIndex::Rep::write_pending(absl::flat_hash_set<ItemRef>* taken) {
   Rep& r = *this;
   for (bool more = true; more;) {
     // Take a chunk of pending refs and copy their items under the state's shared lock: no
@@ -451,6 +454,7 @@ Status CatalogIndex::Rep::write_pending() {
         refs.push_back(*it);
       }
       for (ItemRef ref : refs) r.pending.erase(ref);
+      if (taken) taken->insert(refs.begin(), refs.end());
       more = !r.pending.empty();
       std::sort(refs.begin(), refs.end());
       work.reserve(refs.size());
@@ -546,10 +550,10 @@ Status CatalogIndex::Rep::write_pending() {
   return {};
 }
 
-// The re-index after the searchable fields changed. The serving shards keep answering (and
-// stop following events, which stay pending) while every item is written into fresh shards
-// under next/; those are then committed at the serving shards' seq and renamed into their
-// place. Pending items are written afterwards by write_pending, into the new shards. A crash
+// The re-index after the searchable fields changed. The serving shards keep answering and
+// following events while every item is written into fresh shards under next/; those are then
+// committed at the serving shards' seq and renamed into their place. Items still pending are
+// written afterwards by write_pending, into the new shards. A crash
 // before the swap leaves next/, which attach removes; one during the renames leaves shards
 // of both weights, which attach rebuilds.
 Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
@@ -582,21 +586,16 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
         Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e)));
   }
 
-  std::vector<ItemRef> refs;
-  r.store->read([&](const State& s) {
-    for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
-      if (s.item_at(ref)) refs.push_back(ref);
-    }
-  });
+  // Writes the items at `refs` as the State holds them now into the fresh shards (deleting
+  // those that are gone), `has_doc` following.
   std::vector<bool> has_doc;
-  for (size_t at = 0; at < refs.size(); at += kFlushChunk) {
-    if (r.interrupted.load()) return abandon(Status());
-    const size_t end = std::min(refs.size(), at + kFlushChunk);
-    std::vector<std::pair<ItemRef, Item>> work;
-    work.reserve(end - at);
+  auto write_fresh = [&](const std::vector<ItemRef>& refs) -> Status {
+    std::vector<std::pair<ItemRef, std::optional<Item>>> work;
+    work.reserve(refs.size());
     r.store->read([&](const State& s) {
-      for (size_t i = at; i < end; ++i) {
-        if (const Item* item = s.item_at(refs[i])) work.emplace_back(refs[i], *item);
+      for (ItemRef ref : refs) {
+        const Item* item = s.item_at(ref);
+        work.emplace_back(ref, item ? std::optional<Item>(*item) : std::nullopt);
       }
     });
     std::vector<std::string> errors(n);
@@ -604,19 +603,49 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       try {
         for (const auto& [ref, item] : work) {
           if (ref % n != shard) continue;
-          fresh[shard]->replace_document(ref / n + 1, builders_for_fresh[shard]->build(ref, item));
+          if (item) {
+            fresh[shard]->replace_document(ref / n + 1, builders_for_fresh[shard]->build(ref, *item));
+          } else if (ref < has_doc.size() && has_doc[ref]) {
+            fresh[shard]->delete_document(ref / n + 1);
+          }
         }
       } catch (const Xapian::Error& e) {
         errors[shard] = xapian_error(e);
       }
     });
     for (const auto& e : errors) {
-      if (!e.empty()) return abandon(Status::io_error("re-index write failed: " + e));
+      if (!e.empty()) return Status::io_error("re-index write failed: " + e);
     }
-    for (const auto& w : work) {
-      if (w.first >= has_doc.size()) has_doc.resize(std::max<size_t>(w.first + 1, has_doc.size() * 2));
-      has_doc[w.first] = true;
+    for (const auto& [ref, item] : work) {
+      if (ref >= has_doc.size()) has_doc.resize(std::max<size_t>(ref + 1, has_doc.size() * 2));
+      has_doc[ref] = item.has_value();
     }
+    return {};
+  };
+
+  std::vector<ItemRef> refs;
+  r.store->read([&](const State& s) {
+    for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
+      if (s.item_at(ref)) refs.push_back(ref);
+    }
+  });
+  // Between chunks the serving shards take the events that arrived (write_pending), so they
+  // show in search during the re-index; the items they touched are written again into the
+  // fresh shards at the end, as the State holds them then. Until 2026-12-08 they waited for
+  // the swap.
+  absl::flat_hash_set<ItemRef> touched;
+  for (size_t at = 0; at < refs.size(); at += kReindexChunk) {
+    if (r.interrupted.load()) return abandon(Status());
+    const size_t end = std::min(refs.size(), at + kReindexChunk);
+    Status written = write_fresh(std::vector<ItemRef>(refs.begin() + static_cast<std::ptrdiff_t>(at),
+                                                      refs.begin() + static_cast<std::ptrdiff_t>(end)));
+    if (!written.ok()) return abandon(std::move(written));
+    // A failed write leaves its items pending: they go into the new shards after the swap.
+    (void)r.write_pending(&touched);
+  }
+  if (!touched.empty()) {
+    Status written = write_fresh(std::vector<ItemRef>(touched.begin(), touched.end()));
+    if (!written.ok()) return abandon(std::move(written));
   }
 
   // The vocabulary's document frequencies move by what the new documents hold against the

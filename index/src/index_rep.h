@@ -43,9 +43,9 @@ struct CatalogIndex::Rep {
   // Builds every document again into fresh shards beside the serving ones with `wanted`,
   // then swaps them in (readers open the new ones at their next search). REQUIRES: write_mu.
   Status reindex(const index_internal::FieldWeights& wanted);
-  // Writes the documents of the pending items and commits them with the seq they reflect.
-  // REQUIRES: write_mu.
-  Status write_pending();
+  // Writes the documents of the pending items and commits them with the seq they reflect;
+  // adds the refs it took to `*taken` if given. REQUIRES: write_mu.
+  Status write_pending(absl::flat_hash_set<ItemRef>* taken = nullptr);
   // Commits `seq` alone to every shard when it is kSeqCommitLag past the committed one (no
   // pending item may be older than `seq`). REQUIRES: write_mu.
   Status commit_seq_if_behind(uint64_t seq);

@@ -214,7 +214,8 @@ class CatalogIndex {
   // seq they reflect. Cheap when nothing is pending. When the catalog's searchable fields
   // (SearchSettingsUpsert) differ from those the index was built with, it first re-indexes
   // every item into fresh shards and swaps them in: searches keep answering from the old
-  // ones meanwhile (not following events, which wait), and see the new ones after.
+  // ones meanwhile (which keep following events between chunks of the re-index), and see
+  // the new ones after.
   Status flush();
   // Makes a re-index in progress, and any later one, give up (shutting down: a re-index of a
   // large catalog takes minutes). The index keeps serving and following the old weights.
