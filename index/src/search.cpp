@@ -399,12 +399,13 @@ struct Retrieval {
   size_t exact_at_least = 0;
   bool exact_total_exact = false;
   size_t typo_seen = 0;  // hits of the typo tier fetched (fetch_typo_tier), each a match
+  bool typo_all_seen = false;  // ... and those were all its matches, each costed
 
   void clear() {
     order.clear();
     msets.clear();
     total = exact_total = exact_at_least = typo_seen = 0;
-    total_exact = exact_total_exact = false;
+    total_exact = exact_total_exact = typo_all_seen = false;
   }
 };
 
@@ -476,8 +477,8 @@ void fetch_typo_tier(Retrieval& r, const QueryPlan& plan, const Fetch& f) {
   const size_t want = f.count - r.order.size();
   r.typo.set_query(
       Xapian::Query(Xapian::Query::OP_AND_NOT, r.enquire.get_query(), r.exact.get_query()));
-  r.msets.push_back(
-      r.typo.get_mset(0, static_cast<Xapian::doccount>(std::max(kTypoRankWindow, from + want))));
+  const size_t asked = std::max(kTypoRankWindow, from + want);
+  r.msets.push_back(r.typo.get_mset(0, static_cast<Xapian::doccount>(asked)));
   const Xapian::MSet& tier1 = r.msets.back();
   std::vector<std::pair<unsigned, Xapian::MSetIterator>> ranked;
   for (auto it = tier1.begin(); it != tier1.end(); ++it) {
@@ -488,6 +489,7 @@ void fetch_typo_tier(Retrieval& r, const QueryPlan& plan, const Fetch& f) {
     ranked.emplace_back(cost, it);
   }
   r.typo_seen = ranked.size();
+  r.typo_all_seen = tier1.size() < asked && tier1.size() <= kTypoRankWindow;
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = from; i < ranked.size() && r.order.size() < f.count; ++i) {
@@ -541,6 +543,13 @@ std::vector<size_t> retrieve_tiers(Xapian::Database& db, Retrieval& r, QueryPlan
   r.total_exact = r.exact_total_exact;
   if (!typos && !f.facets) return kept;
   if (typos) fetch_typo_tier(r, plan, f);
+  if (!f.facets && r.exact_total_exact && r.typo_all_seen) {
+    // Both tiers hold every match they have (the typo tier without the exact tier's, which
+    // typo_cost skips): their sum is the count, with no query more.
+    r.total = r.exact_total + r.typo_seen;
+    r.total_exact = true;
+    return kept;
+  }
   // The total counts the whole query (every match with facets, for the spy), not the exact
   // tier plus the typo tier: over several shards Xapian 1.4.22 now and then counts in the typo
   // tier a document of its AND_NOT's right side (filter_facet_test.cpp saw it with filters).
