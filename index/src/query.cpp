@@ -220,6 +220,21 @@ void add_typo_variants(const TypoContext& typos, const std::string& term, const 
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>> exact_forms(const DocumentBuilder& builder,
+                                                        const fuzzy::LiveDictionary* vocab,
+                                                        const std::string& term) {
+  auto known = [&](const std::string& t) { return vocab == nullptr || vocab->frequency(t) > 0; };
+  std::vector<std::pair<std::string, double>> out;
+  if (known(term)) out.emplace_back(term, 1.0);
+  const std::string stem = builder.stem(term);
+  if (!stem.empty()) {
+    out.emplace_back("Z" + stem, kStemWeight);
+    if (stem != term && known(stem)) out.emplace_back(stem, kStemWeight);
+  }
+  if (out.empty()) out.emplace_back(term, 1.0);  // an unknown number: its own term
+  return out;
+}
+
 Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synonyms,
                          const std::string& word, std::vector<std::string>* terms,
                          const TypoContext* typos) {
@@ -238,19 +253,15 @@ Xapian::Query word_query(const DocumentBuilder& builder, const SynonymMap& synon
   if (parts.empty()) return Xapian::Query();
   if (terms) terms->insert(terms->end(), parts.begin(), parts.end());
   auto single = [&](const std::string& term) {
-    std::vector<Xapian::Query> alts{Xapian::Query(term)};
-    std::vector<std::string> exact{term};  // terms that match `term` without a typo
-    const std::string stem = builder.stem(term);
-    if (!stem.empty()) {
-      // Documents whose word stems to `stem`: under Z<stem> when the word differs from its
-      // stem, under the bare term when the word is the stem itself (document.cpp).
-      alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query("Z" + stem), kStemWeight);
-      exact.push_back("Z" + stem);
-      if (stem != term) {
-        alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(stem), kStemWeight);
-        exact.push_back(stem);
-      }
+    std::vector<Xapian::Query> alts;
+    std::vector<std::string> exact;  // terms that match `term` without a typo
+    for (auto& [form, weight] : exact_forms(builder, typos ? typos->vocab : nullptr, term)) {
+      alts.push_back(weight == 1.0 ? Xapian::Query(form)
+                                   : Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                                   Xapian::Query(form), weight));
+      exact.push_back(std::move(form));
     }
+    const std::string stem = builder.stem(term);
     if (auto it = synonyms.words.find(term); it != synonyms.words.end()) {
       for (const auto& group : it->second) {
         alts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, and_of(group), kSynonymWeight);

@@ -79,6 +79,15 @@ inline constexpr double kExactTitleWeight = 4.0;
 // "cola"), each of 2 code points or more and each more frequent than `term` itself; of
 // several splits, the one whose rarer word is the most frequent. Empty when there is none.
 std::vector<std::string> split_in_two(const fuzzy::LiveDictionary& vocab, const std::string& term);
+
+// The terms that match a query term without a typo, each with the share of an exact match it
+// counts for: the term itself (1), Z<stem> (a document's word that stems to it but differs
+// from it, document.cpp) and the stem as a word (kStemWeight each). With `vocab`, a bare term
+// it does not know is left out: opening a posting list costs a B-tree descent per shard even
+// for a term no document has. Never empty.
+std::vector<std::pair<std::string, double>> exact_forms(const DocumentBuilder& builder,
+                                                        const fuzzy::LiveDictionary* vocab,
+                                                        const std::string& term);
 inline constexpr std::array<double, 4> kTypoWeight = {1.0, 0.1, 0.03, 0.01};
 
 // `base` with the catalog's SearchSettingsUpsert typo fields over it (typos -> max_typos; a

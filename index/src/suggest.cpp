@@ -127,19 +127,12 @@ std::vector<std::string> prefix_terms(const Completer& complete, const std::stri
   return out;
 }
 
-// The terms that match a typed whole word in suggest: the word, its stem (search's exact
-// forms, without synonyms or typos). A bare term the vocabulary does not know is left out:
-// opening a posting list costs a B-tree descent per shard even for a term no document has.
+// The terms that match a typed whole word in suggest: search's exact forms (without
+// synonyms or typos).
 std::vector<std::string> word_terms(const DocumentBuilder& builder,
                                     const fuzzy::LiveDictionary& vocab, const std::string& word) {
   std::vector<std::string> out;
-  if (vocab.frequency(word) > 0) out.push_back(word);
-  const std::string stem = builder.stem(word);
-  if (!stem.empty()) {
-    out.push_back("Z" + stem);
-    if (stem != word && vocab.frequency(stem) > 0) out.push_back(stem);
-  }
-  if (out.empty()) out.push_back(word);  // a group never goes empty by itself
+  for (auto& form : exact_forms(builder, &vocab, word)) out.push_back(std::move(form.first));
   return out;
 }
 
