@@ -1,10 +1,12 @@
 #include "answer_cache.h"
 
+#include "core.h"
+
 namespace trove::http {
 
 std::string AnswerCache::key(int route, const httplib::Request& req) {
   std::string k = std::to_string(route);
-  for (const auto& [name, value] : req.params) {
+  for (const auto& [name, value] : query_params(req)) {
     k += '\n';
     k += name;
     k += '=';

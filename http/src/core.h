@@ -71,19 +71,29 @@ void close_after(httplib::Response& res);
 
 // ---- query parameters -------------------------------------------------------------------------
 
+// The query string's parameters in order, read as RFC 3986 and HTML forms say: pairs split
+// at '&', each at its first '=' (name without '=': an empty value), then '+' and %XX decoded
+// in both. httplib 0.11.4's own parse (Request::params) cuts a value at its second '='
+// (`filter=price>=10` became "price>"), so nothing reads that. The raw target is capped by
+// the head limits before this runs.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+QueryParams query_params(const httplib::Request& req);
+
 // Strict query parameters: unknown names and repeated single-valued ones are refused with
 // the parameter as the path (`query.page`), like unknown fields in events.
 class Query {
  public:
-  Query(const httplib::Request& req) : req_(req) {}  // NOLINT: implicit by design
+  Query(const httplib::Request& req) : params_(query_params(req)) {}  // NOLINT: implicit by design
+  bool has(std::string_view name) const;
   Status only(std::initializer_list<std::string_view> allowed) const;
   Result<std::optional<std::string>> text(const std::string& name, size_t max_len = 1024) const;
   std::vector<std::string> all(const std::string& name) const;
   Result<int64_t> integer(const std::string& name, int64_t def, int64_t lo, int64_t hi) const;
   Result<bool> boolean(const std::string& name, bool def) const;
+  const QueryParams& params() const { return params_; }
 
  private:
-  const httplib::Request& req_;
+  QueryParams params_;
 };
 
 // The values of a repeatable parameter, each also split at commas ("a,b" and "a&..=b" alike);

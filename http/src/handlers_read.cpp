@@ -90,9 +90,9 @@ Status read_typo_params(const Query& q, const CatalogIndex& index, bool* toleran
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res) {
   // A personalized order follows the person's live behaviour: never cached.
   CacheSlot slot;
-  const bool personal = req.has_param("user") || req.has_param("visitor");
-  if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   const Query q(req);
+  const bool personal = q.has("user") || q.has("visitor");
+  if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
                                 "typos", "min_len_1typo", "min_len_2typo", "user", "visitor"}));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));

@@ -80,7 +80,7 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   TROVE_ASSIGN_OR_ANSWER(min_price, price(q, "min_price"));
   TROVE_ASSIGN_OR_ANSWER(max_price, price(q, "max_price"));
   std::optional<bool> in_stock;
-  if (req.has_param("in_stock")) {
+  if (q.has("in_stock")) {
     TROVE_ASSIGN_OR_ANSWER(v, q.boolean("in_stock", true));
     in_stock = v;
   }
@@ -96,7 +96,7 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   r.exclude = split_commas(q.all("exclude"));
   TROVE_ASSIGN_OR_ANSWER(drop_bought, q.boolean("drop_bought", false));
   r.drop_bought = drop_bought;
-  if (req.has_param("window_days")) {
+  if (q.has("window_days")) {
     TROVE_ASSIGN_OR_ANSWER(days, q.integer("window_days", 0, 1, kMaxWindowDays));
     r.window_days = days;
   }

@@ -75,8 +75,62 @@ void send_status(httplib::Response& res, const Status& st) {
   }
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// '+' is a space; %XX a byte; a '%' not followed by two hex digits stays as it is.
+std::string form_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const int hi = s[i] == '%' && i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+    if (lo >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+QueryParams query_params(const httplib::Request& req) {
+  QueryParams out;
+  const size_t q = req.target.find('?');
+  if (q == std::string::npos) return out;
+  std::string_view rest = std::string_view(req.target).substr(q + 1);
+  const size_t fragment = rest.find('#');
+  if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    out.emplace_back(form_decode(pair.substr(0, eq)),
+                     eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1)));
+  }
+  return out;
+}
+
+bool Query::has(std::string_view name) const {
+  for (const auto& p : params_) {
+    if (p.first == name) return true;
+  }
+  return false;
+}
+
 Status Query::only(std::initializer_list<std::string_view> allowed) const {
-  for (const auto& [name, value] : req_.params) {
+  for (const auto& [name, value] : params_) {
     bool known = false;
     for (auto a : allowed) known = known || a == name;
     if (!known) {
@@ -91,10 +145,10 @@ Status Query::only(std::initializer_list<std::string_view> allowed) const {
 }
 
 Result<std::optional<std::string>> Query::text(const std::string& name, size_t max_len) const {
-  const size_t n = req_.get_param_value_count(name);
-  if (n == 0) return std::optional<std::string>();
-  if (n > 1) return Status::invalid("given more than once", "query." + name);
-  std::string v = req_.get_param_value(name);
+  std::vector<std::string> given = all(name);
+  if (given.empty()) return std::optional<std::string>();
+  if (given.size() > 1) return Status::invalid("given more than once", "query." + name);
+  std::string v = std::move(given[0]);
   if (v.size() > max_len) {
     return Status::invalid("longer than " + std::to_string(max_len) + " bytes", "query." + name);
   }
@@ -103,8 +157,9 @@ Result<std::optional<std::string>> Query::text(const std::string& name, size_t m
 
 std::vector<std::string> Query::all(const std::string& name) const {
   std::vector<std::string> out;
-  const size_t n = req_.get_param_value_count(name);
-  for (size_t i = 0; i < n; ++i) out.push_back(req_.get_param_value(name, i));
+  for (const auto& [n, v] : params_) {
+    if (n == name) out.push_back(v);
+  }
   return out;
 }
 

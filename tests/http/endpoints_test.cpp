@@ -546,3 +546,47 @@ TEST_CASE("queries searched with results become suggest's first completions", "[
                      return !j["completions"].empty() && j["completions"][0] == "copper frying pan";
                    }));
 }
+
+TEST_CASE("a query-string value keeps every '=' after its name's (RFC 3986), encoded or not",
+          "[http]") {
+  // httplib 0.11.4 cut a value at its second '=': "filter=brand=J.K. Rowling" reached the
+  // filter parser as "brand", and "filter=price>=10" as "price>".
+  Harness h;
+  auto c = h.client();
+  c.set_url_encode(false);  // the target as written here ("+" and "%" included)
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                  R"({"type":"ItemUpsert","id":"hp","title":"Harry Potter","brand":"J.K. Rowling","price":12}
+{"type":"ItemUpsert","id":"lotr","title":"The Lord of the Rings","brand":"Tolkien","price":8}
+)",
+                  "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  REQUIRE(h.index().flush().ok());
+  using Ids = std::vector<std::string>;
+  auto ids = [&](const std::string& path) {
+    auto res = c.Get(path, bearer(kSearchKey));
+    REQUIRE(res);
+    INFO(path << ": " << res->body);
+    REQUIRE(res->status == 200);
+    Ids out;
+    const auto j = body_json(res);
+    for (const auto& hit : j["hits"]) out.push_back(hit["id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(ids("/v1/search?q=*&filter=brand=J.K.%20Rowling") == Ids{"hp"});
+  CHECK(ids("/v1/search?q=*&filter=brand=j.k.%20rowling") == Ids{"hp"});  // folded
+  CHECK(ids("/v1/search?q=*&filter=brand=J.K.+Rowling") == Ids{"hp"});  // '+' is a space
+  CHECK(ids("/v1/search?q=*&filter=brand%3DTolkien") == Ids{"lotr"});
+  CHECK(ids("/v1/search?q=*&filter=price>=10") == Ids{"hp"});
+  CHECK(ids("/v1/search?q=*&filter=price<=10") == Ids{"lotr"});
+  CHECK(ids("/v1/search?q=*&filter=price=5..10&") == Ids{"lotr"});
+  // Refused for the field, not for a cut value.
+  auto colour = c.Get("/v1/search?q=a&filter=colour=red", bearer(kSearchKey));
+  check_error(colour, 400, "invalid_argument", "query.filter[0]");
+  CHECK(body_json(colour)["error"]["message"].get<std::string>().find("colour") != std::string::npos);
+  // A '%' that starts no escape is kept.
+  auto pct = c.Get("/v1/search?q=100%&per_page=1", bearer(kSearchKey));
+  REQUIRE(pct);
+  CHECK(pct->status == 200);
+}
