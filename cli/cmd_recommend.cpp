@@ -26,6 +26,7 @@ struct RecommendArgs {
   std::string category, brand;
   std::optional<bool> in_stock;
   std::optional<double> min_price, max_price;
+  std::vector<std::string> filter;
   std::vector<std::string> exclude;
   bool json = false;
   bool drop_bought = false;
@@ -54,6 +55,9 @@ int run_recommend(const RecommendArgs& a) {
   q.filters.in_stock = a.in_stock;
   q.filters.min_price = a.min_price;
   q.filters.max_price = a.max_price;
+  auto filter = Filter::all_of(a.filter, "--filter");
+  if (!filter.ok()) return fail(kName, filter.status());
+  q.filter = std::move(filter).value();
   const Recommender& r = *reco.value();
   // similar (and a placement, which may be similar) falls back on the items like a new item
   // by their text: the catalog index answers that.
@@ -117,6 +121,9 @@ Command add_recommend_command(CLI::App& root) {
   app->add_option("--in-stock", a->in_stock, "true: in stock only (the default); false: out of stock only");
   app->add_option("--min-price", a->min_price, "Lowest price");
   app->add_option("--max-price", a->max_price, "Highest price");
+  app->add_option("--filter", a->filter,
+                  "The filter language, as search takes it: brand = Acme AND price < 10 "
+                  "(repeatable; all must hold; docs/SEARCH.md)");
   app->add_option("--exclude", a->exclude, "Item ids never to return (repeatable)");
   app->add_flag("--drop-bought", a->drop_bought,
                 "recently-viewed: leave out the items the person bought");

@@ -159,8 +159,9 @@ Command add_search_command(CLI::App& root) {
   app->add_option("query", a->q, "What to search for: words, \"phrases\", -exclusions, * for all")
       ->required();
   app->add_option("--filter", a->filters,
-                  "brand=X, category=A > B, price=10..50, price>=10, in_stock=true, "
-                  "attributes.color=red (repeatable; all must hold)");
+                  "The filter language: brand = X, category = A > B, price = 10..50, "
+                  "attributes.year >= 2015, brand IN [A, B], NOT ..., AND, OR, ( ) "
+                  "(repeatable; all must hold; docs/SEARCH.md)");
   app->add_option("--facets", a->facets, "brand, category, price")->delimiter(',');
   app->add_option("--sort", a->sort, "relevance, price_asc, price_desc, popularity, newest")
       ->check(CLI::IsMember({"relevance", "price_asc", "price_desc", "popularity", "newest"}));

@@ -53,21 +53,21 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
       break;
     case RouteId::kRecoRecentlyViewed:
       TROVE_ANSWER_IF_ERROR(q.only({"user", "visitor", "count", "category", "brand", "in_stock",
-                                    "min_price", "max_price", "exclude", "drop_bought"}));
+                                    "min_price", "max_price", "filter", "exclude", "drop_bought"}));
       break;
     case RouteId::kRecoTrending:
     case RouteId::kRecoNewArrivals:
       TROVE_ANSWER_IF_ERROR(q.only(
-          {"count", "category", "brand", "in_stock", "min_price", "max_price", "exclude"}));
+          {"count", "category", "brand", "in_stock", "min_price", "max_price", "filter", "exclude"}));
       break;
     case RouteId::kRecoPopular:
       TROVE_ANSWER_IF_ERROR(q.only({"count", "category", "brand", "in_stock", "min_price",
-                                    "max_price", "exclude", "window_days"}));
+                                    "max_price", "filter", "exclude", "window_days"}));
       break;
     default:
       TROVE_ANSWER_IF_ERROR(q.only({"placement", "item", "user", "visitor", "count", "category",
-                                    "brand", "in_stock", "min_price", "max_price", "exclude",
-                                    "drop_bought", "window_days"}));
+                                    "brand", "in_stock", "min_price", "max_price", "filter",
+                                    "exclude", "drop_bought", "window_days"}));
       break;
   }
   RecoRequest r;
@@ -93,6 +93,8 @@ void handle_recommend(Core& core, RouteId route, const httplib::Request& req,
   r.filters.in_stock = in_stock;
   r.filters.min_price = min_price;
   r.filters.max_price = max_price;
+  TROVE_ASSIGN_OR_ANSWER(filter, Filter::all_of(q.all("filter"), "query.filter"));
+  r.filter = std::move(filter);
   r.exclude = split_commas(q.all("exclude"));
   TROVE_ASSIGN_OR_ANSWER(drop_bought, q.boolean("drop_bought", false));
   r.drop_bought = drop_bought;

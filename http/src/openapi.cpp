@@ -32,6 +32,15 @@ json error_response(std::string_view description) {
   return json_response(description, schema_ref("Error"));
 }
 
+// `filter`: the filter language (trove/index/filter.h), search, suggest and recommendations.
+json filter_parameter() {
+  return param("filter", "query",
+               "the filter language: brand = X AND (price < 10 OR attributes.year >= 2015), "
+               "category = A > B (the path or below), price = 10..50, brand IN [A, B], "
+               "attributes.rating EXISTS, NOT, OR, parentheses; repeatable, all must hold",
+               {{"type", "array"}, {"items", text(1024)}});
+}
+
 // The recommendation routes' own parameters, then the filters and exclusions they share.
 json reco_parameters(RouteId id, json own) {
   const json price = {{"type", "number"}, {"minimum", 0}};
@@ -48,6 +57,7 @@ json reco_parameters(RouteId id, json own) {
                        {{"type", "boolean"}}),
                  param("min_price", "query", "lowest price", price),
                  param("max_price", "query", "highest price", price),
+                 filter_parameter(),
                  param("exclude", "query",
                        "item ids never to return: repeatable, or a comma list (at most 100)",
                        {{"type", "array"}, {"items", text(256)}})}) {
@@ -76,10 +86,7 @@ json typo_parameters() {
 }
 
 json parameters(RouteId id) {
-  const json filter = param("filter", "query",
-                            "brand=X, category=A > B (path prefix), price=10..50, price>=10, "
-                            "price<=50, in_stock=true, attributes.color=red; repeatable, all must hold",
-                            {{"type", "array"}, {"items", text(1024)}});
+  const json filter = filter_parameter();
   switch (id) {
     case RouteId::kSearch: {
       json sorts = json::array();

@@ -26,9 +26,10 @@ constexpr size_t kReindexChunk = 4096;
 constexpr size_t kMaxUnmergedTerms = 2048;  // vocabulary delta always allowed (write_pending)
 
 std::string config_string(const IndexOptions& o) {
-  // v2: documents carry their item ref in kSlotRef; v4: the exact title term (E). Older
-  // indexes are rebuilt.
-  return "trove-index v4 shards=" + std::to_string(o.shards) + " language=" + o.language;
+  // v2: documents carry their item ref in kSlotRef; v4: the exact title term (E); v5: the
+  // filter language's presence terms (XE) and numeric attribute slots. Older indexes are
+  // rebuilt.
+  return "trove-index v5 shards=" + std::to_string(o.shards) + " language=" + o.language;
 }
 
 bool is_catalog(EventType t) {

@@ -53,6 +53,42 @@ std::string brand_term(const Analyzer& analyzer, std::string_view brand) {
   return t;
 }
 
+std::string number_text(double n) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  return std::string(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+std::vector<std::string> category_terms(const Analyzer& analyzer, std::string_view path) {
+  std::vector<std::string> out;
+  for (const auto& p : path_prefixes(fold_path(analyzer, path))) {
+    if (!p.empty() && p.size() < 200) out.push_back("XC" + p);
+  }
+  return out;
+}
+
+std::vector<std::string> attribute_terms(const Analyzer& analyzer, std::string_view key,
+                                         const AttrValue& value) {
+  std::vector<std::string> out;
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    out.push_back(attribute_term(analyzer, key, *s));
+  } else if (const auto* b = std::get_if<bool>(&value)) {
+    out.push_back(attribute_term(analyzer, key, *b ? "true" : "false"));
+  } else if (const auto* n = std::get_if<double>(&value)) {
+    out.push_back(attribute_term(analyzer, key, number_text(*n)));
+  } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+    for (const auto& v : *list) out.push_back(attribute_term(analyzer, key, v));
+  }
+  return out;
+}
+
+Xapian::valueno attribute_slot(std::string_view folded_key) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : folded_key) h = (h ^ c) * 16777619u;
+  constexpr uint32_t kFirst = 16;  // kSlotPrice .. kSlotRef and room for more built-ins
+  return kFirst + h % (0xFFFFFFFEu - kFirst);  // never Xapian::BAD_VALUENO
+}
+
 std::string folded_words(const Analyzer& analyzer, std::string_view text) {
   std::vector<Token> tokens;
   analyzer.analyze(text, &tokens);
@@ -81,6 +117,7 @@ std::string readable_term(std::string_view term) {
   if (term.starts_with("XB")) return named("brand:", 2);
   if (term.starts_with("XC")) return named("category:", 2);
   if (term.starts_with("XA")) return named("attributes.", 2);
+  if (term.starts_with("XE")) return named("exists:", 2);
   switch (term[0]) {
     case 'Z': return std::string(term.substr(1)) + " (stem)";
     case 'T': return named("title word:", 1);
@@ -241,14 +278,14 @@ Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   if (d.brand) {
     if (w.brand > 0) add_text(doc, *d.brand, w.brand, true, kBrandPositionBase, true);
     doc.add_boolean_term(brand_term(analyzer_, *d.brand));
+    doc.add_boolean_term(presence_term("brand"));
   }
   if (d.categories) {
     for (const auto& path : *d.categories) {
       if (w.categories > 0) add_text(doc, path, w.categories, false, 0, false);
-      for (const auto& p : path_prefixes(fold_path(analyzer_, path))) {
-        if (!p.empty() && p.size() < 200) doc.add_boolean_term("XC" + p);
-      }
+      for (const auto& t : category_terms(analyzer_, path)) doc.add_boolean_term(t);
     }
+    if (!d.categories->empty()) doc.add_boolean_term(presence_term("category"));
   }
   if (d.tags && w.tags > 0) {
     for (const auto& tag : *d.tags) add_text(doc, tag, w.tags, false, 0, false);
@@ -256,23 +293,22 @@ Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   if (d.description && w.description > 0) {
     add_text(doc, *d.description, w.description, false, 0, false);
   }
-  doc.add_boolean_term(d.in_stock.value_or(true) ? "XS1" : "XS0");
+  doc.add_boolean_term(in_stock_term(d.in_stock.value_or(true)));
   if (d.attributes) {
     for (const auto& [key, value] : *d.attributes) {
-      if (const auto* s = std::get_if<std::string>(&value)) {
-        doc.add_boolean_term(attribute_term(analyzer_, key, *s));
-      } else if (const auto* b = std::get_if<bool>(&value)) {
-        doc.add_boolean_term(attribute_term(analyzer_, key, *b ? "true" : "false"));
-      } else if (const auto* n = std::get_if<double>(&value)) {
-        char buf[32];
-        auto r = std::to_chars(buf, buf + sizeof buf, *n);
-        doc.add_boolean_term(attribute_term(analyzer_, key, std::string_view(buf, r.ptr - buf)));
-      } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
-        for (const auto& v : *list) doc.add_boolean_term(attribute_term(analyzer_, key, v));
+      for (const auto& t : attribute_terms(analyzer_, key, value)) doc.add_boolean_term(t);
+      const std::string folded = analyzer_.fold(key);
+      std::string presence = presence_term("attributes." + folded);
+      if (presence.size() <= 200) doc.add_boolean_term(presence);
+      if (const auto* n = std::get_if<double>(&value)) {
+        doc.add_value(attribute_slot(folded), Xapian::sortable_serialise(*n));
       }
     }
   }
-  if (d.price) doc.add_value(kSlotPrice, Xapian::sortable_serialise(*d.price));
+  if (d.price) {
+    doc.add_value(kSlotPrice, Xapian::sortable_serialise(*d.price));
+    doc.add_boolean_term(presence_term("price"));
+  }
   doc.add_value(kSlotUpdated, Xapian::sortable_serialise(static_cast<double>(item.updated_seq)));
   const char ref_bytes[4] = {static_cast<char>(ref >> 24), static_cast<char>(ref >> 16),
                              static_cast<char>(ref >> 8), static_cast<char>(ref)};

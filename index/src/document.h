@@ -82,6 +82,24 @@ std::string folded_words(const Analyzer& analyzer, std::string_view text);
 std::string exact_title_term(const Analyzer& analyzer, std::string_view text);
 // The attribute filter term for a key and a scalar value.
 std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
+
+// ---- What filters match (the index's terms and values, and Filter::matches on an item) ----
+// A number as attribute terms write it: its shortest form ("3", not "3.0").
+std::string number_text(double n);
+// The category terms of one path: "XC" + each of its folded prefixes.
+std::vector<std::string> category_terms(const Analyzer& analyzer, std::string_view path);
+inline std::string in_stock_term(bool in_stock) { return in_stock ? "XS1" : "XS0"; }
+// The filter terms of one attribute value: text, "true"/"false", a number's shortest form,
+// or each string of a list.
+std::vector<std::string> attribute_terms(const Analyzer& analyzer, std::string_view key,
+                                         const AttrValue& value);
+// "An item has this field": "XE" + `field` (brand, category, price, or attributes.<folded
+// key>), for EXISTS.
+inline std::string presence_term(std::string_view field) { return "XE" + std::string(field); }
+// The value slot holding a numeric attribute (sortable_serialise), for ranges: from a hash of
+// the folded key, above the built-in slots. Two keys share a slot with odds of about one in
+// 2^31 per pair.
+Xapian::valueno attribute_slot(std::string_view folded_key);
 // The first `n` code points of a UTF-8 string.
 std::string first_chars(std::string_view s, size_t n);
 // A term as explain shows it, without the prefixes above: a word as is, "frais (stem)",

@@ -1,5 +1,7 @@
 #include "query.h"
 
+#include "filter_tree.h"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <cmath>
 
 namespace trove::index_internal {
-namespace {
 
 bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
@@ -16,8 +17,6 @@ bool parse_double(std::string_view s, double* out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
 }
-
-}  // namespace
 
 Xapian::Query and_of(const std::vector<std::string>& terms) {
   std::vector<Xapian::Query> qs;
@@ -308,103 +307,51 @@ Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& te
                        static_cast<Xapian::termcount>(terms.size()));
 }
 
-Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<std::string>& filters) {
-  std::vector<Xapian::Query> all;
-  for (size_t i = 0; i < filters.size(); ++i) {
-    const std::string path = "filters[" + std::to_string(i) + "]";
-    const std::string& f = filters[i];
-    if (!valid_utf8(f) || f.size() > 1024) {
-      return Status::invalid("filter is not valid UTF-8 or longer than 1024 bytes", path);
-    }
-    size_t op_pos = f.find_first_of("=<>");
-    if (op_pos == std::string::npos || op_pos == 0) {
-      return Status::invalid(
-          "expected field=value (or price>=x, price<x, price=lo..hi, ...), got \"" + f + "\"",
-          path);
-    }
-    const std::string field = f.substr(0, op_pos);
-    std::string op(1, f[op_pos]);
-    size_t value_pos = op_pos + 1;
-    if ((op == "<" || op == ">") && value_pos < f.size() && f[value_pos] == '=') {
-      op += '=';
-      ++value_pos;
-    }
-    const std::string value = f.substr(value_pos);
-    if (field == "price") {
-      double lo = -HUGE_VAL, hi = HUGE_VAL;
-      bool ok = true;
-      if (op == ">=") {
-        ok = parse_double(value, &lo);
-      } else if (op == "<=") {
-        ok = parse_double(value, &hi);
-      } else if (op == ">") {  // strict: the next double up, as sortable_serialise orders them
-        ok = parse_double(value, &lo);
-        lo = std::nextafter(lo, HUGE_VAL);
-      } else if (op == "<") {
-        ok = parse_double(value, &hi);
-        hi = std::nextafter(hi, -HUGE_VAL);
-      } else if (op == "=") {
-        const size_t dots = value.find("..");
-        if (dots == std::string::npos) {
-          ok = parse_double(value, &lo);
-          hi = lo;
+namespace {
+
+Xapian::Query compile(const Filter::Node& n) {
+  using Kind = Filter::Node::Kind;
+  std::vector<Xapian::Query> parts;
+  switch (n.kind) {
+    case Kind::kAnd:
+    case Kind::kOr:
+      for (const auto& c : n.children) parts.push_back(compile(c));
+      return Xapian::Query(n.kind == Kind::kAnd ? Xapian::Query::OP_AND : Xapian::Query::OP_OR,
+                           parts.begin(), parts.end());
+    case Kind::kNot:
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, match_all(), compile(n.children[0]));
+    case Kind::kExists:
+      return Xapian::Query(n.presence);
+    case Kind::kMatch:
+      for (const auto& t : n.terms) parts.emplace_back(t);
+      for (const auto& r : n.ranges) {
+        if (std::isinf(r.lo) && std::isinf(r.hi)) {
+          parts.emplace_back(Xapian::Query::OP_VALUE_GE, n.slot(), std::string());
+        } else if (std::isinf(r.lo)) {
+          parts.emplace_back(Xapian::Query::OP_VALUE_LE, n.slot(), Xapian::sortable_serialise(r.hi));
+        } else if (std::isinf(r.hi)) {
+          parts.emplace_back(Xapian::Query::OP_VALUE_GE, n.slot(), Xapian::sortable_serialise(r.lo));
         } else {
-          const std::string a = value.substr(0, dots), b = value.substr(dots + 2);
-          ok = (a.empty() || parse_double(a, &lo)) && (b.empty() || parse_double(b, &hi));
-        }
-      } else {
-        ok = false;
-      }
-      if (!ok || lo > hi) {
-        return Status::invalid(
-            "expected price=lo..hi, price>=x, price>x, price<=x or price<x with numbers, got \"" +
-                f + "\"",
-            path);
-      }
-      if (std::isinf(lo)) {
-        all.emplace_back(Xapian::Query::OP_VALUE_LE, kSlotPrice, Xapian::sortable_serialise(hi));
-      } else if (std::isinf(hi)) {
-        all.emplace_back(Xapian::Query::OP_VALUE_GE, kSlotPrice, Xapian::sortable_serialise(lo));
-      } else {
-        all.emplace_back(Xapian::Query::OP_VALUE_RANGE, kSlotPrice, Xapian::sortable_serialise(lo),
-                         Xapian::sortable_serialise(hi));
-      }
-      continue;
-    }
-    if (op != "=") return Status::invalid("only price takes < or >; use " + field + "=value", path);
-    if (field == "brand") {
-      all.emplace_back(brand_term(analyzer, value));
-    } else if (field == "category") {
-      all.emplace_back("XC" + fold_path(analyzer, value));
-    } else if (field == "in_stock") {
-      if (value != "true" && value != "false") {
-        return Status::invalid("expected in_stock=true or in_stock=false", path);
-      }
-      all.emplace_back(value == "true" ? "XS1" : "XS0");
-    } else if (field.rfind("attributes.", 0) == 0 && field.size() > 11) {
-      // Numbers are indexed in their shortest form ("3", not "3.0"): a value that is a number
-      // matches that form too.
-      const std::string key = field.substr(11);
-      Xapian::Query q(attribute_term(analyzer, key, value));
-      double number = 0;
-      if (parse_double(value, &number)) {
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, number);
-        const std::string_view shortest(buf, static_cast<size_t>(r.ptr - buf));
-        if (shortest != value) {
-          q = Xapian::Query(Xapian::Query::OP_OR, q,
-                            Xapian::Query(attribute_term(analyzer, key, shortest)));
+          parts.emplace_back(Xapian::Query::OP_VALUE_RANGE, n.slot(), Xapian::sortable_serialise(r.lo),
+                             Xapian::sortable_serialise(r.hi));
         }
       }
-      all.push_back(q);
-    } else {
-      return Status::invalid("unknown filter field \"" + field +
-                                 "\"; expected brand, category, price, in_stock or attributes.<name>",
-                             path);
-    }
+      if (parts.empty()) return Xapian::Query();
+      return parts.size() == 1 ? parts[0] : Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
   }
-  if (all.empty()) return match_all();
-  return all.size() == 1 ? all[0] : Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+  return Xapian::Query();
+}
+
+}  // namespace
+
+Xapian::Query filter_query(const Filter& filter) {
+  return filter.matches_everything() ? match_all() : compile(*filter.root());
+}
+
+Result<Xapian::Query> filter_query(const std::vector<std::string>& filters) {
+  auto f = Filter::all_of(filters);
+  if (!f.ok()) return f.status();
+  return filter_query(*f);
 }
 
 }  // namespace trove::index_internal

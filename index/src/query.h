@@ -14,6 +14,7 @@
 #include "trove/fuzzy/typo_budget.h"
 #include "trove/data/status.h"
 #include "trove/index/catalog_index.h"
+#include "trove/index/filter.h"
 
 namespace trove::index_internal {
 
@@ -114,7 +115,14 @@ Xapian::Query and_of(const std::vector<std::string>& terms);
 // on several threads at once corrupt it and crash.
 inline Xapian::Query match_all() { return Xapian::Query(std::string()); }
 
-// Filters ("brand=Acme", ...) as one boolean query; match_all() when there are none.
-Result<Xapian::Query> filter_query(const Analyzer& analyzer, const std::vector<std::string>& filters);
+// A filter (trove/index/filter.h) as one boolean query; match_all() when it matches everything.
+Xapian::Query filter_query(const Filter& filter);
+// Filters that must all hold ("brand=Acme", "price<10 OR price>100"; the i-th error's path is
+// filters[i]) as one boolean query.
+Result<Xapian::Query> filter_query(const std::vector<std::string>& filters);
+
+bool valid_utf8(std::string_view s);
+// A whole finite decimal number ("3", "-2.5", "1e3"; not "0x1", "inf" or " 3").
+bool parse_double(std::string_view s, double* out);
 
 }  // namespace trove::index_internal

@@ -688,7 +688,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   auto parsed = parse_query(req.q, false);
   if (!parsed.ok()) return parsed.status();
   const DocumentBuilder& builder = r.query_builder();
-  auto filters = filter_query(builder.analyzer(), req.filters);
+  auto filters = filter_query(req.filters);
   if (!filters.ok()) return filters.status();
 
   SearchResponse out;

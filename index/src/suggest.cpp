@@ -568,7 +568,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   auto parsed = parse_query(req.q, false);
   if (!parsed.ok()) return parsed.status();
   const DocumentBuilder& builder = r.query_builder();
-  auto filters = filter_query(builder.analyzer(), req.filters);
+  auto filters = filter_query(req.filters);
   if (!filters.ok()) return filters.status();
   const TypoSettings defaults = typo_defaults();
   auto budget = typo_budget(req.typos, defaults);

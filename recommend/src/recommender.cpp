@@ -195,19 +195,16 @@ struct Recommender::Rep {
     const RecoModels& m;
     const RecoRequest& req;
     absl::flat_hash_set<std::string> exclude;
+    // The request's filters and catalog filters, matched as search matches them.
+    Filter filter = Filter::of(req.filters) && req.filter;
     bool operator()(uint32_t i) const { return allows(m.item_id(i)); }
     bool allows(const std::string& id) const {
       if (id == req.item_id || exclude.contains(id)) return false;
       const Item* item = st.item(id);
       if (!item) return false;
-      const PlacementFilters& f = req.filters;
-      const bool in_stock = item->data.in_stock.value_or(true);
-      if (f.in_stock ? in_stock != *f.in_stock : !in_stock) return false;
-      if (f.brand && (!item->data.brand || *item->data.brand != *f.brand)) return false;
-      if (f.category && !has_category_prefix(*item, *f.category)) return false;
-      if (f.min_price && (!item->data.price || *item->data.price < *f.min_price)) return false;
-      if (f.max_price && (!item->data.price || *item->data.price > *f.max_price)) return false;
-      return true;
+      // Out of stock only when asked for (in_stock=false, which the filter checks).
+      if (!req.filters.in_stock && !item->data.in_stock.value_or(true)) return false;
+      return filter.matches(*item);
     }
   };
 

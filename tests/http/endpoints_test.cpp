@@ -581,6 +581,25 @@ TEST_CASE("a query-string value keeps every '=' after its name's (RFC 3986), enc
   CHECK(ids("/v1/search?q=*&filter=price>=10") == Ids{"hp"});
   CHECK(ids("/v1/search?q=*&filter=price<=10") == Ids{"lotr"});
   CHECK(ids("/v1/search?q=*&filter=price=5..10&") == Ids{"lotr"});
+  // The filter language, in search and in recommendations alike.
+  CHECK(ids("/v1/search?q=*&filter=brand=Tolkien%20OR%20price>=10") == Ids{"hp", "lotr"});
+  CHECK(ids("/v1/search?q=*&filter=NOT%20brand%20IN%20[tolkien]") == Ids{"hp"});
+  auto reco = [&](const std::string& path) {
+    auto res = c.Get(path, bearer(kSearchKey));
+    REQUIRE(res);
+    INFO(path << ": " << res->body);
+    REQUIRE(res->status == 200);
+    Ids out;
+    const auto j = body_json(res);
+    for (const auto& i : j["items"]) out.push_back(i["id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(reco("/v1/recommend/new-arrivals?filter=price>=10") == Ids{"hp"});
+  CHECK(reco("/v1/recommend/new-arrivals?filter=brand=j.k.+rowling%20OR%20price<10") ==
+        Ids{"hp", "lotr"});
+  check_error(c.Get("/v1/recommend/new-arrivals?filter=price<cheap", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.filter[0]");
   // Refused for the field, not for a cut value.
   auto colour = c.Get("/v1/search?q=a&filter=colour=red", bearer(kSearchKey));
   check_error(colour, 400, "invalid_argument", "query.filter[0]");

@@ -42,6 +42,7 @@
 #include "trove/data/store.h"
 #include "trove/index/catalog_index.h"
 #include "trove/recommend/ease.h"
+#include "trove/index/filter.h"
 #include "trove/recommend/models.h"
 #include "trove/recommend/models_file.h"
 
@@ -53,6 +54,9 @@ struct RecoRequest {
   std::string visitor_id;  // the visitor (resolved to their account once merged)
   size_t count = 10;       // 1..100
   PlacementFilters filters;
+  // More catalog filters in the filter language (trove/index/filter.h), with `filters`: what
+  // search reads, matched the same way (folded text, categories by path).
+  Filter filter;
   std::vector<std::string> exclude;  // item ids never to return
   bool drop_bought = false;  // recently viewed: leave out what the person bought
   // popular: the last window_days UTC days (1..kMaxWindowDays), up to the newest event's day;

@@ -1,0 +1,72 @@
+// Filter: the catalog filter language, one for search, suggest and recommendations.
+//
+//   brand = "J.K. Rowling" AND (price < 10 OR attributes.year >= 2015)
+//   NOT category = Books > Fantasy
+//   attributes.language IN [en, eng] AND attributes.rating EXISTS
+//   price = 10..50            a range; either end may be left out ("price=10..")
+//   brand != Acme             NOT (brand = Acme): true for an item without a brand
+//
+// Fields: `brand`, `category` (the path or any path below it), `price`, `in_stock` (true or
+// false; an item that does not say is in stock), `attributes.<name>`. Operators: `=`, `!=`,
+// `<`, `<=`, `>`, `>=` and ranges `lo..hi` on numbers (price and numeric attributes), `IN
+// [a, b]`, `EXISTS`; `NOT`; `AND` binds tighter than `OR`; parentheses. Keywords are upper
+// case, so a bare value may hold spaces and lower-case words ("brand=Salt and Pepper") up to
+// the next ` AND `, ` OR ` or `)`; quote a value ("...", with \" and \\) that holds one of
+// those, a comma or a bracket. Text is matched folded (case, accents) everywhere, as the index
+// folds it; a number given to `=` on an attribute also matches the attribute written as that
+// number ("3" and 3.0). A comparison on a field an item lacks is false.
+//
+// Errors (Status kInvalidArgument) carry the filter's path and say at which column what was
+// expected: `at column 9: expected =, !=, <, <=, >, >=, IN or EXISTS after "brand", got "~"`.
+//
+//   auto f = Filter::parse("price < 10 OR brand = Acme");
+//   if (f.ok() && f->matches(item)) ...
+//
+// A search compiles the tree into a Xapian query (index/src/query.cpp, filter_query); a
+// recommendation tests each candidate with matches(). Both read the same terms
+// (index/src/document.h), so the two agree on every item.
+//
+// Thread-safety: a Filter is immutable once made; copies share the tree.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trove/data/events.h"
+#include "trove/data/state.h"
+#include "trove/data/status.h"
+
+namespace trove {
+
+class Filter {
+ public:
+  Filter();  // matches every item
+
+  // `path` names the filter in errors ("filter", "query.filter[0]").
+  static Result<Filter> parse(std::string_view text, std::string_view path = "filter");
+  // Several filters that must all hold (a repeated parameter); the i-th error's path is
+  // `path`[i].
+  static Result<Filter> all_of(const std::vector<std::string>& texts,
+                               std::string_view path = "filters");
+  // A placement's or a recommendation request's catalog filters (brand, category, price
+  // bounds, in_stock when given) as one Filter.
+  static Filter of(const PlacementFilters& f);
+  // Both must hold.
+  Filter operator&&(const Filter& other) const;
+
+  bool matches_everything() const { return root_ == nullptr; }
+  bool matches(const Item& item) const;
+  // The canonical text (parse(to_string()) is the same filter).
+  std::string to_string() const;
+
+  struct Node;  // the typed tree: index/src/filter_tree.h
+  const Node* root() const { return root_.get(); }
+
+ private:
+  explicit Filter(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
+  std::shared_ptr<const Node> root_;  // null: everything
+};
+
+}  // namespace trove
