@@ -21,6 +21,7 @@ struct SearchArgs {
   size_t per_page = 10;
   bool explain = false;
   bool json = false;
+  std::vector<std::string> fields;
   TypoParams typos;
 };
 
@@ -31,6 +32,7 @@ struct SuggestArgs {
   size_t items = 5;
   size_t completions = 5;
   bool json = false;
+  std::vector<std::string> fields;
   TypoParams typos;
 };
 
@@ -93,7 +95,9 @@ int run_search(const SearchArgs& a) {
   auto res = opened->index->search(req);
   if (!res.ok()) return fail("search", res.status());
   if (a.json) {
-    std::cout << http::search_response_json(*res, a.explain).dump() << "\n";
+    auto fields = http::hit_fields(a.fields, "--fields");
+    if (!fields.ok()) return fail("search", fields.status());
+    std::cout << http::search_response_json(*res, a.explain, *fields).dump() << "\n";
     return kExitOk;
   }
   std::printf("%llu %s (%.2f ms)\n", static_cast<unsigned long long>(res->total),
@@ -140,7 +144,9 @@ int run_suggest(const SuggestArgs& a) {
   auto res = opened->index->suggest(req);
   if (!res.ok()) return fail("suggest", res.status());
   if (a.json) {
-    std::cout << http::suggest_response_json(*res).dump() << "\n";
+    auto fields = http::hit_fields(a.fields, "--fields");
+    if (!fields.ok()) return fail("suggest", fields.status());
+    std::cout << http::suggest_response_json(*res, *fields).dump() << "\n";
     return kExitOk;
   }
   std::printf("completions (%.2f ms):\n", res->took_ms);
@@ -169,6 +175,10 @@ Command add_search_command(CLI::App& root) {
   app->add_option("--per-page", a->per_page, "Hits per page, 1..100");
   app->add_flag("--explain", a->explain, "Show the matched terms and the query");
   app->add_flag("--json", a->json, "Print one JSON object");
+  app->add_option("--fields", a->fields,
+                  "With --json, the stored fields each hit shows (comma list; default all): "
+                  "title, brand, price, currency, in_stock, url, image_url, categories, tags, "
+                  "attributes, attributes.<name>");
   add_typo_options(app, &a->typos);
   return {app, [a] { return run_search(*a); }};
 }
@@ -182,6 +192,7 @@ Command add_suggest_command(CLI::App& root) {
   app->add_option("--items", a->items, "Items to return");
   app->add_option("--completions", a->completions, "Query completions to return");
   app->add_flag("--json", a->json, "Print one JSON object");
+  app->add_option("--fields", a->fields, "As for search");
   add_typo_options(app, &a->typos);
   return {app, [a] { return run_suggest(*a); }};
 }

@@ -94,7 +94,9 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   const bool personal = q.has("user") || q.has("visitor");
   if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
-                                "typos", "min_len_1typo", "min_len_2typo", "user", "visitor"}));
+                                "typos", "min_len_1typo", "min_len_2typo", "user", "visitor",
+                                "fields"}));
+  TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
   TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 32));
@@ -134,8 +136,8 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
                                                          visitor.value_or(""))
                                 : core.the_index().search(sr),
                          as_query_error);
-  if (person) return send_json(res, search_response_json(found, explain));
-  send_cacheable(core, slot, res, search_response_json(found, explain));
+  if (person) return send_json(res, search_response_json(found, explain, fields));
+  send_cacheable(core, slot, res, search_response_json(found, explain, fields));
 }
 
 void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res) {
@@ -143,7 +145,8 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   if (answer_from_cache(core, RouteId::kSuggest, req, res, &slot)) return;
   const Query q(req);
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "items", "completions", "typos", "min_len_1typo",
-                                "min_len_2typo"}));
+                                "min_len_2typo", "fields"}));
+  TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the text typed so far", "query.q");
   TROVE_ASSIGN_OR_ANSWER(items, q.integer("items", 5, 0, 50));
@@ -155,7 +158,7 @@ void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& 
   sr.completions = static_cast<size_t>(completions);
   TROVE_ANSWER_IF_ERROR(read_typo_params(q, core.the_index(), &sr.typo_tolerance, &sr.typos));
   TROVE_ASSIGN_OR_ANSWER(found, core.the_index().suggest(sr), as_query_error);
-  send_cacheable(core, slot, res, suggest_response_json(found));
+  send_cacheable(core, slot, res, suggest_response_json(found, fields));
 }
 
 void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res) {

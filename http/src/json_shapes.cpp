@@ -1,12 +1,36 @@
 #include "trove/http/json_shapes.h"
 
+#include <algorithm>
+#include <variant>
+
 namespace trove::http {
 namespace {
-nlohmann::json hit_json(const SearchHit& h, bool explain) {
-  nlohmann::json j = {{"id", h.id}, {"title", h.title}, {"title_highlighted", h.title_highlighted}};
-  if (h.brand) j["brand"] = *h.brand;
-  if (h.price) j["price"] = *h.price;
-  if (h.in_stock) j["in_stock"] = *h.in_stock;
+
+nlohmann::json attribute_json(const AttrValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+nlohmann::json hit_json(const SearchHit& h, bool explain, const HitFields& f) {
+  nlohmann::json j = {{"id", h.id}, {"title_highlighted", h.title_highlighted}};
+  if (f.title) j["title"] = h.title;
+  if (f.brand && h.brand) j["brand"] = *h.brand;
+  if (f.price && h.price) j["price"] = *h.price;
+  if (f.currency && h.currency) j["currency"] = *h.currency;
+  if (f.in_stock && h.in_stock) j["in_stock"] = *h.in_stock;
+  if (f.url && h.url) j["url"] = *h.url;
+  if (f.image_url && h.image_url) j["image_url"] = *h.image_url;
+  if (f.categories && h.categories) j["categories"] = *h.categories;
+  if (f.tags && h.tags) j["tags"] = *h.tags;
+  if (h.attributes && (f.attributes || !f.some_attributes.empty())) {
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [key, value] : *h.attributes) {
+      if (f.attributes || std::find(f.some_attributes.begin(), f.some_attributes.end(), key) !=
+                              f.some_attributes.end()) {
+        attrs[key] = attribute_json(value);
+      }
+    }
+    if (!attrs.empty()) j["attributes"] = std::move(attrs);
+  }
   j["score"] = h.score;
   j["typos"] = h.typos;
   if (explain) {
@@ -21,9 +45,54 @@ nlohmann::json hit_json(const SearchHit& h, bool explain) {
 }
 }  // namespace
 
-nlohmann::json search_response_json(const SearchResponse& res, bool explain) {
+Result<HitFields> hit_fields(const std::vector<std::string>& names, std::string_view path) {
+  std::vector<std::string> wanted;
+  for (const auto& n : names) {
+    size_t start = 0;
+    while (start <= n.size()) {
+      size_t end = n.find(',', start);
+      if (end == std::string::npos) end = n.size();
+      std::string one = n.substr(start, end - start);
+      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+      while (!one.empty() && one.back() == ' ') one.pop_back();
+      if (!one.empty()) wanted.push_back(std::move(one));
+      start = end + 1;
+    }
+  }
+  if (wanted.empty()) return HitFields{};
+  HitFields f;
+  f.title = f.brand = f.price = f.currency = f.in_stock = f.url = f.image_url = f.categories =
+      f.tags = f.attributes = false;
+  const std::pair<const char*, bool HitFields::*> named[] = {
+      {"title", &HitFields::title},         {"brand", &HitFields::brand},
+      {"price", &HitFields::price},         {"currency", &HitFields::currency},
+      {"in_stock", &HitFields::in_stock},   {"url", &HitFields::url},
+      {"image_url", &HitFields::image_url}, {"categories", &HitFields::categories},
+      {"tags", &HitFields::tags},           {"attributes", &HitFields::attributes}};
+  for (const auto& w : wanted) {
+    if (w == "id") continue;  // always there
+    if (w.rfind("attributes.", 0) == 0 && w.size() > 11) {
+      f.some_attributes.push_back(w.substr(11));
+      continue;
+    }
+    bool known = false;
+    for (const auto& [name, member] : named) {
+      if (w == name) f.*member = known = true;
+    }
+    if (!known) {
+      return Status::invalid("unknown field \"" + w.substr(0, 64) +
+                                 "\"; expected id, title, brand, price, currency, in_stock, url, "
+                                 "image_url, categories, tags, attributes or attributes.<name>",
+                             std::string(path));
+    }
+  }
+  return f;
+}
+
+nlohmann::json search_response_json(const SearchResponse& res, bool explain,
+                                    const HitFields& fields) {
   nlohmann::json hits = nlohmann::json::array();
-  for (const auto& h : res.hits) hits.push_back(hit_json(h, explain));
+  for (const auto& h : res.hits) hits.push_back(hit_json(h, explain, fields));
   nlohmann::json facets = nlohmann::json::object();
   for (const auto& f : res.facets) {
     nlohmann::json values = nlohmann::json::array();
@@ -50,9 +119,9 @@ nlohmann::json recommend_response_json(const RecoResponse& r) {
           {"items", std::move(items)}, {"took_ms", r.took_ms}};
 }
 
-nlohmann::json suggest_response_json(const SuggestResponse& res) {
+nlohmann::json suggest_response_json(const SuggestResponse& res, const HitFields& fields) {
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& h : res.items) items.push_back(hit_json(h, false));
+  for (const auto& h : res.items) items.push_back(hit_json(h, false, fields));
   return {{"items", items}, {"completions", res.completions}, {"took_ms", res.took_ms}};
 }
 

@@ -87,6 +87,11 @@ json typo_parameters() {
 
 json parameters(RouteId id) {
   const json filter = filter_parameter();
+  const json fields = param("fields", "query",
+                            "the stored fields each hit shows, comma list (default: all): title, "
+                            "brand, price, currency, in_stock, url, image_url, categories, tags, "
+                            "attributes, attributes.<name>",
+                            {{"type", "array"}, {"items", text(1024)}});
   switch (id) {
     case RouteId::kSearch: {
       json sorts = json::array();
@@ -100,6 +105,7 @@ json parameters(RouteId id) {
            param("page", "query", "1-based page", integer(1, 1000, 1)),
            param("per_page", "query", "hits per page", integer(1, 100, 10)),
            param("explain", "query", "show the matched terms and the query", boolean(false)),
+           fields,
            param("user", "query",
                  "the account the results are for: the first 100 hits are re-ranked by a blend "
                  "of text score, the person's affinity (co-occurrence with their recent items), "
@@ -148,7 +154,8 @@ json parameters(RouteId id) {
       json out = json::array(
           {param("q", "query", "the text typed so far; its last word is a prefix", text(1024), true),
            filter, param("items", "query", "items to return", integer(0, 50, 5)),
-           param("completions", "query", "query completions to return", integer(0, 50, 5))});
+           param("completions", "query", "query completions to return", integer(0, 50, 5)),
+           fields});
       for (auto& p : typo_parameters()) out.push_back(std::move(p));
       return out;
     }

@@ -65,9 +65,16 @@ SearchHit make_hit(const Item& item, const std::string& id) {
   SearchHit h;
   h.id = id;
   h.title = item.data.title;
-  h.brand = item.data.brand;
-  h.price = item.data.price;
-  h.in_stock = item.data.in_stock;
+  const ItemUpsert& d = item.data;
+  h.brand = d.brand;
+  h.price = d.price;
+  h.currency = d.currency;
+  h.in_stock = d.in_stock;
+  h.url = d.url;
+  h.image_url = d.image_url;
+  h.categories = d.categories;
+  h.tags = d.tags;
+  h.attributes = d.attributes;
   return h;
 }
 

@@ -609,3 +609,48 @@ TEST_CASE("a query-string value keeps every '=' after its name's (RFC 3986), enc
   REQUIRE(pct);
   CHECK(pct->status == 200);
 }
+
+TEST_CASE("hits carry every stored field a storefront shows, fields= chooses", "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                  R"({"type":"ItemUpsert","id":"hp","title":"Harry Potter","brand":"J.K. Rowling","price":12,"currency":"EUR","url":"https://shop.example/hp","image_url":"https://shop.example/hp.jpg","categories":["Books > Fantasy"],"tags":["kids"],"attributes":{"year":1997,"language":"en","signed":true,"formats":["paperback","ebook"]}}
+)",
+                  "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  REQUIRE(h.index().flush().ok());
+  auto first_hit = [&](const std::string& path, const char* list = "hits") {
+    auto res = c.Get(path, bearer(kSearchKey));
+    REQUIRE(res);
+    INFO(path << ": " << res->body);
+    REQUIRE(res->status == 200);
+    const auto j = body_json(res);
+    REQUIRE(j[list].size() == 1);
+    return j[list][0];
+  };
+  const auto all = first_hit("/v1/search?q=harry");
+  CHECK(all["currency"] == "EUR");
+  CHECK(all["url"] == "https://shop.example/hp");
+  CHECK(all["image_url"] == "https://shop.example/hp.jpg");
+  CHECK(all["categories"] == nlohmann::json::array({"Books > Fantasy"}));
+  CHECK(all["tags"] == nlohmann::json::array({"kids"}));
+  CHECK(all["attributes"]["year"] == 1997);
+  CHECK(all["attributes"]["signed"] == true);
+  CHECK(all["attributes"]["formats"] == nlohmann::json::array({"paperback", "ebook"}));
+  CHECK(first_hit("/v1/suggest?q=harr", "items")["image_url"] == "https://shop.example/hp.jpg");
+
+  const auto some = first_hit("/v1/search?q=harry&fields=price,image_url&fields=attributes.year");
+  CHECK(some["id"] == "hp");
+  CHECK(some["price"] == 12);
+  CHECK(some["image_url"] == "https://shop.example/hp.jpg");
+  CHECK(some["attributes"] == nlohmann::json({{"year", 1997}}));
+  CHECK_FALSE(some.contains("title"));
+  CHECK_FALSE(some.contains("brand"));
+  CHECK_FALSE(some.contains("url"));
+  CHECK(some.contains("score"));
+  check_error(c.Get("/v1/search?q=harry&fields=price,colour", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.fields");
+  check_error(c.Get("/v1/suggest?q=harry&fields=nope", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.fields");
+}

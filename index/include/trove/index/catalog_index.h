@@ -128,9 +128,17 @@ struct SearchHit {
   std::string id;
   std::string title;
   std::string title_highlighted;  // matched words wrapped in <em>..</em>, the rest HTML-escaped
+  // The item's stored fields a storefront shows (all but the description), so a page of
+  // hits needs no item lookups.
   std::optional<std::string> brand;
   std::optional<double> price;
+  std::optional<std::string> currency;
   std::optional<bool> in_stock;
+  std::optional<std::string> url;
+  std::optional<std::string> image_url;
+  std::optional<std::vector<std::string>> categories;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<Attributes> attributes;
   double score = 0;
   // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
   // term, its edit distance, the word typed).
