@@ -113,6 +113,9 @@ nlohmann::json recommend_response_json(const RecoResponse& r) {
     nlohmann::json j = {{"id", i.id}, {"title", i.title}, {"score", i.score}, {"source", i.source}};
     if (i.brand) j["brand"] = *i.brand;
     if (i.price) j["price"] = *i.price;
+    if (i.currency) j["currency"] = *i.currency;
+    if (i.url) j["url"] = *i.url;
+    if (i.image_url) j["image_url"] = *i.image_url;
     items.push_back(std::move(j));
   }
   return {{"strategy", r.strategy}, {"source", r.source}, {"personalized", r.personalized},

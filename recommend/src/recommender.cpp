@@ -230,8 +230,9 @@ struct Recommender::Rep {
                     [&](const Recommendation& r) { return r.id == id; })) {
       return false;
     }
-    out->items.push_back(
-        {id, item.data.title, item.data.brand, item.data.price, score, std::string(source)});
+    const ItemUpsert& d = item.data;
+    out->items.push_back({id, d.title, d.brand, d.price, score, std::string(source), d.currency,
+                          d.url, d.image_url});
     return true;
   }
 

@@ -639,6 +639,10 @@ TEST_CASE("hits carry every stored field a storefront shows, fields= chooses", "
   CHECK(all["attributes"]["signed"] == true);
   CHECK(all["attributes"]["formats"] == nlohmann::json::array({"paperback", "ebook"}));
   CHECK(first_hit("/v1/suggest?q=harr", "items")["image_url"] == "https://shop.example/hp.jpg");
+  const auto reco = first_hit("/v1/recommend/new-arrivals", "items");
+  CHECK(reco["image_url"] == "https://shop.example/hp.jpg");
+  CHECK(reco["url"] == "https://shop.example/hp");
+  CHECK(reco["currency"] == "EUR");
 
   const auto some = first_hit("/v1/search?q=harry&fields=price,image_url&fields=attributes.year");
   CHECK(some["id"] == "hp");

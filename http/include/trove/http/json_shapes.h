@@ -34,7 +34,7 @@ Result<HitFields> hit_fields(const std::vector<std::string>& names, std::string_
 nlohmann::json search_response_json(const SearchResponse& res, bool explain,
                                     const HitFields& fields = {});
 // {"strategy", "source", "personalized", "items": [{"id", "title", "brand"?, "price"?,
-// "score", "source"}], "took_ms"}.
+// "currency"?, "url"?, "image_url"?, "score", "source"}], "took_ms"}.
 nlohmann::json recommend_response_json(const RecoResponse& res);
 nlohmann::json suggest_response_json(const SuggestResponse& res, const HitFields& fields = {});
 nlohmann::json fuzzy_terms_json(const std::vector<FuzzyTerm>& terms);

@@ -77,6 +77,10 @@ struct Recommendation {
   // "bought-together", "similar-content", "trending", "recently-viewed", "popular", "new-arrivals",
   // "category-popularity", "popularity" (decayed, the fallback).
   std::string source;
+  // What a recommendation widget shows besides the title, brand and price.
+  std::optional<std::string> currency;
+  std::optional<std::string> url;
+  std::optional<std::string> image_url;
 };
 
 struct RecoResponse {
