@@ -87,7 +87,9 @@ int run_search(const SearchArgs& a) {
   req.page = a.page;
   req.per_page = a.per_page;
   req.explain = a.explain;
-  req.sort = http::sort_order_from_name(a.sort).value_or(SortOrder::kRelevance);
+  auto keys = parse_sort(a.sort);
+  if (!keys.ok()) return fail("search", keys.status());
+  req.sort_by = std::move(keys).value();
   if (Status st = apply_typo_options(a.typos, *opened->index, &req.typo_tolerance, &req.typos);
       !st.ok()) {
     return fail("search", st);
@@ -169,8 +171,10 @@ Command add_search_command(CLI::App& root) {
                   "attributes.year >= 2015, brand IN [A, B], NOT ..., AND, OR, ( ) "
                   "(repeatable; all must hold; docs/SEARCH.md)");
   app->add_option("--facets", a->facets, "brand, category, price")->delimiter(',');
-  app->add_option("--sort", a->sort, "relevance, price_asc, price_desc, popularity, newest")
-      ->check(CLI::IsMember({"relevance", "price_asc", "price_desc", "popularity", "newest"}));
+  app->add_option("--sort", a->sort,
+                  "Up to 3 keys, comma-separated: relevance, price, popularity, newest or "
+                  "attributes.<name>, each with :asc or :desc (attributes.rating:desc,price); "
+                  "also price_asc, price_desc");
   app->add_option("--page", a->page, "Page, from 1");
   app->add_option("--per-page", a->per_page, "Hits per page, 1..100");
   app->add_flag("--explain", a->explain, "Show the matched terms and the query");

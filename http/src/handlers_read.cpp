@@ -99,7 +99,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
-  TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 32));
+  TROVE_ASSIGN_OR_ANSWER(sort, q.text("sort", 512));
   TROVE_ASSIGN_OR_ANSWER(page, q.integer("page", 1, 1, 1000));
   TROVE_ASSIGN_OR_ANSWER(per_page, q.integer("per_page", 10, 1, 100));
   TROVE_ASSIGN_OR_ANSWER(explain, q.boolean("explain", false));
@@ -116,13 +116,8 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
     }
   }
   if (sort) {
-    auto order = sort_order_from_name(*sort);
-    if (!order) {
-      return send_error(res, 400, "invalid_argument",
-                        "expected relevance, price_asc, price_desc, popularity or newest",
-                        "query.sort");
-    }
-    sr.sort = *order;
+    TROVE_ASSIGN_OR_ANSWER(keys, parse_sort(*sort), as_query_error);
+    sr.sort_by = std::move(keys);
   }
   sr.page = static_cast<size_t>(page);
   sr.per_page = static_cast<size_t>(per_page);

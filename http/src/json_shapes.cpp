@@ -136,13 +136,4 @@ nlohmann::json fuzzy_terms_json(const std::vector<FuzzyTerm>& terms) {
   return out;
 }
 
-std::optional<SortOrder> sort_order_from_name(std::string_view name) {
-  if (name == "relevance") return SortOrder::kRelevance;
-  if (name == "price_asc") return SortOrder::kPriceAsc;
-  if (name == "price_desc") return SortOrder::kPriceDesc;
-  if (name == "popularity") return SortOrder::kPopularity;
-  if (name == "newest") return SortOrder::kNewest;
-  return std::nullopt;
-}
-
 }  // namespace trove::http

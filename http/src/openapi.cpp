@@ -94,14 +94,16 @@ json parameters(RouteId id) {
                             {{"type", "array"}, {"items", text(1024)}});
   switch (id) {
     case RouteId::kSearch: {
-      json sorts = json::array();
-      for (auto s : kSortOrderNames) sorts.push_back(s);
       json out = json::array(
           {param("q", "query", "words, \"phrases\", -exclusions; * for all", text(1024), true),
            filter,
            param("facets", "query", "comma-separated: brand, category, price",
                  text(1024)),
-           param("sort", "query", "result order", {{"type", "string"}, {"enum", sorts}}),
+           param("sort", "query",
+                 "result order: up to 3 comma-separated keys, each relevance, price, popularity, "
+                 "newest or attributes.<name> with :asc or :desc (attributes.rating:desc,price); "
+                 "also price_asc, price_desc",
+                 text(512)),
            param("page", "query", "1-based page", integer(1, 1000, 1)),
            param("per_page", "query", "hits per page", integer(1, 100, 10)),
            param("explain", "query", "show the matched terms and the query", boolean(false)),

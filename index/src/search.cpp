@@ -14,6 +14,7 @@
 #include "hits.h"
 #include "index_rep.h"
 #include "ranking.h"
+#include "sorting.h"
 
 namespace trove {
 namespace {
@@ -25,23 +26,6 @@ constexpr size_t kMaxRelaxWords = 8;
 
 // Sort keys computed from the live State (popularity changes with every event, so it is not
 // stored in the index).
-class StateKey : public Xapian::KeyMaker {
- public:
-  enum Kind { kPopularity, kPriceAsc, kPriceDesc };
-  StateKey(const State& s, Kind k) : s_(s), k_(k) {}
-  std::string operator()(const Xapian::Document& doc) const override {
-    const ItemRef ref = ref_of_document(doc);  // not get_docid(): that is the shard's docid
-    if (k_ == kPopularity) return Xapian::sortable_serialise(popularity(s_, ref));
-    const Item* item = s_.item_at(ref);
-    if (!item || !item->data.price) return k_ == kPriceAsc ? std::string("\xff\xff") : std::string();
-    return Xapian::sortable_serialise(*item->data.price);
-  }
-
- private:
-  const State& s_;
-  Kind k_;
-};
-
 constexpr size_t kTypoRankWindow = 100;
 
 // The edits a hit needed: for each typed word that got typo variants and that the hit matched
@@ -350,30 +334,6 @@ std::vector<size_t> drop_words(Xapian::Database& db, const QueryPlan& plan,
   return best_keep;
 }
 
-// The sort asked for, on the whole query's enquire; the key it returns must outlive the
-// enquire's use. `st` (the State under the read lock) is needed by popularity and price.
-std::unique_ptr<StateKey> set_sort(Xapian::Enquire& enquire, SortOrder sort, const State* st) {
-  std::unique_ptr<StateKey> key;
-  switch (sort) {
-    case SortOrder::kRelevance:
-      break;
-    case SortOrder::kPopularity:
-      key = std::make_unique<StateKey>(*st, StateKey::kPopularity);
-      break;
-    case SortOrder::kPriceAsc:
-      key = std::make_unique<StateKey>(*st, StateKey::kPriceAsc);
-      break;
-    case SortOrder::kPriceDesc:
-      key = std::make_unique<StateKey>(*st, StateKey::kPriceDesc);
-      break;
-    case SortOrder::kNewest:
-      enquire.set_sort_by_value_then_relevance(kSlotUpdated, true);
-      break;
-  }
-  if (key) enquire.set_sort_by_key_then_relevance(key.get(), sort != SortOrder::kPriceAsc);
-  return key;
-}
-
 // 3. Retrieval: the hits of a page (or of the re-ranking window) in rank order, each as the
 // enquire that found it, its place in that enquire's MSet and, when known, the edits it
 // needed. Not copyable: `order` points into its own members.
@@ -667,7 +627,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   const Rep& r = *rep_;
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   TROVE_RETURN_IF_ERROR(check_paging(req.page, req.per_page));
-  if (!req.rerank && req.sort == SortOrder::kRelevance) {
+  const std::vector<SortKey> keys = sort_keys(req);
+  if (!req.rerank && by_relevance(keys)) {
     // The catalog's business signal ranks relevance for everyone (ranking.h); a request with
     // its own re-ranking (personalized search) keeps that.
     std::optional<SearchSettingsUpsert> settings;
@@ -693,13 +654,11 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
 
   SearchResponse out;
   Status failure;
-  // The matching reads the State only to sort by popularity or price and for facets. Otherwise
+  // The matching reads the State only to sort by popularity and for facets. Otherwise
   // it runs without the Store's read lock, taken twice briefly instead (the synonyms, then the
   // hits' items): a search holding it throughout held up each write slice of an import and,
   // behind that slice (the lock lets a waiting writer in first), every other search.
-  const bool match_reads_state = !req.facets.empty() || req.sort == SortOrder::kPopularity ||
-                                 req.sort == SortOrder::kPriceAsc ||
-                                 req.sort == SortOrder::kPriceDesc;
+  const bool match_reads_state = !req.facets.empty() || sort_reads_state(keys);
   std::optional<Store::ReadLock> lock;
   std::shared_ptr<const index_internal::SynonymMap> synonyms;
   if (match_reads_state) {
@@ -712,7 +671,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     Xapian::Database& db = r.reader();
     // By relevance with typo tolerance, the tiers: the words as typed first, their typo
     // variants looked up only if those find too little (retrieve_tiers).
-    const bool tiers = req.sort == SortOrder::kRelevance && req.typo_tolerance;
+    const bool tiers = keys.size() == 1 && by_relevance(keys) && req.typo_tolerance;
     auto plan_with = [&](bool variants) {
       return plan_query(builder, *r.vocab, db, *parsed, *synonyms, *budget, req.typo_tolerance,
                         variants);
@@ -723,8 +682,8 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       return out;  // only punctuation or exclusions: nothing can match, and that is an answer
     }
     Retrieval found(db);
-    const std::unique_ptr<StateKey> key =
-        set_sort(found.enquire, req.sort, lock ? &lock->state() : nullptr);
+    const std::unique_ptr<Xapian::KeyMaker> key =
+        set_sort(found.enquire, keys, lock ? &lock->state() : nullptr);
     std::unique_ptr<FacetSpy> spy;
     if (!req.facets.empty()) {
       auto has = [&](const char* f) {
@@ -736,7 +695,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     }
     const size_t page_first = (req.page - 1) * req.per_page;
     // A re-ranking sees the whole window: fetch it all, cut the page after.
-    const bool rerank = req.rerank && req.sort == SortOrder::kRelevance &&
+    const bool rerank = req.rerank && keys.size() == 1 && by_relevance(keys) &&
                         page_first + req.per_page <= kRerankWindow;
     Fetch fetch;
     fetch.first = rerank ? 0 : page_first;

@@ -1,6 +1,5 @@
 // The JSON shape of search, suggest, fuzzy and recommendation answers, shared by the HTTP API
-// and the CLI's --json output so the two cannot drift, and the names of the sort orders both
-// accept.
+// and the CLI's --json output so the two cannot drift, and the stored fields a hit shows.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -38,10 +37,5 @@ nlohmann::json search_response_json(const SearchResponse& res, bool explain,
 nlohmann::json recommend_response_json(const RecoResponse& res);
 nlohmann::json suggest_response_json(const SuggestResponse& res, const HitFields& fields = {});
 nlohmann::json fuzzy_terms_json(const std::vector<FuzzyTerm>& terms);
-
-// "relevance", "price_asc", "price_desc", "popularity", "newest".
-std::optional<SortOrder> sort_order_from_name(std::string_view name);
-inline constexpr std::string_view kSortOrderNames[] = {"relevance", "price_asc", "price_desc",
-                                                       "popularity", "newest"};
 
 }  // namespace trove::http

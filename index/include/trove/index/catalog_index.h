@@ -84,6 +84,23 @@ struct IndexOptions {
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
 
+// One key of a sort (SearchRequest::sort_by). Items without the key's value come after those
+// with one, in either direction; ties go to the next key, then relevance, then item order.
+struct SortKey {
+  enum class Field { kRelevance, kPrice, kPopularity, kNewest, kAttribute } field =
+      Field::kRelevance;
+  std::string attribute;  // kAttribute: its name (a numeric attribute)
+  bool descending = false;
+  bool operator==(const SortKey&) const = default;
+};
+inline constexpr size_t kMaxSortKeys = 3;
+// A sort as an API takes it: up to kMaxSortKeys comma-separated keys, each `relevance`,
+// `price`, `popularity`, `newest` or `attributes.<name>`, with `:asc` or `:desc` (defaults:
+// price and attributes ascending, popularity and newest descending): "attributes.rating:desc,
+// price". The older names relevance, price_asc, price_desc, popularity and newest read as
+// before. InvalidArgument with the path "sort".
+Result<std::vector<SortKey>> parse_sort(std::string_view text);
+
 // A hit offered to a re-ranking (SearchRequest::rerank).
 struct RerankCandidate {
   std::string id;
@@ -101,6 +118,8 @@ struct SearchRequest {
   std::vector<std::string> filters;
   std::vector<std::string> facets;  // "brand", "category", "price"
   SortOrder sort = SortOrder::kRelevance;
+  // When given, the sort (parse_sort), in place of `sort`.
+  std::vector<SortKey> sort_by;
   size_t page = 1;  // 1-based
   size_t per_page = 10;
   bool explain = false;

@@ -1,0 +1,187 @@
+// Sorting by keys: one KeyMaker writes, for each key before relevance, a fixed-width
+// order-preserving encoding of the hit's value (from the document's value slots, or the
+// State for popularity), so the keys compare byte by byte; Xapian breaks ties by relevance.
+#include "sorting.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "document.h"
+#include "index_rep.h"
+#include "trove/index/analyzer.h"
+
+namespace trove {
+namespace {
+
+using Field = SortKey::Field;
+
+Result<SortKey> parse_key(std::string_view text) {
+  SortKey k;
+  std::string_view name = text, dir;
+  if (const size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    name = text.substr(0, colon);
+    dir = text.substr(colon + 1);
+  }
+  if (name == "relevance") {
+    k.field = Field::kRelevance;
+  } else if (name == "price") {
+    k.field = Field::kPrice;
+  } else if (name == "popularity") {
+    k.field = Field::kPopularity;
+    k.descending = true;
+  } else if (name == "newest") {
+    k.field = Field::kNewest;
+    k.descending = true;
+  } else if (name.starts_with("attributes.") && name.size() > 11 && name.size() <= 128) {
+    k.field = Field::kAttribute;
+    k.attribute = std::string(name.substr(11));
+  } else {
+    return Status::invalid("expected relevance, price, popularity, newest or attributes.<name>, "
+                           "each with :asc or :desc, got \"" + std::string(text.substr(0, 64)) + "\"",
+                           "sort");
+  }
+  if (dir == "asc" || dir == "desc") {
+    if (k.field == Field::kRelevance) {
+      return Status::invalid("relevance takes no direction", "sort");
+    }
+    k.descending = dir == "desc";
+  } else if (!dir.empty()) {
+    return Status::invalid("expected :asc or :desc after " + std::string(name) + ", got \":" +
+                               std::string(dir.substr(0, 16)) + "\"",
+                           "sort");
+  }
+  return k;
+}
+
+// 8 bytes that order as the doubles do (IEEE 754 with the sign flipped), inverted for a
+// descending key; '\0' before a value and '\1' for none, so a missing value comes last
+// either way.
+void append_number(std::optional<double> v, bool descending, std::string* out) {
+  if (!v || std::isnan(*v)) {
+    *out += '\1';
+    return;
+  }
+  uint64_t bits = std::bit_cast<uint64_t>(*v == 0 ? 0.0 : *v);  // -0 and 0 alike
+  bits = (bits & (uint64_t{1} << 63)) ? ~bits : bits | (uint64_t{1} << 63);
+  if (descending) bits = ~bits;
+  *out += '\0';
+  for (int shift = 56; shift >= 0; shift -= 8) *out += static_cast<char>(bits >> shift);
+}
+
+std::optional<double> slot_number(const Xapian::Document& doc, Xapian::valueno slot) {
+  const std::string v = doc.get_value(slot);
+  if (v.empty()) return std::nullopt;
+  return Xapian::sortable_unserialise(v);
+}
+
+class KeysMaker : public Xapian::KeyMaker {
+ public:
+  KeysMaker(std::vector<SortKey> keys, const State* st) : keys_(std::move(keys)), st_(st) {
+    static const Analyzer analyzer;  // folding is the same in every language
+    for (const auto& k : keys_) {
+      slots_.push_back(k.field == Field::kPrice        ? index_internal::kSlotPrice
+                       : k.field == Field::kNewest     ? index_internal::kSlotUpdated
+                       : k.field == Field::kAttribute ? index_internal::attribute_slot(analyzer.fold(k.attribute))
+                                                       : Xapian::BAD_VALUENO);
+    }
+  }
+  std::string operator()(const Xapian::Document& doc) const override {
+    std::string key;
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      std::optional<double> v;
+      if (keys_[i].field == Field::kPopularity) {
+        v = index_internal::popularity(*st_, index_internal::ref_of_document(doc));
+      } else {
+        v = slot_number(doc, slots_[i]);
+      }
+      append_number(v, keys_[i].descending, &key);
+    }
+    return key;
+  }
+
+ private:
+  std::vector<SortKey> keys_;
+  std::vector<Xapian::valueno> slots_;
+  const State* st_;
+};
+
+}  // namespace
+
+Result<std::vector<SortKey>> parse_sort(std::string_view text) {
+  if (text == "relevance" || text.empty()) return std::vector<SortKey>{SortKey{}};
+  if (text == "price_asc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, false}};
+  if (text == "price_desc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, true}};
+  std::vector<SortKey> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view one = text.substr(start, end - start);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    auto k = parse_key(one);
+    if (!k.ok()) return k.status();
+    out.push_back(std::move(k).value());
+    if (out.size() > kMaxSortKeys) {
+      return Status::invalid("at most " + std::to_string(kMaxSortKeys) + " sort keys", "sort");
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace index_internal {
+
+std::vector<SortKey> sort_keys(const SearchRequest& req) {
+  if (!req.sort_by.empty()) return req.sort_by;
+  switch (req.sort) {
+    case SortOrder::kRelevance: return {SortKey{}};
+    case SortOrder::kPriceAsc: return {SortKey{Field::kPrice, {}, false}};
+    case SortOrder::kPriceDesc: return {SortKey{Field::kPrice, {}, true}};
+    case SortOrder::kPopularity: return {SortKey{Field::kPopularity, {}, true}};
+    case SortOrder::kNewest: return {SortKey{Field::kNewest, {}, true}};
+  }
+  return {SortKey{}};
+}
+
+bool by_relevance(const std::vector<SortKey>& keys) {
+  return keys.empty() || keys[0].field == Field::kRelevance;
+}
+
+bool sort_reads_state(const std::vector<SortKey>& keys) {
+  for (const auto& k : keys) {
+    if (k.field == Field::kPopularity) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<Xapian::KeyMaker> set_sort(Xapian::Enquire& enquire,
+                                           const std::vector<SortKey>& keys, const State* st) {
+  // The keys before relevance sort; relevance then breaks their ties. Keys after a relevance
+  // that comes first break its ties.
+  std::vector<SortKey> before, after;
+  bool relevance_seen = false;
+  for (const auto& k : keys) {
+    if (k.field == Field::kRelevance) {
+      if (relevance_seen) continue;
+      relevance_seen = true;
+      continue;
+    }
+    (relevance_seen ? after : before).push_back(k);
+  }
+  if (!before.empty()) {
+    auto maker = std::make_unique<KeysMaker>(std::move(before), st);
+    enquire.set_sort_by_key_then_relevance(maker.get(), false);
+    return maker;
+  }
+  if (!after.empty()) {
+    auto maker = std::make_unique<KeysMaker>(std::move(after), st);
+    enquire.set_sort_by_relevance_then_key(maker.get(), false);
+    return maker;
+  }
+  return nullptr;
+}
+
+}  // namespace index_internal
+}  // namespace trove
