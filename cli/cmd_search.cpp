@@ -170,7 +170,7 @@ Command add_search_command(CLI::App& root) {
                   "The filter language: brand = X, category = A > B, price = 10..50, "
                   "attributes.year >= 2015, brand IN [A, B], NOT ..., AND, OR, ( ) "
                   "(repeatable; all must hold; docs/SEARCH.md)");
-  app->add_option("--facets", a->facets, "brand, category, price")->delimiter(',');
+  app->add_option("--facets", a->facets, "brand, category, price, attributes.<name>")->delimiter(',');
   app->add_option("--sort", a->sort,
                   "Up to 3 keys, comma-separated: relevance, price, popularity, newest or "
                   "attributes.<name>, each with :asc or :desc (attributes.rating:desc,price); "

@@ -94,13 +94,20 @@ nlohmann::json search_response_json(const SearchResponse& res, bool explain,
   nlohmann::json hits = nlohmann::json::array();
   for (const auto& h : res.hits) hits.push_back(hit_json(h, explain, fields));
   nlohmann::json facets = nlohmann::json::object();
+  nlohmann::json stats = nlohmann::json::object();
   for (const auto& f : res.facets) {
     nlohmann::json values = nlohmann::json::array();
     for (const auto& v : f.values) values.push_back({{"value", v.value}, {"count", v.count}});
     facets[f.field] = values;
+    if (f.stats) {
+      const FacetStats& s = *f.stats;
+      stats[f.field] = {{"count", s.count}, {"min", s.min}, {"max", s.max}, {"sum", s.sum},
+                        {"avg", s.sum / static_cast<double>(s.count)}};
+    }
   }
   nlohmann::json j = {{"total", res.total}, {"total_exact", res.total_exact}, {"hits", hits}};
   if (!res.facets.empty()) j["facets"] = facets;
+  if (!stats.empty()) j["facet_stats"] = stats;
   if (!res.dropped_terms.empty()) j["relaxed"] = {{"dropped_terms", res.dropped_terms}};
   if (explain) j["query"] = res.query_explained;
   j["took_ms"] = res.took_ms;

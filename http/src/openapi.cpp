@@ -97,7 +97,7 @@ json parameters(RouteId id) {
       json out = json::array(
           {param("q", "query", "words, \"phrases\", -exclusions; * for all", text(1024), true),
            filter,
-           param("facets", "query", "comma-separated: brand, category, price",
+           param("facets", "query", "comma-separated: brand, category, price, attributes.<name> (numbers also give facet_stats)",
                  text(1024)),
            param("sort", "query",
                  "result order: up to 3 comma-separated keys, each relevance, price, popularity, "

@@ -689,8 +689,12 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       auto has = [&](const char* f) {
         return std::find(req.facets.begin(), req.facets.end(), f) != req.facets.end();
       };
+      std::vector<std::string> attributes;
+      for (const auto& f : req.facets) {
+        if (f.starts_with("attributes.")) attributes.push_back(f.substr(11));
+      }
       spy = std::make_unique<FacetSpy>(lock->state(), builder.analyzer(), has("brand"),
-                                       has("category"), has("price"));
+                                       has("category"), has("price"), attributes);
       found.enquire.add_matchspy(spy.get());
     }
     const size_t page_first = (req.page - 1) * req.per_page;

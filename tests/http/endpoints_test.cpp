@@ -653,6 +653,16 @@ TEST_CASE("hits carry every stored field a storefront shows, fields= chooses", "
   CHECK_FALSE(some.contains("brand"));
   CHECK_FALSE(some.contains("url"));
   CHECK(some.contains("score"));
+  auto faceted = c.Get("/v1/search?q=*&facets=attributes.year,attributes.formats", bearer(kSearchKey));
+  REQUIRE(faceted);
+  REQUIRE(faceted->status == 200);
+  const auto fj = body_json(faceted);
+  CHECK(fj["facets"]["attributes.year"][0]["value"] == "1997");
+  CHECK(fj["facets"]["attributes.formats"].size() == 2);
+  CHECK(fj["facet_stats"]["attributes.year"]["avg"] == 1997);
+  CHECK_FALSE(fj["facet_stats"].contains("attributes.formats"));
+  check_error(c.Get("/v1/search?q=*&facets=colour", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.facets[0]");
   check_error(c.Get("/v1/search?q=harry&fields=price,colour", bearer(kSearchKey)), 400,
               "invalid_argument", "query.fields");
   check_error(c.Get("/v1/suggest?q=harry&fields=nope", bearer(kSearchKey)), 400,

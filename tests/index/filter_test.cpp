@@ -329,3 +329,46 @@ TEST_CASE("random filters select in search and in Filter::matches what the oracl
     CHECK(search_ids(shop, text) == expected);
   }
 }
+
+TEST_CASE("facets on attributes count values as their filters match, with numeric stats",
+          "[index][filter][facets]") {
+  Shop shop;
+  shop.add(book("a", "X", 1, {{"Language", std::string("English")}, {"year", 2001.0},
+                              {"formats", std::vector<std::string>{"ebook", "paper", "Ebook"}}}));
+  shop.add(book("b", "X", 2, {{"language", std::string("english")}, {"year", 2003.0}}));
+  shop.add(book("c", "X", 3, {{"language", std::string("Français")}, {"year", std::string("n/a")}}));
+  shop.add(book("d", "X", 4));
+  REQUIRE(shop.index->flush().ok());
+  SearchRequest req;
+  req.q = "*";
+  req.facets = {"attributes.language", "attributes.year", "attributes.formats", "attributes.none"};
+  auto res = shop.search(req);
+  REQUIRE(res.facets.size() == 4);
+  CHECK(res.facets[3].values.empty());  // no item has it
+  CHECK(res.facets[0].field == "attributes.language");
+  REQUIRE(res.facets[0].values.size() == 2);
+  CHECK(res.facets[0].values[0].count == 2);  // English and english: one value
+  CHECK(res.facets[0].values[1].value == "Français");
+  CHECK_FALSE(res.facets[0].stats.has_value());
+  REQUIRE(res.facets[1].stats.has_value());
+  CHECK(res.facets[1].stats->count == 2);
+  CHECK(res.facets[1].stats->min == 2001);
+  CHECK(res.facets[1].stats->max == 2003);
+  CHECK(res.facets[1].stats->sum == 4004);
+  CHECK(res.facets[1].values.size() == 3);  // 2001, 2003 and the text "n/a"
+  REQUIRE(res.facets[2].values.size() == 2);
+  CHECK(res.facets[2].values[0].count == 1);  // a list counts each of its strings once
+  // Each value's filter finds exactly its count.
+  for (const auto& f : res.facets) {
+    for (const auto& v : f.values) {
+      INFO(f.field << " = " << v.value);
+      CHECK(search_ids(shop, f.field + " = \"" + v.value + "\"").size() == v.count);
+    }
+  }
+  SearchRequest bad;
+  bad.q = "*";
+  bad.facets = {"colour"};
+  auto refused = shop.index->search(bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().path() == "facets[0]");
+}

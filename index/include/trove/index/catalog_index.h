@@ -116,7 +116,7 @@ struct SearchRequest {
   // "brand=Acme", "category=Kitchen > Cookware" (path prefix), "price=10..50", "price>=10",
   // "price<=50", "in_stock=true", "attributes.color=red". All must hold.
   std::vector<std::string> filters;
-  std::vector<std::string> facets;  // "brand", "category", "price"
+  std::vector<std::string> facets;  // "brand", "category", "price", "attributes.<name>"
   SortOrder sort = SortOrder::kRelevance;
   // When given, the sort (parse_sort), in place of `sort`.
   std::vector<SortKey> sort_by;
@@ -172,9 +172,15 @@ struct FacetValue {
   std::string value;
   uint64_t count = 0;
 };
+// The numbers of a numeric attribute's facet over every match that has one.
+struct FacetStats {
+  uint64_t count = 0;
+  double min = 0, max = 0, sum = 0;  // avg = sum / count
+};
 struct Facet {
   std::string field;
   std::vector<FacetValue> values;  // by count, then value
+  std::optional<FacetStats> stats;  // attributes with a number among their values
 };
 
 struct SearchResponse {
