@@ -99,6 +99,10 @@ json parameters(RouteId id) {
            filter,
            param("facets", "query", "comma-separated: brand, category, price, attributes.<name> (numbers also give facet_stats)",
                  text(1024)),
+           param("disjunctive_facets", "query",
+                 "comma-separated facets (each also in facets) counted under the other filters "
+                 "only, so a selected value's siblings stay counted",
+                 text(1024)),
            param("sort", "query",
                  "result order: up to 3 comma-separated keys, each relevance, price, popularity, "
                  "newest or attributes.<name> with :asc or :desc (attributes.rating:desc,price); "

@@ -486,6 +486,19 @@ bool node_matches(const Node& n, const Item& item) {
   return false;
 }
 
+// "brand", ..., "attributes.<folded name>": what without_field() compares.
+std::string canonical_field(const Node& n) {
+  return n.field == Field::kAttribute ? "attributes." + n.folded_key : field_name(n);
+}
+
+bool only_field(const Node& n, const std::string& field) {
+  if (n.kind == Kind::kMatch || n.kind == Kind::kExists) return canonical_field(n) == field;
+  for (const auto& c : n.children) {
+    if (!only_field(c, field)) return false;
+  }
+  return !n.children.empty();
+}
+
 std::string node_text(const Node& n, bool nested) {
   switch (n.kind) {
     case Kind::kAnd:
@@ -551,6 +564,22 @@ Filter Filter::operator&&(const Filter& other) const {
     }
   }
   return Filter(std::make_shared<const Node>(std::move(both)));
+}
+
+Filter Filter::without_field(std::string_view field) const {
+  if (matches_everything()) return *this;
+  std::string canon(field);
+  if (canon.starts_with("attributes.")) canon = "attributes." + analyzer().fold(canon.substr(11));
+  if (root_->kind != Kind::kAnd) return only_field(*root_, canon) ? Filter() : *this;
+  Node rest;
+  rest.kind = Kind::kAnd;
+  for (const auto& c : root_->children) {
+    if (!only_field(c, canon)) rest.children.push_back(c);
+  }
+  if (rest.children.size() == root_->children.size()) return *this;
+  if (rest.children.empty()) return Filter();
+  if (rest.children.size() == 1) return Filter(std::make_shared<const Node>(std::move(rest.children[0])));
+  return Filter(std::make_shared<const Node>(std::move(rest)));
 }
 
 Filter Filter::of(const PlacementFilters& f) {

@@ -358,6 +358,10 @@ struct Retrieval {
   size_t exact_total = 0;  // matches of the exact tier (fetch_exact_tier), and at least
   size_t exact_at_least = 0;
   bool exact_total_exact = false;
+  // The words and typo variants of the answer's query (set_answer), for counting facets
+  // under other filters (disjunctive_facets).
+  std::vector<size_t> answer_words;
+  bool answer_typos = false;
   size_t typo_seen = 0;  // hits of the typo tier fetched (fetch_typo_tier), each a match
   bool typo_all_seen = false;  // ... and those were all its matches, each costed
 
@@ -472,6 +476,14 @@ void retrieve_plain(Retrieval& r, const Fetch& f) {
   r.total_exact = exact_count(count);
 }
 
+// The answer's query: the words `kept`, with or without their typo variants, under `filters`.
+void set_answer(Retrieval& r, const QueryPlan& plan, const std::vector<size_t>& kept,
+                bool typos, const Xapian::Query& filters) {
+  r.enquire.set_query(plan.compose(kept, typos, filters));
+  r.answer_words = kept;
+  r.answer_typos = typos;
+}
+
 bool finds_any(Xapian::Database& db, const Xapian::Query& query) {
   Xapian::Enquire probe(db);
   probe.set_query(query);
@@ -498,7 +510,7 @@ std::vector<size_t> retrieve_tiers(Xapian::Database& db, Retrieval& r, QueryPlan
     typos = r.exact_total < kTypoThreshold;
   }
   typos = typos && !plan.exact_forms.empty();  // no word had a variant: no typo tier
-  r.enquire.set_query(plan.compose(kept, typos, filters));
+  set_answer(r, plan, kept, typos, filters);
   r.total = r.exact_total;
   r.total_exact = r.exact_total_exact;
   if (!typos && !f.facets) return kept;
@@ -528,15 +540,37 @@ std::vector<size_t> retrieve_sorted(Xapian::Database& db, Retrieval& r, const Qu
                                     const Xapian::Query& filters, const Fetch& f,
                                     std::vector<std::string>* dropped) {
   std::vector<size_t> kept = plan.all_words();
-  r.enquire.set_query(plan.compose(kept, true, filters));
+  set_answer(r, plan, kept, true, filters);
   retrieve_plain(r, f);
   if (r.total == 0 && plan.words.size() > 1) {
     kept = drop_words(db, plan, filters, dropped);
     r.clear();
-    r.enquire.set_query(plan.compose(kept, true, filters));
+    set_answer(r, plan, kept, true, filters);
     retrieve_plain(r, f);
   }
   return kept;
+}
+
+// 5. Facets. A disjunctive facet (SearchRequest::disjunctive_facets) is counted under the
+// filters but the conjuncts that test its field alone (`brand IN [A, B]` beside other
+// conditions), so its other values stay counted while one is selected. One more match each.
+void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& analyzer,
+                        const QueryPlan& plan, const Retrieval& r, const Filter& filter,
+                        const std::vector<std::string>& disjunctive, std::vector<Facet>* facets) {
+  for (Facet& facet : *facets) {
+    if (std::find(disjunctive.begin(), disjunctive.end(), facet.field) == disjunctive.end()) continue;
+    const Filter rest = filter.without_field(facet.field);
+    if (rest.to_string() == filter.to_string()) continue;
+    Xapian::Enquire e(db);
+    e.set_query(plan.compose(r.answer_words, r.answer_typos, filter_query(rest)));
+    std::vector<std::string> attribute;
+    if (facet.field.starts_with("attributes.")) attribute.push_back(facet.field.substr(11));
+    FacetSpy spy(st, analyzer, facet.field == "brand", facet.field == "category",
+                 facet.field == "price", attribute);
+    e.add_matchspy(&spy);
+    e.get_mset(0, 0, db.get_doccount());
+    facet = spy.facets({facet.field})[0];
+  }
 }
 
 // The edits a hit needed: counted by its tier when it could be, else from its terms.
@@ -646,11 +680,18 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   auto budget = typo_budget(req.typos, typo_defaults());
   if (!budget.ok()) return budget.status();
   TROVE_RETURN_IF_ERROR(check_facets(req.facets));
+  for (size_t i = 0; i < req.disjunctive_facets.size(); ++i) {
+    if (std::find(req.facets.begin(), req.facets.end(), req.disjunctive_facets[i]) == req.facets.end()) {
+      return Status::invalid("a disjunctive facet must also be asked for in facets",
+                             "disjunctive_facets[" + std::to_string(i) + "]");
+    }
+  }
   auto parsed = parse_query(req.q, false);
   if (!parsed.ok()) return parsed.status();
   const DocumentBuilder& builder = r.query_builder();
-  auto filters = filter_query(req.filters);
-  if (!filters.ok()) return filters.status();
+  auto filter = Filter::all_of(req.filters);
+  if (!filter.ok()) return filter.status();
+  const Xapian::Query filters = filter_query(*filter);
 
   SearchResponse out;
   Status failure;
@@ -707,10 +748,10 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     fetch.check = spy ? db.get_doccount() : kCountedMatches;
     fetch.facets = spy != nullptr;
     if (tiers) {
-      retrieve_tiers(db, found, plan, [&] { return plan_with(true); }, *filters, fetch,
+      retrieve_tiers(db, found, plan, [&] { return plan_with(true); }, filters, fetch,
                      &out.dropped_terms);
     } else {
-      retrieve_sorted(db, found, plan, *filters, fetch, &out.dropped_terms);
+      retrieve_sorted(db, found, plan, filters, fetch, &out.dropped_terms);
     }
     out.total = found.total;
     out.total_exact = found.total_exact;
@@ -728,7 +769,11 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       out.hits.push_back(render_hit(builder, *item, st.item_id(ref), plan, h, query_terms,
                                     rerank ? &ranked[n] : nullptr, req.explain));
     }
-    if (spy) out.facets = spy->facets(req.facets);
+    if (spy) {
+      out.facets = spy->facets(req.facets);
+      disjunctive_facets(db, st, builder.analyzer(), plan, found, *filter, req.disjunctive_facets,
+                         &out.facets);
+    }
     if (req.explain) out.query_explained = explained_query(found.enquire.get_query());
   } catch (const Xapian::DatabaseCorruptError& e) {
     r.mark_damaged(std::string("search: ") + e.get_msg());

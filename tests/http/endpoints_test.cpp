@@ -663,6 +663,14 @@ TEST_CASE("hits carry every stored field a storefront shows, fields= chooses", "
   CHECK_FALSE(fj["facet_stats"].contains("attributes.formats"));
   check_error(c.Get("/v1/search?q=*&facets=colour", bearer(kSearchKey)), 400, "invalid_argument",
               "query.facets[0]");
+  auto disjunctive = c.Get("/v1/search?q=*&filter=brand=nobody&facets=brand&disjunctive_facets=brand",
+                           bearer(kSearchKey));
+  REQUIRE(disjunctive);
+  REQUIRE(disjunctive->status == 200);
+  CHECK(body_json(disjunctive)["total"] == 0);
+  CHECK(body_json(disjunctive)["facets"]["brand"][0]["value"] == "J.K. Rowling");  // still counted
+  check_error(c.Get("/v1/search?q=*&disjunctive_facets=brand", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.disjunctive_facets[0]");
   check_error(c.Get("/v1/search?q=harry&fields=price,colour", bearer(kSearchKey)), 400,
               "invalid_argument", "query.fields");
   check_error(c.Get("/v1/suggest?q=harry&fields=nope", bearer(kSearchKey)), 400,

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <functional>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -371,4 +372,49 @@ TEST_CASE("facets on attributes count values as their filters match, with numeri
   auto refused = shop.index->search(bad);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().path() == "facets[0]");
+}
+
+TEST_CASE("a facet its filters test alone is counted under the other filters (disjunctive)",
+          "[index][filter][facets]") {
+  Shop shop;
+  shop.add(book("a", "Acme", 1, {{"language", std::string("en")}}));
+  shop.add(book("b", "Acme", 2, {{"language", std::string("fr")}}));
+  shop.add(book("c", "Zed", 3, {{"language", std::string("en")}}));
+  shop.add(book("d", "Zed", 40, {{"language", std::string("en")}}));
+  shop.add(book("e", "Other", 5, {{"language", std::string("de")}}));
+  REQUIRE(shop.index->flush().ok());
+  SearchRequest req;
+  req.q = "*";
+  req.filters = {"brand IN [Acme, Zed] AND attributes.language = en", "price < 10"};
+  req.facets = {"brand", "attributes.language", "price"};
+  // Conjunctive by default: every facet counts the answer's items.
+  auto plain = shop.search(req);
+  REQUIRE(plain.facets.size() == 3);
+  CHECK(plain.facets[0].values.size() == 2);
+  CHECK(plain.facets[1].values.size() == 1);  // en only
+  req.disjunctive_facets = req.facets;
+  auto res = shop.search(req);
+  CHECK(res.total == 2);  // a, c
+  auto counts = [](const Facet& f) {
+    std::map<std::string, uint64_t> out;
+    for (const auto& v : f.values) out[v.value] = v.count;
+    return out;
+  };
+  using Counts = std::map<std::string, uint64_t>;
+  REQUIRE(res.facets.size() == 3);
+  // brand: under "language = en AND price < 10" (a, c): Acme 1, Zed 1.
+  CHECK(counts(res.facets[0]) == Counts{{"Acme", 1}, {"Zed", 1}});
+  // language: under "brand IN [Acme, Zed] AND price < 10" (a, b, c): en 2, fr 1.
+  CHECK(counts(res.facets[1]) == Counts{{"en", 2}, {"fr", 1}});
+  // price: under the brand and language filters (a, c, d): the 40 of d counted too.
+  CHECK(counts(res.facets[2]) == Counts{{"0..10", 2}, {"25..50", 1}});
+  // A filter mixing two fields in one conjunct narrows every facet.
+  req.filters = {"brand = Acme OR attributes.language = de"};
+  req.facets = {"brand"};
+  req.disjunctive_facets = {"brand"};
+  CHECK(counts(shop.search(req).facets[0]) == Counts{{"Acme", 2}, {"Other", 1}});
+  req.disjunctive_facets = {"price"};  // not among the facets
+  auto refused = shop.index->search(req);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().path() == "disjunctive_facets[0]");
 }

@@ -117,6 +117,10 @@ struct SearchRequest {
   // "price<=50", "in_stock=true", "attributes.color=red". All must hold.
   std::vector<std::string> filters;
   std::vector<std::string> facets;  // "brand", "category", "price", "attributes.<name>"
+  // Facets (each also in `facets`) counted disjunctively: under the filters but those that
+  // test the facet's field alone, so its other values stay counted while one is selected
+  // (InstantSearch's refinement lists, Algolia's disjunctiveFacets). One more match each.
+  std::vector<std::string> disjunctive_facets;
   SortOrder sort = SortOrder::kRelevance;
   // When given, the sort (parse_sort), in place of `sort`.
   std::vector<SortKey> sort_by;

@@ -55,6 +55,11 @@ class Filter {
   static Filter of(const PlacementFilters& f);
   // Both must hold.
   Filter operator&&(const Filter& other) const;
+  // This filter without its top-level conjuncts (the parts joined by AND, or the whole) that
+  // test `field` alone ("brand", "category", "price", "in_stock", "attributes.<name>"): what
+  // a disjunctive facet on that field counts under, so its other values stay counted while
+  // one is selected.
+  Filter without_field(std::string_view field) const;
 
   bool matches_everything() const { return root_ == nullptr; }
   bool matches(const Item& item) const;
