@@ -123,6 +123,8 @@ void handle_admin_snapshot(Core& core, const httplib::Request& req, httplib::Res
                            const httplib::ContentReader& reader);
 void handle_admin_train_ease(Core& core, const httplib::Request& req, httplib::Response& res,
                              const httplib::ContentReader& reader);
+void handle_items_delete_by_filter(Core& core, const httplib::Request& req,
+                                   httplib::Response& res, const httplib::ContentReader& reader);
 void handle_search(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_suggest(Core& core, const httplib::Request& req, httplib::Response& res);
 void handle_fuzzy(Core& core, const httplib::Request& req, httplib::Response& res);

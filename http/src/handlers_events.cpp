@@ -434,6 +434,58 @@ void handle_admin_snapshot(Core& core, const httplib::Request&, httplib::Respons
   send_json(res, {{"seq", info->seq}, {"file", file}, {"bytes", info->bytes}});
 }
 
+// Delete by filter: the filter is resolved against the State as the request is read, and each
+// item it matches is removed by its own ItemRemove, so the journal holds every removed id and
+// a replay removes exactly those (an item added afterwards that matches stays). Batches of
+// kDeleteBatch events, each durable before the next; a failure stops there, and the answer
+// says how many were removed before it.
+void handle_items_delete_by_filter(Core& core, const httplib::Request& req,
+                                   httplib::Response& res, const httplib::ContentReader& reader) {
+  constexpr size_t kDeleteBatch = 8192;
+  if (!content_type_is(req, {"application/json"})) {
+    close_after(res);
+    return send_error(res, 415, "unsupported_media_type", "send Content-Type: application/json");
+  }
+  std::string body;
+  if (!read_body(reader, core.opts.limits.max_body_bytes, &body, res)) return;
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return send_error(res, 400, "invalid_argument", "expected a JSON object", "$");
+  for (const auto& [key, value] : j.items()) {
+    if (key != "filter") return send_error(res, 400, "invalid_argument", "unknown field", key.substr(0, 64));
+  }
+  if (!j.contains("filter") || !j["filter"].is_string() || j["filter"].get<std::string>().empty()) {
+    return send_error(res, 400, "invalid_argument",
+                      "required: the filter of the items to remove (the filter language)", "filter");
+  }
+  auto filter = Filter::parse(j["filter"].get<std::string>(), "filter");
+  if (!filter.ok()) return send_status(res, filter.status());
+  std::vector<std::string> ids;
+  core.the_store().read([&](const State& st) { ids = matching_ids(st, *filter); });
+  size_t removed = 0;
+  uint64_t seq = 0;
+  for (size_t at = 0; at < ids.size(); at += kDeleteBatch) {
+    std::vector<Event> events;
+    for (size_t i = at; i < std::min(ids.size(), at + kDeleteBatch); ++i) {
+      Event e;
+      e.body = ItemRemove{ids[i]};
+      events.push_back(std::move(e));
+    }
+    auto acks = core.the_store().ingest(std::move(events));
+    if (!acks.ok()) {
+      spdlog::error("delete by filter stopped after {} of {} items: {}", removed, ids.size(),
+                    acks.status().to_string());
+      return send_ingest_failure(core, res, acks.status());
+    }
+    for (const Ack& a : *acks) {
+      core.metrics.events_accepted(EventType::kItemRemove);
+      seq = a.seq;
+    }
+    removed += acks->size();
+  }
+  spdlog::info("delete by filter: {} items removed ({})", removed, j["filter"].get<std::string>());
+  send_json(res, {{"removed", removed}, {"seq", seq}});
+}
+
 void handle_admin_train_ease(Core& core, const httplib::Request&, httplib::Response& res,
                              const httplib::ContentReader& reader) {
   std::string body;

@@ -201,6 +201,16 @@ json request_body(RouteId id) {
       return {{"required", true},
               {"description", "NDJSON: one event per line (each an Event); blank lines skipped"},
               {"content", {{"application/x-ndjson", {{"schema", {{"type", "string"}}}}}}}};
+    case RouteId::kItemsDeleteByFilter:
+      return {{"required", true},
+              {"description", "The items to remove, in the filter language of search"},
+              {"content",
+               {{"application/json",
+                 {{"schema",
+                   {{"type", "object"},
+                    {"required", {"filter"}},
+                    {"additionalProperties", false},
+                    {"properties", {{"filter", {{"type", "string"}, {"minLength", 1}}}}}}}}}}}};
     default:
       return nullptr;
   }

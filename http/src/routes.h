@@ -24,6 +24,7 @@ enum class RouteId {
   kReadyz,
   kAdminSnapshot,
   kAdminTrainEase,
+  kItemsDeleteByFilter,
   kRecoSimilar,
   kRecoBoughtTogether,
   kRecoForYou,
@@ -97,6 +98,9 @@ inline constexpr RouteSpec kRoutes[] = {
     {RouteId::kAdminTrainEase, "POST", "/v1/admin/train-ease", "/v1/admin/train-ease",
      Scope::kAdmin, true,
      "Train EASE in the background from what the models know now; swapped in when done"},
+    {RouteId::kItemsDeleteByFilter, "POST", "/v1/items/delete-by-filter",
+     "/v1/items/delete-by-filter", Scope::kWrite, true,
+     "Remove every item a filter matches: one ItemRemove journaled per item"},
 };
 
 inline std::string_view route_label(RouteId id) {

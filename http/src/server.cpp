@@ -335,6 +335,7 @@ void Server::Rep::register_routes() {
       case RouteId::kEventsBulk: post(&handle_events_bulk); break;
       case RouteId::kAdminSnapshot: post(&handle_admin_snapshot); break;
       case RouteId::kAdminTrainEase: post(&handle_admin_train_ease); break;
+      case RouteId::kItemsDeleteByFilter: post(&handle_items_delete_by_filter); break;
       case RouteId::kSearch: get(&handle_search); break;
       case RouteId::kSuggest: get(&handle_suggest); break;
       case RouteId::kFuzzy: get(&handle_fuzzy); break;

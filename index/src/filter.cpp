@@ -599,6 +599,15 @@ Filter Filter::of(const PlacementFilters& f) {
   return out;
 }
 
+std::vector<std::string> matching_ids(const State& st, const Filter& filter) {
+  std::vector<std::string> out;
+  for (ItemRef ref = 0; ref < st.item_refs(); ++ref) {
+    const Item* item = st.item_at(ref);
+    if (item && filter.matches(*item)) out.push_back(st.item_id(ref));
+  }
+  return out;
+}
+
 bool Filter::matches(const Item& item) const {
   return matches_everything() || node_matches(*root_, item);
 }

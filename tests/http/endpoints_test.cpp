@@ -676,3 +676,42 @@ TEST_CASE("hits carry every stored field a storefront shows, fields= chooses", "
   check_error(c.Get("/v1/suggest?q=harry&fields=nope", bearer(kSearchKey)), 400,
               "invalid_argument", "query.fields");
 }
+
+TEST_CASE("delete by filter removes every matching item, each by its own journaled ItemRemove",
+          "[http]") {
+  Harness h;
+  auto c = h.client();
+  auto r = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                  R"({"type":"ItemUpsert","id":"hp","title":"Harry Potter","brand":"J.K. Rowling","price":12}
+{"type":"ItemUpsert","id":"cc","title":"The Casual Vacancy","brand":"J.K. Rowling","price":8}
+{"type":"ItemUpsert","id":"lotr","title":"The Lord of the Rings","brand":"Tolkien","price":25}
+)",
+                  "application/x-ndjson");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const char* path = "/v1/items/delete-by-filter";
+  auto del = c.Post(path, bearer(kWriteKey), R"({"filter":"brand = \"j.k. rowling\" AND price < 10"})",
+                    "application/json");
+  REQUIRE(del);
+  INFO(del->body);
+  REQUIRE(del->status == 200);
+  CHECK(body_json(del)["removed"] == 1);
+  CHECK(body_json(del)["seq"].get<uint64_t>() > 3);
+  CHECK(c.Get("/v1/items/cc", bearer(kSearchKey))->status == 404);
+  CHECK(c.Get("/v1/items/hp", bearer(kSearchKey))->status == 200);
+  // Applied through the Store like any event (the answer's seq is its ItemRemove's).
+  bool removed = false;
+  h.store().read([&](const trove::State& st) { removed = st.item("cc") == nullptr && st.last_seq() == body_json(del)["seq"]; });
+  CHECK(removed);
+  auto none = c.Post(path, bearer(kWriteKey), R"({"filter":"brand = nobody"})", "application/json");
+  REQUIRE(none);
+  CHECK(body_json(none)["removed"] == 0);
+  check_error(c.Post(path, bearer(kWriteKey), R"({"filter":"price < cheap"})", "application/json"),
+              400, "invalid_argument", "filter");
+  check_error(c.Post(path, bearer(kWriteKey), R"({"filter":""})", "application/json"), 400,
+              "invalid_argument", "filter");
+  check_error(c.Post(path, bearer(kWriteKey), R"({"filter":"price<1","all":true})", "application/json"),
+              400, "invalid_argument", "all");
+  check_error(c.Post(path, bearer(kSearchKey), R"({"filter":"price<1"})", "application/json"), 403,
+              "forbidden");
+}

@@ -74,4 +74,8 @@ class Filter {
   std::shared_ptr<const Node> root_;  // null: everything
 };
 
+// The ids of the catalog's items `filter` matches, in item order. REQUIRES: called under the
+// Store's read lock (reads the State).
+std::vector<std::string> matching_ids(const State& st, const Filter& filter);
+
 }  // namespace trove
