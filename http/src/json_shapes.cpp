@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "core.h"
+
 namespace trove::http {
 namespace {
 
@@ -47,17 +49,10 @@ nlohmann::json hit_json(const SearchHit& h, bool explain, const HitFields& f) {
 
 Result<HitFields> hit_fields(const std::vector<std::string>& names, std::string_view path) {
   std::vector<std::string> wanted;
-  for (const auto& n : names) {
-    size_t start = 0;
-    while (start <= n.size()) {
-      size_t end = n.find(',', start);
-      if (end == std::string::npos) end = n.size();
-      std::string one = n.substr(start, end - start);
-      while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-      while (!one.empty() && one.back() == ' ') one.pop_back();
-      if (!one.empty()) wanted.push_back(std::move(one));
-      start = end + 1;
-    }
+  for (std::string one : split_commas(names)) {
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (!one.empty()) wanted.push_back(std::move(one));
   }
   if (wanted.empty()) return HitFields{};
   HitFields f;
