@@ -53,6 +53,11 @@ std::string brand_term(const Analyzer& analyzer, std::string_view brand) {
   return t;
 }
 
+const Analyzer& folding_analyzer() {
+  static const Analyzer a;
+  return a;
+}
+
 std::string number_text(double n) {
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, n);

@@ -83,6 +83,10 @@ std::string exact_title_term(const Analyzer& analyzer, std::string_view text);
 // The attribute filter term for a key and a scalar value.
 std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::string_view value);
 
+// An Analyzer for folding outside a DocumentBuilder (filters, sort keys): folding is the same
+// in every language, so one serves the process.
+const Analyzer& folding_analyzer();
+
 // ---- What filters match (the index's terms and values, and Filter::matches on an item) ----
 // A number as attribute terms write it: its shortest form ("3", not "3.0").
 std::string number_text(double n);

@@ -23,11 +23,7 @@ constexpr size_t kMaxFilterBytes = 1024;
 constexpr int kMaxDepth = 32;  // nested NOT and parentheses: the parser recurses once a level
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Folding is the same in every language (trove/index/analyzer.h): one for the process.
-const Analyzer& analyzer() {
-  static const Analyzer a;
-  return a;
-}
+const Analyzer& analyzer() { return folding_analyzer(); }
 
 std::string quoted(std::string_view v) {
   std::string out = "\"";

@@ -9,7 +9,6 @@
 
 #include "document.h"
 #include "index_rep.h"
-#include "trove/index/analyzer.h"
 
 namespace trove {
 namespace {
@@ -78,7 +77,7 @@ std::optional<double> slot_number(const Xapian::Document& doc, Xapian::valueno s
 class KeysMaker : public Xapian::KeyMaker {
  public:
   KeysMaker(std::vector<SortKey> keys, const State* st) : keys_(std::move(keys)), st_(st) {
-    static const Analyzer analyzer;  // folding is the same in every language
+    const Analyzer& analyzer = index_internal::folding_analyzer();
     for (const auto& k : keys_) {
       slots_.push_back(k.field == Field::kPrice        ? index_internal::kSlotPrice
                        : k.field == Field::kNewest     ? index_internal::kSlotUpdated
