@@ -197,13 +197,15 @@ struct Recommender::Rep {
     absl::flat_hash_set<std::string> exclude;
     // The request's filters and catalog filters, matched as search matches them.
     Filter filter = Filter::of(req.filters) && req.filter;
+    // Out-of-stock items only when the filters speak of in_stock (which they then check).
+    bool any_stock = req.filters.in_stock.has_value() ||
+                     req.filter.without_field("in_stock").to_string() != req.filter.to_string();
     bool operator()(uint32_t i) const { return allows(m.item_id(i)); }
     bool allows(const std::string& id) const {
       if (id == req.item_id || exclude.contains(id)) return false;
       const Item* item = st.item(id);
       if (!item) return false;
-      // Out of stock only when asked for (in_stock=false, which the filter checks).
-      if (!req.filters.in_stock && !item->data.in_stock.value_or(true)) return false;
+      if (!any_stock && !item->data.in_stock.value_or(true)) return false;
       return filter.matches(*item);
     }
   };

@@ -683,6 +683,19 @@ TEST_CASE("recommendations take the filter language and match it as search does"
     CHECK(from_reco == from_search);
     CHECK_FALSE(from_reco.empty());
   }
+  // Out-of-stock items come when the filter asks for them (by default they are left out).
+  Feed gone;
+  ItemUpsert sold_out;
+  sold_out.id = "sold-out";
+  sold_out.title = "Sold out thing";
+  sold_out.in_stock = false;
+  gone.add(sold_out);
+  shop.ingest(gone);
+  RecoRequest stock;
+  stock.count = 100;
+  CHECK(ids(shop.reco->new_arrivals(stock)).size() == 24);
+  stock.filter = *Filter::parse("in_stock = false");
+  CHECK(ids(shop.reco->new_arrivals(stock)) == std::vector<std::string>{"sold-out"});
   // The older fields fold too.
   RecoRequest q;
   q.count = 100;
