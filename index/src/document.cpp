@@ -14,17 +14,25 @@ std::string first_chars(std::string_view s, size_t n) {
   return std::string(s.substr(0, i));
 }
 
-std::vector<std::string_view> category_levels(std::string_view path) {
+std::vector<std::string_view> split_trimmed(std::string_view text, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('>', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view level = path.substr(start, end - start);
-    while (!level.empty() && level.front() == ' ') level.remove_prefix(1);
-    while (!level.empty() && level.back() == ' ') level.remove_suffix(1);
-    if (!level.empty()) out.push_back(level);
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view piece = text.substr(start, end - start);
+    while (!piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+    while (!piece.empty() && piece.back() == ' ') piece.remove_suffix(1);
+    out.push_back(piece);
     start = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string_view> category_levels(std::string_view path) {
+  std::vector<std::string_view> out;
+  for (std::string_view level : split_trimmed(path, '>')) {
+    if (!level.empty()) out.push_back(level);
   }
   return out;
 }

@@ -63,6 +63,9 @@ inline constexpr uint32_t kBrandPositionBase = 1000;  // phrases never span titl
 inline constexpr size_t kMaxTermBytes = 120;           // Xapian's limit is 245 with prefixes
 inline constexpr size_t kMaxPrefixChars = 3;
 
+// The pieces of `text` between `sep`s, trimmed of spaces, empty ones kept ("a, ,b" -> "a",
+// "", "b"; views into `text`).
+std::vector<std::string_view> split_trimmed(std::string_view text, char sep);
 // The levels of a category path, split at '>' and trimmed of spaces, empty ones left out:
 // "Kitchen > Cookware" -> "Kitchen", "Cookware" (views into `path`). The one place a path is
 // split: filters, facets and the index's category terms all read it so.

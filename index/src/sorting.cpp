@@ -112,20 +112,13 @@ Result<std::vector<SortKey>> parse_sort(std::string_view text) {
   if (text == "price_asc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, false}};
   if (text == "price_desc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, true}};
   std::vector<SortKey> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view one = text.substr(start, end - start);
-    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
-    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+  for (std::string_view one : index_internal::split_trimmed(text, ',')) {
     auto k = parse_key(one);
     if (!k.ok()) return k.status();
     out.push_back(std::move(k).value());
     if (out.size() > kMaxSortKeys) {
       return Status::invalid("at most " + std::to_string(kMaxSortKeys) + " sort keys", "sort");
     }
-    start = end + 1;
   }
   return out;
 }
