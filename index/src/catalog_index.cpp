@@ -551,49 +551,21 @@ Status CatalogIndex::Rep::write_pending(absl::flat_hash_set<ItemRef>* taken) {
   return {};
 }
 
-// The re-index after the searchable fields changed. The serving shards keep answering and
-// following events while every item is written into fresh shards under next/; those are then
-// committed at the serving shards' seq and renamed into their place. Items still pending are
-// written afterwards by write_pending, into the new shards. A crash
-// before the swap leaves next/, which attach removes; one during the renames leaves shards
-// of both weights, which attach rebuilds.
-Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
-  Rep& r = *this;
-  const unsigned n = r.opts.shards;
-  std::error_code ec;
-  fs::remove_all(fs::path(r.dir) / kNextDir, ec);
-  fs::create_directories(fs::path(r.dir) / kNextDir, ec);
-  std::vector<std::unique_ptr<Xapian::WritableDatabase>> fresh;
-  std::vector<std::unique_ptr<DocumentBuilder>> builders_for_fresh;
-  // Before the swap, a re-index that stops leaves nothing behind: on a full disk, what it
-  // wrote is the space the serving shards need.
-  auto abandon = [&](Status why) {
-    fresh.clear();
-    std::error_code ignored;
-    fs::remove_all(fs::path(r.dir) / kNextDir, ignored);
-    return why;
-  };
-  try {
-    for (unsigned i = 0; i < n; ++i) {
-      fresh.push_back(std::make_unique<Xapian::WritableDatabase>(
-          r.shard_path(kNextDir, i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
-      fresh.back()->set_metadata(kConfigKey, config_string(r.opts));
-      fresh.back()->set_metadata(kFieldsKey, to_string(wanted));
-      builders_for_fresh.push_back(std::make_unique<DocumentBuilder>(r.opts.language));
-      builders_for_fresh.back()->set_weights(wanted);
-    }
-  } catch (const Xapian::Error& e) {
-    return abandon(
-        Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e)));
-  }
+namespace {
 
-  // Writes the items at `refs` as the State holds them now into the fresh shards (deleting
-  // those that are gone), `has_doc` following.
+// The shards a re-index writes beside the serving ones, with the builders of the new field
+// weights and which refs have a document in them.
+struct FreshShards {
+  std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs;
+  std::vector<std::unique_ptr<DocumentBuilder>> builders;
   std::vector<bool> has_doc;
-  auto write_fresh = [&](const std::vector<ItemRef>& refs) -> Status {
+
+  // Writes the items at `refs` as the State holds them now (deleting those that are gone).
+  Status write(Store& store, const std::vector<ItemRef>& refs) {
+    const auto n = static_cast<unsigned>(dbs.size());
     std::vector<std::pair<ItemRef, std::optional<Item>>> work;
     work.reserve(refs.size());
-    r.store->read([&](const State& s) {
+    store.read([&](const State& s) {
       for (ItemRef ref : refs) {
         const Item* item = s.item_at(ref);
         work.emplace_back(ref, item ? std::optional<Item>(*item) : std::nullopt);
@@ -605,9 +577,9 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
         for (const auto& [ref, item] : work) {
           if (ref % n != shard) continue;
           if (item) {
-            fresh[shard]->replace_document(ref / n + 1, builders_for_fresh[shard]->build(ref, *item));
+            dbs[shard]->replace_document(ref / n + 1, builders[shard]->build(ref, *item));
           } else if (ref < has_doc.size() && has_doc[ref]) {
-            fresh[shard]->delete_document(ref / n + 1);
+            dbs[shard]->delete_document(ref / n + 1);
           }
         }
       } catch (const Xapian::Error& e) {
@@ -622,7 +594,45 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       has_doc[ref] = item.has_value();
     }
     return {};
+  }
+};
+
+}  // namespace
+
+// The re-index after the searchable fields changed. The serving shards keep answering and
+// following events while every item is written into fresh shards under next/; those are then
+// committed at the serving shards' seq and renamed into their place. Items still pending are
+// written afterwards by write_pending, into the new shards. A crash
+// before the swap leaves next/, which attach removes; one during the renames leaves shards
+// of both weights, which attach rebuilds.
+Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
+  Rep& r = *this;
+  const unsigned n = r.opts.shards;
+  std::error_code ec;
+  fs::remove_all(fs::path(r.dir) / kNextDir, ec);
+  fs::create_directories(fs::path(r.dir) / kNextDir, ec);
+  FreshShards fresh;
+  // Before the swap, a re-index that stops leaves nothing behind: on a full disk, what it
+  // wrote is the space the serving shards need.
+  auto abandon = [&](Status why) {
+    fresh.dbs.clear();
+    std::error_code ignored;
+    fs::remove_all(fs::path(r.dir) / kNextDir, ignored);
+    return why;
   };
+  try {
+    for (unsigned i = 0; i < n; ++i) {
+      fresh.dbs.push_back(std::make_unique<Xapian::WritableDatabase>(
+          r.shard_path(kNextDir, i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
+      fresh.dbs.back()->set_metadata(kConfigKey, config_string(r.opts));
+      fresh.dbs.back()->set_metadata(kFieldsKey, to_string(wanted));
+      fresh.builders.push_back(std::make_unique<DocumentBuilder>(r.opts.language));
+      fresh.builders.back()->set_weights(wanted);
+    }
+  } catch (const Xapian::Error& e) {
+    return abandon(
+        Status::io_error("re-index: cannot create shards in " + r.dir + ": " + xapian_error(e)));
+  }
 
   std::vector<ItemRef> refs;
   r.store->read([&](const State& s) {
@@ -638,14 +648,14 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
   for (size_t at = 0; at < refs.size(); at += kReindexChunk) {
     if (r.interrupted.load()) return abandon(Status());
     const size_t end = std::min(refs.size(), at + kReindexChunk);
-    Status written = write_fresh(std::vector<ItemRef>(refs.begin() + static_cast<std::ptrdiff_t>(at),
-                                                      refs.begin() + static_cast<std::ptrdiff_t>(end)));
+    Status written = fresh.write(*r.store, std::vector<ItemRef>(refs.begin() + static_cast<std::ptrdiff_t>(at),
+                                                                refs.begin() + static_cast<std::ptrdiff_t>(end)));
     if (!written.ok()) return abandon(std::move(written));
     // A failed write leaves its items pending: they go into the new shards after the swap.
     (void)r.write_pending(&touched);
   }
   if (!touched.empty()) {
-    Status written = write_fresh(std::vector<ItemRef>(touched.begin(), touched.end()));
+    Status written = fresh.write(*r.store, std::vector<ItemRef>(touched.begin(), touched.end()));
     if (!written.ok()) return abandon(std::move(written));
   }
 
@@ -659,11 +669,11 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       }
     };
     for (unsigned i = 0; i < n; ++i) {
-      fresh[i]->set_metadata(kSeqKey, std::to_string(r.indexed_seq.load()));
-      fresh[i]->commit();
-      count(*fresh[i], +1);
+      fresh.dbs[i]->set_metadata(kSeqKey, std::to_string(r.indexed_seq.load()));
+      fresh.dbs[i]->commit();
+      count(*fresh.dbs[i], +1);
       count(*r.shards[i], -1);
-      fresh[i]->close();
+      fresh.dbs[i]->close();
     }
   } catch (const Xapian::Error& e) {
     return abandon(Status::io_error("re-index commit failed: " + xapian_error(e)));
@@ -694,7 +704,7 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
   fs::remove_all(fs::path(r.dir) / kOldDir, ec);
   fs::remove_all(fs::path(r.dir) / kNextDir, ec);
 
-  r.docs = std::move(has_doc);
+  r.docs = std::move(fresh.has_doc);
   r.set_weights(wanted);
   std::vector<std::pair<std::string, int64_t>> list;
   for (auto& [term, d] : delta) {

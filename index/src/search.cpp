@@ -24,8 +24,6 @@ using namespace index_internal;
 constexpr size_t kMaxDepth = 10000;  // page * per_page
 constexpr size_t kMaxRelaxWords = 8;
 
-// Sort keys computed from the live State (popularity changes with every event, so it is not
-// stored in the index).
 constexpr size_t kTypoRankWindow = 100;
 
 // The edits a hit needed: for each typed word that got typo variants and that the hit matched
