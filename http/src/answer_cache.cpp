@@ -1,12 +1,19 @@
 #include "answer_cache.h"
 
+#include <algorithm>
+
 #include "core.h"
 
 namespace trove::http {
 
 std::string AnswerCache::key(int route, const httplib::Request& req) {
   std::string k = std::to_string(route);
-  for (const auto& [name, value] : query_params(req)) {
+  // In name order, as httplib's multimap kept them: the same parameters in another order are
+  // the same answer.
+  QueryParams params = query_params(req);
+  std::stable_sort(params.begin(), params.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [name, value] : params) {
     k += '\n';
     k += name;
     k += '=';

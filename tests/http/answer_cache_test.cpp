@@ -53,6 +53,9 @@ TEST_CASE("a repeated suggest or search is answered from the cache, byte for byt
     CHECK(second->get_header_value("X-Trove-Cache") == "hit");
     CHECK(second->body == first->body);
   }
+  // The same parameters in another order are the same answer.
+  CHECK(c.Get("/v1/search?q=zephyr&per_page=5", bearer(kSearchKey))->get_header_value("X-Trove-Cache") == "miss");
+  CHECK(c.Get("/v1/search?per_page=5&q=zephyr", bearer(kSearchKey))->get_header_value("X-Trove-Cache") == "hit");
 }
 
 TEST_CASE("a new item appears in cached suggest and search answers right after the index commits it",
