@@ -155,6 +155,14 @@ TROVE_FIELDS(SearchSettingsUpsert, F(typos, (Spec{.min = 0, .max = 2})),
              F(signal_weight, (Spec{.min = 0, .max = 100})),
              F(stopwords, (Spec{.max_items = 1000, .item_max_len = 64})),
              F(searchable_fields, (Spec{.min_items = 1, .max_items = 5, .unique_first = true})));
+TROVE_FIELDS(AttributeSetting, F(name, (Spec{.min_len = 1, .max_len = kMaxAttributeKey})),
+             F(type, kEnum), F(searchable, kFlag), F(weight, (Spec{.min = 1, .max = 100})),
+             F(filterable, kFlag), F(facetable, kFlag), F(sortable, kFlag),
+             F(retrievable, kFlag));
+TROVE_FIELDS(AttributeSettingsUpsert,
+             F(attributes, (Spec{.min_items = 1, .max_items = kMaxAttributes, .unique_first = true})));
+TROVE_FIELDS(AttributeSettingsRemove,
+             F(names, (Spec{.min_items = 1, .max_items = kMaxAttributes, .item_max_len = kMaxAttributeKey})));
 
 #undef F
 #undef TROVE_FIELDS
@@ -194,6 +202,12 @@ template <>
 struct EnumNames<SearchField> {
   static constexpr std::array<std::string_view, 5> names{"title", "brand", "categories", "tags",
                                                          "description"};
+};
+
+template <>
+struct EnumNames<AttributeType> {
+  static constexpr std::array<std::string_view, 5> names{"string", "number", "boolean",
+                                                         "string_list", "geo_point"};
 };
 
 template <class T>

@@ -283,6 +283,9 @@ std::string_view ranking_signal_name(RankingSignal s) {
 std::string_view signal_order_name(SignalOrder s) {
   return EnumNames<SignalOrder>::names[static_cast<size_t>(s)];
 }
+std::string_view attribute_type_name(AttributeType t) {
+  return EnumNames<AttributeType>::names[static_cast<size_t>(t)];
+}
 
 const UserRef* Event::user() const {
   return std::visit(

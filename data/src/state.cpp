@@ -59,9 +59,9 @@ void merge_given(T& into, const T& from) {
 
 
 namespace {
-constexpr uint32_t kEncodingVersion = 5;  // 2: event ids stored as hashes; 3: search settings;
+constexpr uint32_t kEncodingVersion = 6;  // 2: event ids stored as hashes; 3: search settings;
                                           // 4: searchable fields, searched queries;
-                                          // 5: a placement's window_days
+                                          // 5: a placement's window_days; 6: attribute settings
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -110,6 +110,7 @@ struct State::Rep {
   std::map<std::string, PlacementUpsert> placements;
   RankingUpsert ranking;
   SearchSettingsUpsert search_settings;  // every field given so far, the last value of each
+  std::map<std::string, AttributeSetting> attribute_settings;  // by name as declared
   std::map<std::string, std::vector<ItemRef>> offline;
   std::vector<uint64_t> event_counts = std::vector<uint64_t>(kEventTypeCount, 0);
   uint64_t orders = 0;
@@ -126,7 +127,18 @@ struct State::Rep {
     io(ar, live_items), io(ar, profiles), io(ar, visitor_user), io(ar, accounts);
     io(ar, synonyms), io(ar, placements), io(ar, ranking), io(ar, offline);
     io(ar, event_counts), io(ar, orders), io(ar, event_ids), io(ar, search_settings);
-    io(ar, searched_queries);
+    io(ar, searched_queries), io(ar, attribute_settings);
+  }
+
+  // Drops the declaration of `name` in any ASCII case ("Year" and "year" are one attribute, as
+  // filters match names folded).
+  void forget_attribute(const std::string& name) {
+    auto lower = [](std::string s) {
+      for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      return s;
+    };
+    const std::string key = lower(name);
+    std::erase_if(attribute_settings, [&](const auto& kv) { return lower(kv.first) == key; });
   }
 
   ItemRef intern(const std::string& id) {
@@ -332,6 +344,13 @@ void State::Rep::apply(uint64_t seq, int64_t ts, const Event& ev) {
           merge_given(ranking, e);
         } else if constexpr (std::is_same_v<T, SearchSettingsUpsert>) {
           merge_given(search_settings, e);
+        } else if constexpr (std::is_same_v<T, AttributeSettingsUpsert>) {
+          for (const AttributeSetting& a : e.attributes) {
+            forget_attribute(a.name);
+            attribute_settings[a.name] = a;
+          }
+        } else if constexpr (std::is_same_v<T, AttributeSettingsRemove>) {
+          for (const std::string& name : e.names) forget_attribute(name);
         } else if constexpr (std::is_same_v<T, PlacementUpsert>) {
           placements[e.id] = e;
         } else if constexpr (std::is_same_v<T, PlacementRemove>) {
@@ -529,6 +548,9 @@ const std::map<std::string, PlacementUpsert>& State::placements() const {
 }
 const RankingUpsert& State::ranking() const { return rep_->ranking; }
 const SearchSettingsUpsert& State::search_settings() const { return rep_->search_settings; }
+const std::map<std::string, AttributeSetting>& State::attribute_settings() const {
+  return rep_->attribute_settings;
+}
 const std::map<std::string, SearchedQuery>& State::searched_queries() const {
   return rep_->searched_queries;
 }
@@ -612,6 +634,9 @@ Result<State> State::decode(std::string_view bytes) {
     for (const SearchableField& f : *ss.searchable_fields) {
       enums_ok &= static_cast<unsigned>(f.field) <= static_cast<unsigned>(SearchField::kDescription);
     }
+  }
+  for (const auto& [name, a] : rep.attribute_settings) {
+    enums_ok &= static_cast<unsigned>(a.type) <= static_cast<unsigned>(AttributeType::kGeoPoint);
   }
   if (!enums_ok) return Status::corruption("state encoding holds an unknown enum value");
   return s;

@@ -459,8 +459,10 @@ void handle_items_delete_by_filter(Core& core, const httplib::Request& req,
   }
   auto filter = Filter::parse(j["filter"].get<std::string>(), "filter");
   if (!filter.ok()) return send_status(res, filter.status());
-  std::vector<std::string> ids;
-  core.the_store().read([&](const State& st) { ids = matching_ids(st, *filter); });
+  Result<std::vector<std::string>> matched = std::vector<std::string>{};
+  core.the_store().read([&](const State& st) { matched = matching_ids(st, *filter); });
+  if (!matched.ok()) return send_status(res, matched.status());
+  const std::vector<std::string>& ids = *matched;
   size_t removed = 0;
   uint64_t seq = 0;
   for (size_t at = 0; at < ids.size(); at += kDeleteBatch) {

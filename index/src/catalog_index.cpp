@@ -216,7 +216,9 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
   // below is then pending here, rather than in neither the scan nor the listener.
   r.listener = store.add_listener([&r](uint64_t, const Event& e, const State& s) {
     if (e.type() == EventType::kSynonymsUpsert || e.type() == EventType::kSynonymsRemove ||
-        e.type() == EventType::kSearchSettingsUpsert) {
+        e.type() == EventType::kSearchSettingsUpsert ||
+        e.type() == EventType::kAttributeSettingsUpsert ||
+        e.type() == EventType::kAttributeSettingsRemove) {
       r.synonyms_version.fetch_add(1);  // rebuilds the SynonymMap, moves generation()
     }
     if (!is_catalog(e.type())) {
@@ -249,7 +251,7 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
     rebuild = true;
     why = "damaged (" + mark + ")";
   }
-  std::optional<FieldWeights> weights_on_disk;
+  std::optional<DocumentSettings> on_disk;
   try {
     std::error_code ec;
     fs::create_directories(r.dir, ec);
@@ -275,14 +277,17 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
         why = config.empty() ? "new index" : "built with other settings (" + config + ")";
       }
       seq = std::min<uint64_t>(seq, s.empty() ? 0 : std::stoull(s));
-      // Indexes from before searchable fields were settable were built with the defaults.
+      // Indexes from before searchable fields (or attributes) were settable were built with
+      // the defaults.
       const std::string f = db->get_metadata(kFieldsKey);
       const auto w = f.empty() ? std::optional<FieldWeights>(FieldWeights{}) : parse_field_weights(f);
-      if (!rebuild && (!w || (weights_on_disk && !(*w == *weights_on_disk)))) {
+      const auto a = AttributeSchema::from_layout(db->get_metadata(kAttributesKey));
+      const auto built = w && a ? std::optional<DocumentSettings>(DocumentSettings{*w, *a}) : std::nullopt;
+      if (!rebuild && (!built || (on_disk && !(*built == *on_disk)))) {
         rebuild = true;
-        why = "shards built with other field weights (a re-index cut short)";
+        why = "shards built with other settings (a re-index cut short)";
       }
-      weights_on_disk = w;
+      on_disk = built;
       r.shards.push_back(std::move(db));
     }
     // A shard left over from a larger shard count would shadow nothing but waste disk.
@@ -299,11 +304,11 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
 
   uint64_t state_seq = 0;
   size_t state_items = 0;
-  FieldWeights wanted;
+  DocumentSettings wanted;
   store.read([&](const State& s) {
     state_seq = s.last_seq();
     state_items = s.item_count();
-    wanted = field_weights(s.search_settings());
+    wanted = document_settings(s);
     for (ItemRef ref = 0; ref < s.item_refs(); ++ref) {
       if (const double p = popularity(s, ref); p > 0) r.raise_popularity(ref, p);
     }
@@ -317,8 +322,8 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
 
   r.indexed_seq.store(rebuild ? 0 : seq);
   // Documents caught up below match the rest of the shards; flush() re-indexes them all
-  // with the settings' weights in the background if they differ.
-  r.set_weights(rebuild || !weights_on_disk ? wanted : *weights_on_disk);
+  // with the State's settings in the background if they differ.
+  r.set_settings(rebuild || !on_disk ? wanted : *on_disk);
   if (!rebuild) {
     uint64_t docs = 0;
     for (auto& db : r.shards) docs += db->get_doccount();
@@ -342,7 +347,8 @@ Status CatalogIndex::attach(Store& store, std::vector<std::string>* warnings,
         r.shards.push_back(std::make_unique<Xapian::WritableDatabase>(
             r.shard_path(i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
         r.shards.back()->set_metadata(kConfigKey, config_string(r.opts));
-        r.shards.back()->set_metadata(kFieldsKey, to_string(r.weights));
+        r.shards.back()->set_metadata(kFieldsKey, to_string(r.settings.weights));
+        r.shards.back()->set_metadata(kAttributesKey, r.settings.attributes.layout());
       }
     } catch (const Xapian::Error& e) {
       return Status::io_error("cannot create the index in " + r.dir + ": " + xapian_error(e));
@@ -402,11 +408,11 @@ Status CatalogIndex::flush() {
   std::lock_guard lock(r.write_mu);
   Status reindexed;
   if (!r.interrupted.load()) {
-    FieldWeights wanted;
-    r.store->read([&](const State& s) { wanted = field_weights(s.search_settings()); });
+    DocumentSettings wanted;
+    r.store->read([&](const State& s) { wanted = document_settings(s); });
     // A re-index that fails (a full disk) is tried again at the next flush; meanwhile the
-    // serving shards keep following events with the weights they have.
-    if (!(wanted == r.weights)) reindexed = r.reindex(wanted);
+    // serving shards keep following events with the settings they have.
+    if (!(wanted == r.settings)) reindexed = r.reindex(wanted);
   }
   r.searched_queries.refresh(*r.store, r.builders[0]->analyzer(), r.opts.query_suggestions_every);
   Status written = r.write_pending();
@@ -605,7 +611,7 @@ struct FreshShards {
 // written afterwards by write_pending, into the new shards. A crash
 // before the swap leaves next/, which attach removes; one during the renames leaves shards
 // of both weights, which attach rebuilds.
-Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
+Status CatalogIndex::Rep::reindex(const DocumentSettings& wanted) {
   Rep& r = *this;
   const unsigned n = r.opts.shards;
   std::error_code ec;
@@ -625,9 +631,10 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
       fresh.dbs.push_back(std::make_unique<Xapian::WritableDatabase>(
           r.shard_path(kNextDir, i), Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS));
       fresh.dbs.back()->set_metadata(kConfigKey, config_string(r.opts));
-      fresh.dbs.back()->set_metadata(kFieldsKey, to_string(wanted));
+      fresh.dbs.back()->set_metadata(kFieldsKey, to_string(wanted.weights));
+      fresh.dbs.back()->set_metadata(kAttributesKey, wanted.attributes.layout());
       fresh.builders.push_back(std::make_unique<DocumentBuilder>(r.opts.language));
-      fresh.builders.back()->set_weights(wanted);
+      fresh.builders.back()->set_settings(wanted);
     }
   } catch (const Xapian::Error& e) {
     return abandon(
@@ -705,7 +712,7 @@ Status CatalogIndex::Rep::reindex(const FieldWeights& wanted) {
   fs::remove_all(fs::path(r.dir) / kNextDir, ec);
 
   r.docs = std::move(fresh.has_doc);
-  r.set_weights(wanted);
+  r.set_settings(wanted);
   std::vector<std::pair<std::string, int64_t>> list;
   for (auto& [term, d] : delta) {
     if (d != 0) list.emplace_back(term, d);

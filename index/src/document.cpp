@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <optional>
 
 namespace trove::index_internal {
@@ -93,6 +94,21 @@ std::vector<std::string> attribute_terms(const Analyzer& analyzer, std::string_v
     for (const auto& v : *list) out.push_back(attribute_term(analyzer, key, v));
   }
   return out;
+}
+
+std::string geo_slot_value(const GeoPoint& p) {
+  std::string out(16, '\0');
+  std::memcpy(out.data(), &p.lat, 8);
+  std::memcpy(out.data() + 8, &p.lng, 8);
+  return out;
+}
+
+std::optional<GeoPoint> geo_of_slot_value(std::string_view v) {
+  if (v.size() != 16) return std::nullopt;
+  GeoPoint p;
+  std::memcpy(&p.lat, v.data(), 8);
+  std::memcpy(&p.lng, v.data() + 8, 8);
+  return p;
 }
 
 Xapian::valueno attribute_slot(std::string_view folded_key) {
@@ -194,6 +210,10 @@ std::string attribute_term(const Analyzer& analyzer, std::string_view key, std::
   return t;
 }
 
+DocumentSettings document_settings(const State& st) {
+  return {field_weights(st.search_settings()), AttributeSchema::of(st)};
+}
+
 FieldWeights field_weights(const SearchSettingsUpsert& settings) {
   if (!settings.searchable_fields) return {};
   FieldWeights w{0, 0, 0, 0, 0};
@@ -280,6 +300,38 @@ void DocumentBuilder::add_text(Xapian::Document& doc, std::string_view text, uns
   }
 }
 
+// An attribute as its declaration says (AttributeSchema): read as its type (a value that does
+// not convert is left out), its words searched when searchable, its filter terms and presence
+// when filterable, its number or geo point in its slot when filterable or sortable.
+void DocumentBuilder::add_attribute(Xapian::Document& doc, const std::string& key,
+                                    const AttrValue& stored) const {
+  const std::string folded = analyzer_.fold(key);
+  const AttributeRoles& roles = attributes_.roles(folded);
+  const std::optional<AttrValue> value = attributes_.read(folded, stored);
+  if (!value) return;
+  if (roles.searchable) {
+    if (const auto* s = std::get_if<std::string>(&*value)) {
+      add_text(doc, *s, roles.weight, false, 0, false);
+    } else if (const auto* list = std::get_if<std::vector<std::string>>(&*value)) {
+      for (const auto& v : *list) add_text(doc, v, roles.weight, false, 0, false);
+    }
+  }
+  const auto geo = attributes_.geo(folded, stored);
+  if (roles.filterable) {
+    if (!geo) {
+      for (const auto& t : attribute_terms(analyzer_, key, *value)) doc.add_boolean_term(t);
+    }
+    std::string presence = presence_term("attributes." + folded);
+    if (presence.size() <= 200) doc.add_boolean_term(presence);
+  }
+  if (!roles.filterable && !roles.sortable) return;
+  if (geo) {
+    doc.add_value(attribute_slot(folded), geo_slot_value(*geo));
+  } else if (const auto* n = std::get_if<double>(&*value)) {
+    doc.add_value(attribute_slot(folded), Xapian::sortable_serialise(*n));
+  }
+}
+
 Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   const ItemUpsert& d = item.data;
   const FieldWeights& w = weights_;
@@ -308,15 +360,7 @@ Xapian::Document DocumentBuilder::build(ItemRef ref, const Item& item) const {
   }
   doc.add_boolean_term(in_stock_term(d.in_stock.value_or(true)));
   if (d.attributes) {
-    for (const auto& [key, value] : *d.attributes) {
-      for (const auto& t : attribute_terms(analyzer_, key, value)) doc.add_boolean_term(t);
-      const std::string folded = analyzer_.fold(key);
-      std::string presence = presence_term("attributes." + folded);
-      if (presence.size() <= 200) doc.add_boolean_term(presence);
-      if (const auto* n = std::get_if<double>(&value)) {
-        doc.add_value(attribute_slot(folded), Xapian::sortable_serialise(*n));
-      }
-    }
+    for (const auto& [key, value] : *d.attributes) add_attribute(doc, key, value);
   }
   if (d.price) {
     doc.add_value(kSlotPrice, Xapian::sortable_serialise(*d.price));

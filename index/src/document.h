@@ -35,6 +35,7 @@
 
 #include "trove/data/state.h"
 #include "trove/index/analyzer.h"
+#include "trove/index/attributes.h"
 
 namespace trove::index_internal {
 
@@ -59,6 +60,18 @@ FieldWeights field_weights(const SearchSettingsUpsert& settings);
 // documents (metadata kFieldsKey), and its parse (nullopt for anything else).
 std::string to_string(const FieldWeights& w);
 std::optional<FieldWeights> parse_field_weights(std::string_view s);
+// Everything the catalog's settings say about how its documents are built: the field weights
+// and the declared attributes. The index records both beside its documents and re-indexes
+// when the State's differ.
+struct DocumentSettings {
+  FieldWeights weights;
+  AttributeSchema attributes;
+  bool operator==(const DocumentSettings& o) const {
+    return weights == o.weights && attributes.layout() == o.attributes.layout();
+  }
+};
+// What `st` asks for. REQUIRES: the Store's read lock.
+DocumentSettings document_settings(const State& st);
 inline constexpr uint32_t kBrandPositionBase = 1000;  // phrases never span title and brand
 inline constexpr size_t kMaxTermBytes = 120;           // Xapian's limit is 245 with prefixes
 inline constexpr size_t kMaxPrefixChars = 3;
@@ -103,10 +116,14 @@ std::vector<std::string> attribute_terms(const Analyzer& analyzer, std::string_v
 // "An item has this field": "XE" + `field` (brand, category, price, or attributes.<folded
 // key>), for EXISTS.
 inline std::string presence_term(std::string_view field) { return "XE" + std::string(field); }
-// The value slot holding a numeric attribute (sortable_serialise), for ranges: from a hash of
-// the folded key, above the built-in slots. Two keys share a slot with odds of about one in
-// 2^31 per pair.
+// The value slot holding a numeric attribute (sortable_serialise), for ranges, or a geo
+// point's (geo_slot_value): from a hash of the folded key, above the built-in slots. Two keys
+// share a slot with odds of about one in 2^31 per pair.
 Xapian::valueno attribute_slot(std::string_view folded_key);
+// A geo point as its slot holds it (16 bytes: latitude and longitude as doubles), and back
+// (nullopt for anything else).
+std::string geo_slot_value(const GeoPoint& p);
+std::optional<GeoPoint> geo_of_slot_value(std::string_view v);
 // The first `n` code points of a UTF-8 string.
 std::string first_chars(std::string_view s, size_t n);
 // A term as explain shows it, without the prefixes above: a word as is, "frais (stem)",
@@ -125,16 +142,17 @@ class DocumentBuilder {
  public:
   explicit DocumentBuilder(const std::string& language);  // "none": no stemming
   Xapian::Document build(ItemRef ref, const Item& item) const;
-  void set_weights(const FieldWeights& w) { weights_ = w; }
-  const FieldWeights& weights() const { return weights_; }
+  void set_settings(const DocumentSettings& s) { weights_ = s.weights, attributes_ = s.attributes; }
   std::string stem(const std::string& term) const;  // "" when stemming is off or for numbers
   const Analyzer& analyzer() const { return analyzer_; }
 
  private:
   void add_text(Xapian::Document& doc, std::string_view text, unsigned weight, bool positions,
                 uint32_t position_base, bool prefixes) const;
+  void add_attribute(Xapian::Document& doc, const std::string& key, const AttrValue& stored) const;
   Analyzer analyzer_;
   FieldWeights weights_;
+  AttributeSchema attributes_;
   Xapian::Stem stemmer_;
   bool stemming_ = false;
 };

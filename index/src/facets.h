@@ -28,9 +28,10 @@ constexpr std::array<double, 7> kPriceEdges = {0, 10, 25, 50, 100, 250, 500};
 class FacetSpy : public Xapian::MatchSpy {
  public:
   // `attributes`: the names asked for (facets "attributes.<name>"), as written.
-  FacetSpy(const State& s, const Analyzer& analyzer, bool brand, bool category, bool price,
-           const std::vector<std::string>& attributes = {})
-      : s_(s), analyzer_(analyzer), brand_(brand), category_(category), price_(price) {
+  // `schema`: how attribute values read (AttributeSchema::read), as the filters read them.
+  FacetSpy(const State& s, const Analyzer& analyzer, const AttributeSchema& schema, bool brand,
+           bool category, bool price, const std::vector<std::string>& attributes = {})
+      : s_(s), analyzer_(analyzer), schema_(schema), brand_(brand), category_(category), price_(price) {
     for (const auto& a : attributes) attributes_[analyzer_.fold(a)].name = a;
   }
   void operator()(const Xapian::Document& doc, double) override {
@@ -58,7 +59,8 @@ class FacetSpy : public Xapian::MatchSpy {
     if (!attributes_.empty() && d.attributes) {
       for (const auto& [key, value] : *d.attributes) {
         auto it = attributes_.find(folded(key));
-        if (it != attributes_.end()) count_attribute(it->second, value);
+        if (it == attributes_.end()) continue;
+        if (const auto v = schema_.read(it->first, value)) count_attribute(it->second, *v);
       }
     }
   }
@@ -160,6 +162,7 @@ class FacetSpy : public Xapian::MatchSpy {
   static std::string fmt_edge(double v) { return std::to_string(static_cast<int64_t>(v)); }
   const State& s_;
   const Analyzer& analyzer_;
+  const AttributeSchema& schema_;
   bool brand_, category_, price_;
   absl::flat_hash_map<std::string, Folded> brands_, categories_;
   absl::flat_hash_map<std::string, std::string> path_keys_;
@@ -168,7 +171,7 @@ class FacetSpy : public Xapian::MatchSpy {
   std::array<uint64_t, kPriceEdges.size()> prices_{};
 };
 
-inline Status check_facets(const std::vector<std::string>& facets) {
+inline Status check_facets(const std::vector<std::string>& facets, const AttributeSchema& schema) {
   for (size_t i = 0; i < facets.size(); ++i) {
     const auto& f = facets[i];
     const bool attribute = f.starts_with("attributes.") && f.size() > 11 && f.size() <= 128;
@@ -176,6 +179,14 @@ inline Status check_facets(const std::vector<std::string>& facets) {
       return Status::invalid("unknown facet \"" + f.substr(0, 64) +
                                  "\"; expected brand, category, price or attributes.<name>",
                              "facets[" + std::to_string(i) + "]");
+    }
+    if (attribute) {
+      const AttributeRoles& roles = schema.roles_of(std::string_view(f).substr(11));
+      if (!roles.facetable || roles.type == AttributeType::kGeoPoint) {
+        return Status::invalid(f + " is not facetable (" +
+                                   (roles.facetable ? "a geo point" : "declared facetable: false") + ")",
+                               "facets[" + std::to_string(i) + "]");
+      }
     }
   }
   return Status::ok_status();

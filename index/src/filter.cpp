@@ -387,7 +387,14 @@ class Parser {
 
 // ---- Filter::matches: the item's filter terms and number for a field, as the index has them.
 
-std::vector<std::string> item_terms(const Node& n, const Item& item) {
+// The item's value of the attribute `n` tests, as the index holds it; nullopt when the
+// attribute is not filterable.
+std::optional<AttrValue> attribute_value(const Node& n, const Item& item, const AttributeSchema& schema) {
+  if (!schema.roles(n.folded_key).filterable) return std::nullopt;
+  return schema.value(item, n.folded_key);
+}
+
+std::vector<std::string> item_terms(const Node& n, const Item& item, const AttributeSchema& schema) {
   const ItemUpsert& d = item.data;
   const Analyzer& a = analyzer();
   std::vector<std::string> out;
@@ -408,29 +415,23 @@ std::vector<std::string> item_terms(const Node& n, const Item& item) {
     case Field::kPrice:
       break;
     case Field::kAttribute:
-      if (d.attributes) {
-        for (const auto& [key, value] : *d.attributes) {
-          if (a.fold(key) != n.folded_key) continue;
-          for (auto& t : attribute_terms(a, key, value)) out.push_back(std::move(t));
-        }
+      if (const auto v = attribute_value(n, item, schema)) {
+        for (auto& t : attribute_terms(a, n.folded_key, *v)) out.push_back(std::move(t));
       }
       break;
   }
   return out;
 }
 
-std::optional<double> item_number(const Node& n, const Item& item) {
-  const ItemUpsert& d = item.data;
-  if (n.field == Field::kPrice) return d.price;
-  if (n.field != Field::kAttribute || !d.attributes) return std::nullopt;
-  for (const auto& [key, value] : *d.attributes) {
-    const auto* x = std::get_if<double>(&value);
-    if (x && analyzer().fold(key) == n.folded_key) return *x;
-  }
-  return std::nullopt;
+std::optional<double> item_number(const Node& n, const Item& item, const AttributeSchema& schema) {
+  if (n.field == Field::kPrice) return item.data.price;
+  if (n.field != Field::kAttribute) return std::nullopt;
+  const auto v = attribute_value(n, item, schema);
+  const double* x = v ? std::get_if<double>(&*v) : nullptr;
+  return x ? std::optional<double>(*x) : std::nullopt;
 }
 
-bool present(const Node& n, const Item& item) {
+bool present(const Node& n, const Item& item, const AttributeSchema& schema) {
   const ItemUpsert& d = item.data;
   switch (n.field) {
     case Field::kBrand: return d.brand.has_value();
@@ -438,42 +439,37 @@ bool present(const Node& n, const Item& item) {
     case Field::kPrice: return d.price.has_value();
     case Field::kInStock: return true;
     case Field::kAttribute:
-      if (d.attributes) {
-        for (const auto& kv : *d.attributes) {
-          if (analyzer().fold(kv.first) == n.folded_key) return true;
-        }
-      }
-      return false;
+      return attribute_value(n, item, schema).has_value();
   }
   return false;
 }
 
-bool node_matches(const Node& n, const Item& item) {
+bool node_matches(const Node& n, const Item& item, const AttributeSchema& schema) {
   switch (n.kind) {
     case Kind::kAnd:
       for (const auto& c : n.children) {
-        if (!node_matches(c, item)) return false;
+        if (!node_matches(c, item, schema)) return false;
       }
       return true;
     case Kind::kOr:
       for (const auto& c : n.children) {
-        if (node_matches(c, item)) return true;
+        if (node_matches(c, item, schema)) return true;
       }
       return false;
     case Kind::kNot:
-      return !node_matches(n.children[0], item);
+      return !node_matches(n.children[0], item, schema);
     case Kind::kExists:
-      return present(n, item);
+      return present(n, item, schema);
     case Kind::kMatch: {
       if (!n.ranges.empty()) {
-        if (const auto x = item_number(n, item)) {
+        if (const auto x = item_number(n, item, schema)) {
           for (const auto& r : n.ranges) {
             if (*x >= r.lo && *x <= r.hi) return true;
           }
         }
       }
       if (n.terms.empty()) return false;
-      for (const auto& t : item_terms(n, item)) {
+      for (const auto& t : item_terms(n, item, schema)) {
         if (std::find(n.terms.begin(), n.terms.end(), t) != n.terms.end()) return true;
       }
       return false;
@@ -595,17 +591,39 @@ Filter Filter::of(const PlacementFilters& f) {
   return out;
 }
 
-std::vector<std::string> matching_ids(const State& st, const Filter& filter) {
+Result<std::vector<std::string>> matching_ids(const State& st, const Filter& filter) {
+  const AttributeSchema schema = AttributeSchema::of(st);
+  TROVE_RETURN_IF_ERROR(filter.check(schema));
   std::vector<std::string> out;
   for (ItemRef ref = 0; ref < st.item_refs(); ++ref) {
     const Item* item = st.item_at(ref);
-    if (item && filter.matches(*item)) out.push_back(st.item_id(ref));
+    if (item && filter.matches(*item, schema)) out.push_back(st.item_id(ref));
   }
   return out;
 }
 
-bool Filter::matches(const Item& item) const {
-  return matches_everything() || node_matches(*root_, item);
+bool Filter::matches(const Item& item, const AttributeSchema& schema) const {
+  return matches_everything() || node_matches(*root_, item, schema);
+}
+
+Status Filter::check(const AttributeSchema& schema, std::string_view path) const {
+  std::string refused;
+  auto visit = [&](const Node& n, const auto& self) -> void {
+    for (const auto& c : n.children) self(c, self);
+    if (!refused.empty() || n.field != Field::kAttribute ||
+        (n.kind != Kind::kMatch && n.kind != Kind::kExists)) {
+      return;
+    }
+    const AttributeRoles& roles = schema.roles(n.folded_key);
+    if (!roles.filterable) {
+      refused = "attributes." + n.key + " is not filterable (declared filterable: false)";
+    } else if (n.kind == Kind::kMatch && roles.type == AttributeType::kGeoPoint) {
+      refused = "attributes." + n.key + " is a geo point: it takes EXISTS only";
+    }
+  };
+  if (!matches_everything()) visit(*root_, visit);
+  if (refused.empty()) return {};
+  return Status::invalid(refused, std::string(path));
 }
 
 std::string Filter::to_string() const {

@@ -61,7 +61,7 @@ std::string highlight(const DocumentBuilder& b, const std::string& title,
   return out;
 }
 
-SearchHit make_hit(const Item& item, const std::string& id) {
+SearchHit make_hit(const Item& item, const std::string& id, const AttributeSchema& schema) {
   SearchHit h;
   h.id = id;
   h.title = item.data.title;
@@ -75,6 +75,10 @@ SearchHit make_hit(const Item& item, const std::string& id) {
   h.categories = d.categories;
   h.tags = d.tags;
   h.attributes = d.attributes;
+  if (h.attributes && !schema.empty()) {
+    std::erase_if(*h.attributes, [&](const auto& kv) { return !schema.roles_of(kv.first).retrievable; });
+    if (h.attributes->empty()) h.attributes.reset();
+  }
   return h;
 }
 

@@ -26,6 +26,8 @@ Xapian::Query and_all(const std::vector<Xapian::Query>& qs);
 std::string highlight(const DocumentBuilder& b, const std::string& title,
                       const absl::flat_hash_set<std::string>& matched,
                       const std::string& prefix = {});
-SearchHit make_hit(const Item& item, const std::string& id);
+// The item as a hit carries it: every stored field, less the attributes `schema` declares not
+// retrievable.
+SearchHit make_hit(const Item& item, const std::string& id, const AttributeSchema& schema);
 
 }  // namespace trove::index_internal

@@ -32,17 +32,17 @@ struct CatalogIndex::Rep {
   Store* store = nullptr;
   uint64_t listener = 0;  // the Store listener id, removed when the index goes
 
-  std::mutex write_mu;  // one flush at a time; guards shards, builders and weights
+  std::mutex write_mu;  // one flush at a time; guards shards, builders and settings
   std::vector<std::unique_ptr<Xapian::WritableDatabase>> shards;
   std::vector<std::unique_ptr<index_internal::DocumentBuilder>> builders;  // one per shard
-  index_internal::FieldWeights weights;  // what the shards' documents were built with
-  void set_weights(const index_internal::FieldWeights& w) {
-    weights = w;
-    for (auto& b : builders) b->set_weights(w);
+  index_internal::DocumentSettings settings;  // what the shards' documents were built with
+  void set_settings(const index_internal::DocumentSettings& s) {
+    settings = s;
+    for (auto& b : builders) b->set_settings(s);
   }
   // Builds every document again into fresh shards beside the serving ones with `wanted`,
   // then swaps them in (readers open the new ones at their next search). REQUIRES: write_mu.
-  Status reindex(const index_internal::FieldWeights& wanted);
+  Status reindex(const index_internal::DocumentSettings& wanted);
   // Writes the documents of the pending items and commits them with the seq they reflect;
   // adds the refs it took to `*taken` if given. REQUIRES: write_mu.
   Status write_pending(absl::flat_hash_set<ItemRef>* taken = nullptr);
@@ -138,6 +138,7 @@ inline constexpr const char* kSeqKey = "trove.seq";
 inline constexpr uint64_t kSeqCommitLag = 1 << 16;
 inline constexpr const char* kConfigKey = "trove.config";
 inline constexpr const char* kFieldsKey = "trove.fields";  // to_string(FieldWeights)
+inline constexpr const char* kAttributesKey = "trove.attributes";  // AttributeSchema::layout()
 inline constexpr const char* kNextDir = "next";  // a re-index's shards until they are swapped in
 inline constexpr const char* kOldDir = "old";    // the swapped-out shards, removed right after
 inline constexpr const char* kDamagedFile = "DAMAGED";

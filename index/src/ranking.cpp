@@ -19,7 +19,8 @@ std::string signal_label(const SearchSettingsUpsert& s) {
 
 }  // namespace
 
-std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSettingsUpsert& s) {
+std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSettingsUpsert& s,
+                                   const AttributeSchema& schema) {
   switch (s.signal.value_or(RankingSignal::kNone)) {
     case RankingSignal::kNone:
       return std::nullopt;
@@ -27,11 +28,11 @@ std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSet
       return popularity(st, ref);
     case RankingSignal::kAttribute: {
       const Item* item = st.item_at(ref);
-      if (!item || !item->data.attributes || !s.signal_attribute) return std::nullopt;
-      auto it = item->data.attributes->find(*s.signal_attribute);
-      if (it == item->data.attributes->end()) return std::nullopt;
-      if (const double* d = std::get_if<double>(&it->second)) return *d;
-      if (const bool* b = std::get_if<bool>(&it->second)) return *b ? 1.0 : 0.0;
+      if (!item || !s.signal_attribute) return std::nullopt;
+      const auto v = schema.value(*item, folding_analyzer().fold(*s.signal_attribute));
+      if (!v) return std::nullopt;
+      if (const double* d = std::get_if<double>(&*v)) return *d;
+      if (const bool* b = std::get_if<bool>(&*v)) return *b ? 1.0 : 0.0;
       return std::nullopt;
     }
   }
@@ -39,8 +40,8 @@ std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSet
 }
 
 std::function<void(const State&, std::vector<RerankCandidate>&)> signal_rerank(
-    const SearchSettingsUpsert& s) {
-  return [s](const State& st, std::vector<RerankCandidate>& hits) {
+    const SearchSettingsUpsert& s, const AttributeSchema& schema) {
+  return [s, schema](const State& st, std::vector<RerankCandidate>& hits) {
     const double w = s.signal_weight.value_or(kDefaultSignalWeight);
     const bool ascending = s.signal_order == SignalOrder::kAsc;
     const std::string label = signal_label(s);
@@ -48,7 +49,7 @@ std::function<void(const State&, std::vector<RerankCandidate>&)> signal_rerank(
     double lo = std::numeric_limits<double>::infinity(), hi = -lo, best_text = 0;
     for (size_t i = 0; i < hits.size(); ++i) {
       best_text = std::max(best_text, hits[i].score);
-      if (auto ref = st.item_ref(hits[i].id)) value[i] = signal_value(st, *ref, s);
+      if (auto ref = st.item_ref(hits[i].id)) value[i] = signal_value(st, *ref, s, schema);
       if (!value[i]) continue;
       value[i] = compress(*value[i]);
       lo = std::min(lo, *value[i]);

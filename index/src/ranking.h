@@ -18,17 +18,20 @@
 #include <vector>
 
 #include "trove/data/state.h"
+#include "trove/index/attributes.h"
 #include "trove/index/catalog_index.h"
 
 namespace trove::index_internal {
 
 inline constexpr double kDefaultSignalWeight = 0.5;
 
-// The signal value of an item, if it has one (none for RankingSignal::kNone).
-std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSettingsUpsert& s);
+// The signal value of an item, if it has one (none for RankingSignal::kNone); an attribute
+// is read as `schema` declares it (a number, or a boolean as 1 or 0).
+std::optional<double> signal_value(const State& st, ItemRef ref, const SearchSettingsUpsert& s,
+                                   const AttributeSchema& schema);
 
 // The re-ranking for `s` (whose signal is set and not kNone).
 std::function<void(const State&, std::vector<RerankCandidate>&)> signal_rerank(
-    const SearchSettingsUpsert& s);
+    const SearchSettingsUpsert& s, const AttributeSchema& schema);
 
 }  // namespace trove::index_internal

@@ -553,6 +553,7 @@ std::vector<size_t> retrieve_sorted(Xapian::Database& db, Retrieval& r, const Qu
 // filters but the conjuncts that test its field alone (`brand IN [A, B]` beside other
 // conditions), so its other values stay counted while one is selected. One more match each.
 void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& analyzer,
+                        const AttributeSchema& schema,
                         const QueryPlan& plan, const Retrieval& r, const Filter& filter,
                         const std::vector<std::string>& disjunctive, std::vector<Facet>* facets) {
   for (Facet& facet : *facets) {
@@ -563,7 +564,7 @@ void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& a
     e.set_query(plan.compose(r.answer_words, r.answer_typos, filter_query(rest)));
     std::vector<std::string> attribute;
     if (facet.field.starts_with("attributes.")) attribute.push_back(facet.field.substr(11));
-    FacetSpy spy(st, analyzer, facet.field == "brand", facet.field == "category",
+    FacetSpy spy(st, analyzer, schema, facet.field == "brand", facet.field == "category",
                  facet.field == "price", attribute);
     e.add_matchspy(&spy);
     e.get_mset(0, 0, db.get_doccount());
@@ -627,10 +628,10 @@ struct QueryTerms {
 // 5. A hit as the answer shows it: the item, its score and typos (from the ranking when there
 // was one), the title highlighted, and with explain the matched terms (the hit's terms, read
 // then only).
-SearchHit render_hit(const DocumentBuilder& builder, const Item& item, const std::string& id,
-                     const QueryPlan& plan, const Found& found, QueryTerms& query_terms,
+SearchHit render_hit(const DocumentBuilder& builder, const AttributeSchema& schema,
+                     const Item& item, const std::string& id, const QueryPlan& plan, const Found& found, QueryTerms& query_terms,
                      RerankCandidate* ranked, bool explain) {
-  SearchHit h = make_hit(item, id);
+  SearchHit h = make_hit(item, id, schema);
   h.score = found.it.get_weight();
   h.typos = typos_of(plan, found);
   if (ranked) {  // typos already counted for the candidates
@@ -660,24 +661,25 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   if (r.store == nullptr) return Status::unavailable("index is not attached to a store");
   TROVE_RETURN_IF_ERROR(check_paging(req.page, req.per_page));
   const std::vector<SortKey> keys = sort_keys(req);
-  if (!req.rerank && by_relevance(keys)) {
+  std::optional<SearchSettingsUpsert> settings;
+  AttributeSchema schema;
+  r.store->read([&](const State& st) {
+    schema = AttributeSchema::of(st);
+    if (st.search_settings().signal.value_or(RankingSignal::kNone) != RankingSignal::kNone) {
+      settings = st.search_settings();
+    }
+  });
+  if (!req.rerank && by_relevance(keys) && settings) {
     // The catalog's business signal ranks relevance for everyone (ranking.h); a request with
     // its own re-ranking (personalized search) keeps that.
-    std::optional<SearchSettingsUpsert> settings;
-    r.store->read([&](const State& st) {
-      if (st.search_settings().signal.value_or(RankingSignal::kNone) != RankingSignal::kNone) {
-        settings = st.search_settings();
-      }
-    });
-    if (settings) {
-      SearchRequest ranked = req;
-      ranked.rerank = signal_rerank(*settings);
-      return search(ranked);
-    }
+    SearchRequest ranked = req;
+    ranked.rerank = signal_rerank(*settings, schema);
+    return search(ranked);
   }
+  TROVE_RETURN_IF_ERROR(check_sortable(keys, schema));
   auto budget = typo_budget(req.typos, typo_defaults());
   if (!budget.ok()) return budget.status();
-  TROVE_RETURN_IF_ERROR(check_facets(req.facets));
+  TROVE_RETURN_IF_ERROR(check_facets(req.facets, schema));
   for (size_t i = 0; i < req.disjunctive_facets.size(); ++i) {
     if (std::find(req.facets.begin(), req.facets.end(), req.disjunctive_facets[i]) == req.facets.end()) {
       return Status::invalid("a disjunctive facet must also be asked for in facets",
@@ -689,6 +691,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   const DocumentBuilder& builder = r.query_builder();
   auto filter = Filter::all_of(req.filters);
   if (!filter.ok()) return filter.status();
+  TROVE_RETURN_IF_ERROR(filter->check(schema, "filters"));
   const Xapian::Query filters = filter_query(*filter);
 
   SearchResponse out;
@@ -732,7 +735,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       for (const auto& f : req.facets) {
         if (f.starts_with("attributes.")) attributes.push_back(f.substr(11));
       }
-      spy = std::make_unique<FacetSpy>(lock->state(), builder.analyzer(), has("brand"),
+      spy = std::make_unique<FacetSpy>(lock->state(), builder.analyzer(), schema, has("brand"),
                                        has("category"), has("price"), attributes);
       found.enquire.add_matchspy(spy.get());
     }
@@ -764,12 +767,12 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       const ItemRef ref = ref_of(*h.it);
       const Item* item = st.item_at(ref);
       if (!item) continue;  // removed since the index was last flushed
-      out.hits.push_back(render_hit(builder, *item, st.item_id(ref), plan, h, query_terms,
+      out.hits.push_back(render_hit(builder, schema, *item, st.item_id(ref), plan, h, query_terms,
                                     rerank ? &ranked[n] : nullptr, req.explain));
     }
     if (spy) {
       out.facets = spy->facets(req.facets);
-      disjunctive_facets(db, st, builder.analyzer(), plan, found, *filter, req.disjunctive_facets,
+      disjunctive_facets(db, st, builder.analyzer(), schema, plan, found, *filter, req.disjunctive_facets,
                          &out.facets);
     }
     if (req.explain) out.query_explained = explained_query(found.enquire.get_query());

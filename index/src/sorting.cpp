@@ -125,6 +125,20 @@ Result<std::vector<SortKey>> parse_sort(std::string_view text) {
 
 namespace index_internal {
 
+Status check_sortable(const std::vector<SortKey>& keys, const AttributeSchema& schema) {
+  for (const SortKey& k : keys) {
+    if (k.field != Field::kAttribute) continue;
+    const AttributeRoles& roles = schema.roles_of(k.attribute);
+    if (roles.type && !roles.sortable) {
+      return Status::invalid("attributes." + k.attribute + " is not sortable (declared " +
+                                 std::string(attribute_type_name(*roles.type)) +
+                                 (roles.type == AttributeType::kNumber ? ", sortable: false)" : ")"),
+                             "sort");
+    }
+  }
+  return {};
+}
+
 std::vector<SortKey> sort_keys(const SearchRequest& req) {
   if (!req.sort_by.empty()) return req.sort_by;
   switch (req.sort) {

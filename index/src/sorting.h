@@ -8,12 +8,16 @@
 #include <vector>
 
 #include "trove/data/state.h"
+#include "trove/index/attributes.h"
 #include "trove/index/catalog_index.h"
 
 namespace trove::index_internal {
 
 // The request's sort as keys: sort_by, or `sort` read as keys.
 std::vector<SortKey> sort_keys(const SearchRequest& req);
+// kInvalidArgument when a key sorts by an attribute `schema` says is not sortable (text, or
+// declared sortable: false).
+Status check_sortable(const std::vector<SortKey>& keys, const AttributeSchema& schema);
 // Whether the keys are relevance alone (the typo tiers and re-rankings apply).
 bool by_relevance(const std::vector<SortKey>& keys);
 // Whether a key reads the State (popularity): the match then runs under the Store's lock.

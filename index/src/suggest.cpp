@@ -568,8 +568,9 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   auto parsed = parse_query(req.q, false);
   if (!parsed.ok()) return parsed.status();
   const DocumentBuilder& builder = r.query_builder();
-  auto filters = filter_query(req.filters);
-  if (!filters.ok()) return filters.status();
+  auto filter = Filter::all_of(req.filters);
+  if (!filter.ok()) return filter.status();
+  const Xapian::Query filters = filter_query(*filter);
   const TypoSettings defaults = typo_defaults();
   auto budget = typo_budget(req.typos, defaults);
   if (!budget.ok()) return budget.status();
@@ -581,6 +582,9 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
   SuggestResponse out;
   Status failure;
   r.store->read([&](const State& st) {
+    const AttributeSchema schema = AttributeSchema::of(st);
+    failure = filter->check(schema, "filters");
+    if (!failure.ok()) return;
     try {
       // The reader is at this generation or a later one: what is cached under it from this
       // reader is never newer than the index it claims.
@@ -600,7 +604,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
       auto add_item = [&](ItemRef ref, double score) {
         const Item* item = st.item_at(ref);
         if (!item) return;
-        SearchHit h = make_hit(*item, st.item_id(ref));
+        SearchHit h = make_hit(*item, st.item_id(ref), schema);
         h.score = score;
         h.title_highlighted = highlight(builder, item->data.title, matched, prefix);
         out.items.push_back(std::move(h));
@@ -693,7 +697,7 @@ Result<SuggestResponse> CatalogIndex::suggest(const SuggestRequest& req) const {
         for (const auto& q : optional) {
           matched_words = Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched_words, q);
         }
-        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, matched_words, *filters));
+        enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, matched_words, filters));
         Xapian::MSet mset = enquire.get_mset(
             0, static_cast<Xapian::doccount>(std::max(req.items, kCompletionItems)));
         std::vector<ItemRef> items;

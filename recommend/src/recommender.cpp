@@ -197,6 +197,7 @@ struct Recommender::Rep {
     absl::flat_hash_set<std::string> exclude;
     // The request's filters and catalog filters, matched as search matches them.
     Filter filter = Filter::of(req.filters) && req.filter;
+    AttributeSchema schema = AttributeSchema::of(st);
     // Out-of-stock items only when the filters speak of in_stock (which they then check).
     bool any_stock = req.filters.in_stock.has_value() ||
                      req.filter.without_field("in_stock").to_string() != req.filter.to_string();
@@ -206,7 +207,7 @@ struct Recommender::Rep {
       const Item* item = st.item(id);
       if (!item) return false;
       if (!any_stock && !item->data.in_stock.value_or(true)) return false;
-      return filter.matches(*item);
+      return filter.matches(*item, schema);
     }
   };
 
@@ -373,6 +374,8 @@ struct Recommender::Rep {
     Status failure;
     store->read([&](const State& st) {
       Gate gate{st, models, req, {req.exclude.begin(), req.exclude.end()}};
+      failure = gate.filter.check(gate.schema);
+      if (!failure.ok()) return;
       const std::string who = person(req);
       const bool anyone = !req.user_id.empty() || !req.visitor_id.empty();
       switch (strategy) {

@@ -288,9 +288,9 @@ TEST_CASE("schema --out writes one schema per event type plus index.json", "[cli
       CHECK(j.contains("$schema"));
     }
   }
-  CHECK(schemas == 32);
+  CHECK(schemas == 34);
   const json index = json::parse(read_text(tmp.sub("schemas/index.json")));
-  CHECK(index["events"].size() == 32);
+  CHECK(index["events"].size() == 34);
   CHECK(fs::exists(tmp.sub("schemas/PurchaseComplete.json")));
 
   CHECK(json::parse(run_trove(tmp, "schema").out) == index);

@@ -115,6 +115,10 @@ inline std::vector<EventBody> one_of_each_kind() {
       SearchSettingsUpsert{1, 5, 9, RankingSignal::kAttribute, std::string("rating"),
                            SignalOrder::kAsc, 0.5, std::vector<std::string>{"the", "de"},
                            std::vector<SearchableField>{{SearchField::kTags, 3}}},
+      AttributeSettingsUpsert{{AttributeSetting{"year", AttributeType::kNumber, true, 2, false,
+                                                 std::nullopt, true, false},
+                               AttributeSetting{"place", AttributeType::kGeoPoint}}},
+      AttributeSettingsRemove{{"place"}},
   };
 }
 

@@ -704,4 +704,14 @@ TEST_CASE("delete by filter removes every matching item, each by its own journal
               400, "invalid_argument", "all");
   check_error(c.Post(path, bearer(kSearchKey), R"({"filter":"price<1"})", "application/json"), 403,
               "forbidden");
+  // An attribute declared not filterable filters nothing, here as in search.
+  auto declared = c.Post("/v1/events", bearer(kWriteKey),
+                         R"({"type":"AttributeSettingsUpsert","attributes":[{"name":"year","type":"number","filterable":false}]})",
+                         "application/json");
+  REQUIRE(declared);
+  REQUIRE(declared->status == 200);
+  check_error(c.Post(path, bearer(kWriteKey), R"({"filter":"attributes.year < 2000"})", "application/json"),
+              400, "invalid_argument", "filter");
+  check_error(c.Get("/v1/search?q=*&filter=attributes.year%3C2000", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.filter");
 }

@@ -324,8 +324,8 @@ TEST_CASE("random filters select in search and in Filter::matches what the oracl
       const Item* it = nullptr;
       shop.store->read([&](const State& st) { it = st.item(u.id); });
       REQUIRE(it != nullptr);
-      CHECK(f->matches(*it) == want);
-      CHECK(again->matches(*it) == want);
+      CHECK(f->matches(*it, AttributeSchema()) == want);
+      CHECK(again->matches(*it, AttributeSchema()) == want);
     }
     CHECK(search_ids(shop, text) == expected);
   }

@@ -63,6 +63,15 @@ struct Shop {
     REQUIRE(st.ok());
   }
 
+  // Closes the index and opens it again on the same directory (default options).
+  void reopen_index(std::vector<std::string>* warnings = nullptr) {
+    index.reset();
+    auto i = CatalogIndex::open(dir + "/index", {});
+    REQUIRE(i.ok());
+    index = std::move(i).value();
+    REQUIRE(index->attach(*store, warnings).ok());
+  }
+
   // Ingests and flushes, so the index shows the events.
   void add(std::vector<Event> events) {
     auto acks = store->ingest(std::move(events));

@@ -47,14 +47,6 @@ void ingest(Shop& shop, EventBody body) {
   REQUIRE(shop.store->ingest(std::move(v)).ok());
 }
 
-void reopen_index(Shop& shop, std::vector<std::string>* warnings = nullptr) {
-  shop.index.reset();
-  auto i = CatalogIndex::open(shop.tmp.path() + "/data/index", {});
-  REQUIRE(i.ok());
-  shop.index = std::move(i).value();
-  REQUIRE(shop.index->attach(*shop.store, warnings).ok());
-}
-
 }  // namespace
 
 TEST_CASE("field weights rank a word in the heavier field first, after the re-index",
@@ -75,7 +67,7 @@ TEST_CASE("field weights rank a word in the heavier field first, after the re-in
   CHECK(shop.id_set("bergamot") == std::set<std::string>{"title", "desc", "new"});
 
   // The rebuilt shards are what a restart opens: no second re-index, the same order.
-  reopen_index(shop);
+  shop.reopen_index();
   CHECK(shop.ids("bergamot")[0] == "desc");
   CHECK(!std::filesystem::exists(shop.tmp.path() + "/data/index/next"));
   CHECK(!std::filesystem::exists(shop.tmp.path() + "/data/index/old"));
@@ -136,7 +128,7 @@ TEST_CASE("settings changed before a restart re-index at the first flush after i
   add_teas(shop);
   ingest(shop, fields({{SearchField::kDescription, 10}, {SearchField::kTitle, 1}}));
   // Attach catches up without re-indexing (a server is not ready until attach returns).
-  reopen_index(shop);
+  shop.reopen_index();
   CHECK(shop.ids("bergamot") == Ids{"title", "desc"});
   REQUIRE(shop.index->flush().ok());
   CHECK(shop.ids("bergamot") == Ids{"desc", "title"});
@@ -151,7 +143,7 @@ TEST_CASE("an interrupted index does not re-index and keeps answering with the o
   CHECK(shop.ids("bergamot") == Ids{"title", "desc"});
   shop.add(described("new", "Earl Grey", "bergamot"));  // still followed
   CHECK(shop.id_set("bergamot").count("new") == 1);
-  reopen_index(shop);  // a new start resumes it
+  shop.reopen_index();  // a new start resumes it
   REQUIRE(shop.index->flush().ok());
   CHECK(shop.ids("bergamot")[0] == "desc");
 }
@@ -169,9 +161,9 @@ TEST_CASE("shards of different field weights (a swap cut short) are rebuilt at a
   }
   std::filesystem::create_directories(dir + "/next/shard-0");  // a re-index's leftovers
   std::vector<std::string> warnings;
-  reopen_index(shop, &warnings);
+  shop.reopen_index(&warnings);
   REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].find("other field weights") != std::string::npos);
+  CHECK(warnings[0].find("other settings") != std::string::npos);
   CHECK(!std::filesystem::exists(dir + "/next"));
   CHECK(shop.ids("bergamot") == Ids{"title", "desc"});  // the settings' (default) weights
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "recommend_fixture.h"
+#include "trove/index/filter.h"
 #include "test_util.h"
 
 using namespace trove;
@@ -122,6 +123,42 @@ TEST_CASE("filters, exclusions and counts apply, bad requests name the field", "
   CHECK(zero.status().to_string().find("count") != std::string::npos);
   CHECK(shop.reco->similar(for_item("nope")).status().code() == StatusCode::kNotFound);
   CHECK(shop.reco->similar(RecoRequest{}).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("recommendation filters read attributes as declared and refuse those not filterable",
+          "[recommend][attributes]") {
+  Shop shop;
+  Feed f = catalog();
+  auto with_year = [](const std::string& id, AttrValue year) {
+    ItemUpsert u;
+    u.id = id;
+    u.title = "Tea " + id;
+    u.categories = std::vector<std::string>{"Food > Tea"};
+    u.attributes = Attributes{{"year", std::move(year)}};
+    return u;
+  };
+  f.add(with_year("old", std::string("1990"))).add(with_year("new", 2020.0));
+  for (int i = 0; i < 3; ++i) {
+    f.view(numbered("v", i), "mug-red").view(numbered("v", i), "old").view(numbered("v", i), "new");
+  }
+  shop.ingest(f);
+  RecoRequest q = for_item("mug-red");
+  q.filter = *Filter::parse("attributes.year < 2000");
+  CHECK(ids(shop.reco->similar(q)).empty());  // "1990" is text until declared a number
+  AttributeSetting year;
+  year.name = "Year";
+  year.type = AttributeType::kNumber;
+  Feed declare;
+  declare.add(AttributeSettingsUpsert{{year}});
+  shop.ingest(declare);
+  CHECK(ids(shop.reco->similar(q)) == std::vector<std::string>{"old"});
+  year.filterable = false;
+  Feed hide;
+  hide.add(AttributeSettingsUpsert{{year}});
+  shop.ingest(hide);
+  auto refused = shop.reco->similar(q);
+  REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().to_string().find("attributes.year is not filterable") != std::string::npos);
 }
 
 TEST_CASE("cold start: a new person gets popular items, a new item its category's",

@@ -110,6 +110,39 @@ struct ItemRemove {
   bool operator==(const ItemRemove&) const = default;
 };
 
+// ---- catalog settings ----------------------------------------------------------------------
+
+// What an item attribute holds, as the catalog declares it (docs/SEARCH.md, "Typed
+// attributes"). A value of another JSON type is read as the declared one where it converts
+// ("2015" as the number 2015, a number as its text, a string as a one-string list, "true" and
+// "false" as booleans, "48.85,2.35" or ["48.85","2.35"] as a geo point); where it does not, the
+// attribute is stored and returned but neither filters, facets, sorts nor is searched.
+enum class AttributeType { kString, kNumber, kBoolean, kStringList, kGeoPoint };
+struct AttributeSetting {
+  std::string name;  // the key in items' attributes, matched folded (case, accents) as filters are
+  AttributeType type = AttributeType::kString;
+  std::optional<bool> searchable;   // a query's words match its text (default false)
+  std::optional<int64_t> weight;    // when searchable: as SearchableField::weight (default 1)
+  std::optional<bool> filterable;   // default true
+  std::optional<bool> facetable;    // default true
+  std::optional<bool> sortable;     // default true for numbers and geo points
+  std::optional<bool> retrievable;  // in search and suggest hits (default true)
+  bool operator==(const AttributeSetting&) const = default;
+};
+// Declares attributes: each entry replaces the declaration of its name, the others stay.
+// Undeclared attributes keep the defaults (typed by their JSON value, filterable, facetable,
+// numbers sortable, returned, not searched). A change that alters what the index holds
+// re-indexes in the background while the old index answers.
+struct AttributeSettingsUpsert {
+  std::vector<AttributeSetting> attributes;
+  bool operator==(const AttributeSettingsUpsert&) const = default;
+};
+// Drops declarations: the attributes named go back to the defaults.
+struct AttributeSettingsRemove {
+  std::vector<std::string> names;
+  bool operator==(const AttributeSettingsRemove&) const = default;
+};
+
 // ---- search config -------------------------------------------------------------------------
 
 // Multi-way when `input` is absent (every term stands for every other); one-way otherwise
@@ -365,7 +398,8 @@ struct RecoClick {
   X(RemoveFromList, "lists and ratings") X(RateItem, "lists and ratings")                 \
   X(SearchQuery, "search and reco feedback") X(SearchResultClick, "search and reco feedback") \
   X(RecoShow, "search and reco feedback") X(RecoClick, "search and reco feedback")        \
-  X(SearchSettingsUpsert, "search config")
+  X(SearchSettingsUpsert, "search config") X(AttributeSettingsUpsert, "catalog")          \
+  X(AttributeSettingsRemove, "catalog")
 
 enum class EventType : uint16_t {
   kNone = 0,
@@ -402,6 +436,7 @@ std::string_view strategy_name(Strategy s);  // "bought_together"
 std::string_view reco_scope_name(RecoScope s);
 std::string_view ranking_signal_name(RankingSignal s);  // "popularity"
 std::string_view signal_order_name(SignalOrder s);      // "desc"
+std::string_view attribute_type_name(AttributeType t);  // "string_list"
 
 // Limits on a whole event that every parse enforces. The schemas state every per-field rule;
 // these two apply to the document as a whole and are in each schema's description.

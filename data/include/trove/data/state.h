@@ -149,6 +149,9 @@ class State {
   const RankingUpsert& ranking() const;
   // Every SearchSettingsUpsert field given so far, each at its last value (absent: never set).
   const SearchSettingsUpsert& search_settings() const;
+  // The attributes declared by AttributeSettingsUpsert (and not removed since), by name; a
+  // declaration replaces (and a removal drops) one of the same name in any ASCII case.
+  const std::map<std::string, AttributeSetting>& attribute_settings() const;
   // Queries searched with results, keyed by the text as sent with each run of white space as
   // one space and none at the ends. When a new query would make kMaxSearchedQueries + 1,
   // those searched once are dropped, then twice, and so on, until at most 90% are left.

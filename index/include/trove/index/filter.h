@@ -20,7 +20,7 @@
 // expected: `at column 9: expected =, !=, <, <=, >, >=, IN or EXISTS after "brand", got "~"`.
 //
 //   auto f = Filter::parse("price < 10 OR brand = Acme");
-//   if (f.ok() && f->matches(item)) ...
+//   if (f.ok() && f->matches(item, AttributeSchema::of(state))) ...
 //
 // A search compiles the tree into a Xapian query (index/src/query.cpp, filter_query); a
 // recommendation tests each candidate with matches(). Both read the same terms
@@ -37,6 +37,7 @@
 #include "trove/data/events.h"
 #include "trove/data/state.h"
 #include "trove/data/status.h"
+#include "trove/index/attributes.h"
 
 namespace trove {
 
@@ -62,7 +63,12 @@ class Filter {
   Filter without_field(std::string_view field) const;
 
   bool matches_everything() const { return root_ == nullptr; }
-  bool matches(const Item& item) const;
+  // Whether `item` passes, its attributes read as `schema` declares them (as the index holds
+  // them).
+  bool matches(const Item& item, const AttributeSchema& schema) const;
+  // kInvalidArgument naming the first attribute the filter tests that `schema` declares not
+  // filterable; OK otherwise. Search, suggest and recommendations refuse such a filter.
+  Status check(const AttributeSchema& schema, std::string_view path = "filter") const;
   // The canonical text (parse(to_string()) is the same filter).
   std::string to_string() const;
 
@@ -74,8 +80,9 @@ class Filter {
   std::shared_ptr<const Node> root_;  // null: everything
 };
 
-// The ids of the catalog's items `filter` matches, in item order. REQUIRES: called under the
-// Store's read lock (reads the State).
-std::vector<std::string> matching_ids(const State& st, const Filter& filter);
+// The ids of the catalog's items `filter` matches, in item order; Filter::check's error when
+// it tests an attribute that is not filterable. REQUIRES: called under the Store's read lock
+// (reads the State).
+Result<std::vector<std::string>> matching_ids(const State& st, const Filter& filter);
 
 }  // namespace trove

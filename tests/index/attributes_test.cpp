@@ -1,0 +1,299 @@
+// Typed attributes (AttributeSettingsUpsert, trove/index/attributes.h): a declared type is how
+// search, Filter::matches, facets, sorts and the ranking signal read a value; searchable
+// attributes are matched by words; roles refuse what they do not allow; a change re-indexes
+// in the background and survives a restart. Random range filters over values written as
+// numbers and as text are checked against an oracle written here.
+#include "trove/index/attributes.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "index_fixture.h"
+#include "trove/index/filter.h"
+
+namespace {
+
+using namespace trove;
+using namespace trove::test;
+using Ids = std::set<std::string>;
+
+ItemUpsert book(std::string id, Attributes attrs) {
+  ItemUpsert u = item(id, "Book " + id);
+  u.attributes = std::move(attrs);
+  return u;
+}
+
+AttributeSetting declared(std::string name, AttributeType type) {
+  AttributeSetting a;
+  a.name = std::move(name);
+  a.type = type;
+  return a;
+}
+
+Result<SearchResponse> search_with(Shop& shop, std::vector<std::string> filters,
+                                   std::vector<std::string> facets = {},
+                                   std::vector<SortKey> sort = {}) {
+  SearchRequest req;
+  req.q = "*";
+  req.per_page = 100;
+  req.filters = std::move(filters);
+  req.facets = std::move(facets);
+  req.sort_by = std::move(sort);
+  return shop.index->search(req);
+}
+
+Ids ids_of(const Result<SearchResponse>& r) {
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  Ids out;
+  for (const auto& h : r->hits) out.insert(h.id);
+  return out;
+}
+
+std::vector<std::string> order_of(const Result<SearchResponse>& r) {
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  std::vector<std::string> out;
+  for (const auto& h : r->hits) out.push_back(h.id);
+  return out;
+}
+
+Ids matched_by(Shop& shop, const std::string& text) {
+  auto f = Filter::parse(text);
+  REQUIRE(f.ok());
+  Ids out;
+  shop.store->read([&](const State& st) {
+    const AttributeSchema schema = AttributeSchema::of(st);
+    for (ItemRef ref = 0; ref < st.item_refs(); ++ref) {
+      if (const Item* it = st.item_at(ref); it && f->matches(*it, schema)) out.insert(st.item_id(ref));
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("as_type reads a value as its declared type or not at all", "[index][attributes]") {
+  CHECK(as_type(AttrValue(std::string(" 2015 ")), AttributeType::kNumber) == AttrValue(2015.0));
+  CHECK(as_type(AttrValue(std::string("-1.5e3")), AttributeType::kNumber) == AttrValue(-1500.0));
+  CHECK_FALSE(as_type(AttrValue(std::string("n/a")), AttributeType::kNumber));
+  CHECK_FALSE(as_type(AttrValue(std::string("1e300")), AttributeType::kNumber));  // past 2^53
+  CHECK_FALSE(as_type(AttrValue(true), AttributeType::kNumber));
+  CHECK(as_type(AttrValue(3.0), AttributeType::kString) == AttrValue(std::string("3")));
+  CHECK(as_type(AttrValue(std::string("TRUE")), AttributeType::kBoolean) == AttrValue(true));
+  CHECK(as_type(AttrValue(0.0), AttributeType::kBoolean) == AttrValue(false));
+  CHECK_FALSE(as_type(AttrValue(std::string("yes")), AttributeType::kBoolean));
+  CHECK(as_type(AttrValue(std::string("x")), AttributeType::kStringList) ==
+        AttrValue(std::vector<std::string>{"x"}));
+  CHECK(as_geo_point(AttrValue(std::string("48.8566, 2.3522"))) == GeoPoint{48.8566, 2.3522});
+  CHECK(as_geo_point(AttrValue(std::vector<std::string>{"-33.9", "151.2"})) == GeoPoint{-33.9, 151.2});
+  CHECK_FALSE(as_geo_point(AttrValue(std::string("91,0"))));
+  CHECK_FALSE(as_geo_point(AttrValue(std::string("48.8"))));
+  // Paris to London: 343.5 km along a great circle.
+  CHECK(std::abs(distance_metres({48.8566, 2.3522}, {51.5074, -0.1278}) - 343.5e3) < 1e3);
+}
+
+TEST_CASE("a layout round-trips with names holding spaces and colons", "[index][attributes]") {
+  Shop shop;
+  AttributeSetting a = declared("Année: de parution", AttributeType::kNumber);
+  a.searchable = true, a.weight = 4, a.filterable = false;
+  AttributeSetting b = declared("tags list", AttributeType::kStringList);
+  b.sortable = true;  // ignored: text never sorts
+  shop.add(AttributeSettingsUpsert{{a, b, declared("where", AttributeType::kGeoPoint)}});
+  AttributeSchema schema;
+  shop.store->read([&](const State& st) { schema = AttributeSchema::of(st); });
+  CHECK(schema.roles_of("annee: DE parution").weight == 4);
+  CHECK_FALSE(schema.roles_of("tags list").sortable);
+  const auto back = AttributeSchema::from_layout(schema.layout());
+  REQUIRE(back);
+  CHECK(back->layout() == schema.layout());
+  CHECK(AttributeSchema::from_layout("")->empty());
+  CHECK_FALSE(AttributeSchema::from_layout("9/abc:number"));
+  CHECK_FALSE(AttributeSchema::from_layout("3/abc:integer"));
+}
+
+TEST_CASE("a declared number filters and facets and sorts values written as text and undeclared they stay text",
+          "[index][attributes]") {
+  Shop shop;
+  shop.add(book("a", {{"year", std::string("2015")}, {"rating", 4.5}}));
+  shop.add(book("b", {{"year", 1999.0}, {"rating", std::string("3.9")}}));
+  shop.add(book("c", {{"year", std::string("n/a")}, {"rating", 4.1}}));
+  shop.add(book("d", {{"year", std::string(" 2020 ")}}));
+  // Undeclared: "2015" is text, so a range finds only the number.
+  CHECK(ids_of(search_with(shop, {"attributes.year >= 1990"})) == Ids{"b"});
+  CHECK(ids_of(search_with(shop, {"attributes.year = 2015"})) == Ids{"a"});  // text equality
+  shop.add(AttributeSettingsUpsert{{declared("Year", AttributeType::kNumber),
+                                    declared("rating", AttributeType::kNumber)}});
+  // flush() re-indexed in the background (the add above flushes): now every number counts.
+  CHECK(ids_of(search_with(shop, {"attributes.year >= 1990"})) == Ids{"a", "b", "d"});
+  CHECK(ids_of(search_with(shop, {"attributes.year = 2010..2020"})) == Ids{"a", "d"});
+  CHECK(ids_of(search_with(shop, {"attributes.year EXISTS"})) == Ids{"a", "b", "d"});  // "n/a" does not convert
+  CHECK(matched_by(shop, "attributes.year >= 1990") == Ids{"a", "b", "d"});
+  CHECK(matched_by(shop, "attributes.year EXISTS") == Ids{"a", "b", "d"});
+  auto faceted = search_with(shop, {}, {"attributes.year"});
+  REQUIRE(faceted.ok());
+  REQUIRE(faceted->facets.size() == 1);
+  REQUIRE(faceted->facets[0].stats);
+  CHECK(faceted->facets[0].stats->count == 3);
+  CHECK(faceted->facets[0].stats->min == 1999);
+  CHECK(faceted->facets[0].stats->max == 2020);
+  SortKey by_rating{SortKey::Field::kAttribute, "rating", true};
+  CHECK(order_of(search_with(shop, {}, {}, {by_rating})) == std::vector<std::string>{"a", "c", "b", "d"});
+  // The stored value is what hits return.
+  auto hits = search_with(shop, {"attributes.year = 2020"});
+  REQUIRE(hits.ok());
+  REQUIRE(hits->hits.size() == 1);
+  CHECK(hits->hits[0].attributes->at("year") == AttrValue(std::string(" 2020 ")));
+
+  // Declared text: the number 1999 is the text "1999", and ranges no longer match it.
+  shop.add(AttributeSettingsUpsert{{declared("year", AttributeType::kString)}});
+  CHECK(ids_of(search_with(shop, {"attributes.year >= 1990"})).empty());
+  CHECK(matched_by(shop, "attributes.year >= 1990").empty());
+  CHECK(ids_of(search_with(shop, {"attributes.year = 1999"})) == Ids{"b"});
+  auto text_sort = search_with(shop, {}, {}, {SortKey{SortKey::Field::kAttribute, "year", false}});
+  REQUIRE_FALSE(text_sort.ok());
+  CHECK(text_sort.status().path() == "sort");
+  // Removed: back to each value's own type.
+  shop.add(AttributeSettingsRemove{{"year"}});
+  CHECK(ids_of(search_with(shop, {"attributes.year >= 1990"})) == Ids{"b"});
+}
+
+TEST_CASE("a searchable attribute's words find its items by its weight and undeclared they do not",
+          "[index][attributes]") {
+  Shop shop;
+  shop.add(book("hobbit", {{"author", std::string("J.R.R. Tolkien")}, {"series", std::string("Middle-earth")}}));
+  ItemUpsert essay = item("essay", "Tolkien and the critics");
+  shop.add(essay);
+  CHECK(shop.id_set("tolkien") == Ids{"essay"});
+  AttributeSetting author = declared("author", AttributeType::kString);
+  author.searchable = true;
+  shop.add(AttributeSettingsUpsert{{author}});
+  CHECK(shop.id_set("tolkien") == Ids{"essay", "hobbit"});
+  CHECK(shop.ids("tolkien")[0] == "essay");  // weight 1 against the title's 6
+  CHECK(shop.id_set("tolkein") == Ids{"essay", "hobbit"});  // its words join the typo vocabulary
+  CHECK(shop.id_set("middle").empty());  // series is not searchable
+  author.weight = 20;
+  shop.add(AttributeSettingsUpsert{{author}});
+  CHECK(shop.ids("tolkien")[0] == "hobbit");
+  shop.add(AttributeSettingsRemove{{"author"}});
+  CHECK(shop.id_set("tolkien") == Ids{"essay"});
+}
+
+TEST_CASE("roles refuse the filters and facets and sorts they do not allow and hits leave out what is not retrievable",
+          "[index][attributes]") {
+  Shop shop;
+  shop.add(book("a", {{"cost", 3.0}, {"secret", std::string("x")}, {"lang", std::string("en")}}));
+  AttributeSetting cost = declared("cost", AttributeType::kNumber);
+  cost.filterable = false, cost.sortable = false;
+  AttributeSetting secret = declared("secret", AttributeType::kString);
+  secret.retrievable = false;
+  AttributeSetting lang = declared("lang", AttributeType::kString);
+  lang.facetable = false;
+  shop.add(AttributeSettingsUpsert{{cost, secret, lang}});
+  auto filtered = search_with(shop, {"attributes.cost < 10"});
+  REQUIRE_FALSE(filtered.ok());
+  CHECK(filtered.status().code() == StatusCode::kInvalidArgument);
+  CHECK(filtered.status().to_string().find("attributes.cost is not filterable") != std::string::npos);
+  CHECK_FALSE(search_with(shop, {"brand = x OR NOT attributes.COST EXISTS"}).ok());
+  SuggestRequest sreq;
+  sreq.q = "boo";
+  sreq.filters = {"attributes.cost = 3"};
+  CHECK_FALSE(shop.index->suggest(sreq).ok());
+  auto faceted = search_with(shop, {}, {"attributes.lang"});
+  REQUIRE_FALSE(faceted.ok());
+  CHECK(faceted.status().path() == "facets[0]");
+  auto sorted = search_with(shop, {}, {}, {SortKey{SortKey::Field::kAttribute, "cost", false}});
+  REQUIRE_FALSE(sorted.ok());
+  CHECK(sorted.status().path() == "sort");
+  auto plain = search_with(shop, {"attributes.lang = en"});
+  REQUIRE(plain.ok());
+  REQUIRE(plain->hits.size() == 1);
+  CHECK(plain->hits[0].attributes->count("secret") == 0);
+  CHECK(plain->hits[0].attributes->count("cost") == 1);
+  CHECK(shop.suggest("book").items.at(0).attributes->count("secret") == 0);
+  shop.store->read([&](const State& st) {
+    auto f = Filter::parse("attributes.cost = 3");
+    REQUIRE(f.ok());
+    CHECK_FALSE(matching_ids(st, *f).ok());
+  });
+}
+
+TEST_CASE("declarations survive a restart without a rebuild and one changed while closed re-indexes",
+          "[index][attributes]") {
+  Shop shop;
+  shop.add(book("a", {{"year", std::string("2015")}}));
+  shop.add(AttributeSettingsUpsert{{declared("year", AttributeType::kNumber)}});
+  shop.index.reset();
+  std::vector<std::string> warnings;
+  shop.reopen_index(&warnings);
+  CHECK(warnings.empty());
+  CHECK(ids_of(search_with(shop, {"attributes.year > 2000"})) == Ids{"a"});
+  // Declared text while the index is closed: the next flush re-indexes.
+  shop.index.reset();
+  auto acks = shop.store->ingest({ev(AttributeSettingsUpsert{{declared("year", AttributeType::kString)}})});
+  REQUIRE(acks.ok());
+  shop.reopen_index(&warnings);
+  REQUIRE(shop.index->flush().ok());
+  CHECK(ids_of(search_with(shop, {"attributes.year > 2000"})).empty());
+}
+
+TEST_CASE("random range filters over numbers written as numbers and as text select what the oracle selects",
+          "[index][attributes][filter]") {
+  std::mt19937 rng(20261208);
+  Shop shop;
+  std::map<std::string, std::optional<double>> year;  // the oracle: the number each item holds
+  std::vector<Event> events;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "i";
+    id += std::to_string(i);
+    Attributes attrs;
+    const double y = 1980 + static_cast<double>(rng() % 40);
+    switch (rng() % 4) {
+      case 0: attrs["year"] = y, year[id] = y; break;
+      case 1: attrs["YEAR"] = std::to_string(static_cast<int>(y)), year[id] = y; break;
+      case 2: attrs["year"] = std::string("unknown"), year[id] = std::nullopt; break;
+      default: year[id] = std::nullopt; break;
+    }
+    events.push_back(ev(book(id, attrs)));
+  }
+  shop.add(std::move(events));
+  shop.add(AttributeSettingsUpsert{{declared("year", AttributeType::kNumber)}});
+  for (int round = 0; round < 100; ++round) {
+    const int lo = 1980 + static_cast<int>(rng() % 40), hi = lo + static_cast<int>(rng() % 15);
+    std::string text;
+    std::function<bool(double)> holds;
+    switch (rng() % 3) {
+      case 0:
+        text = "attributes.year = " + std::to_string(lo) + ".." + std::to_string(hi);
+        holds = [=](double x) { return x >= lo && x <= hi; };
+        break;
+      case 1:
+        text = "attributes.year < " + std::to_string(lo);
+        holds = [=](double x) { return x < lo; };
+        break;
+      default:
+        text = "NOT attributes.year >= " + std::to_string(lo);
+        holds = [=](double x) { return !(x >= lo); };
+        break;
+    }
+    const bool negated = text.starts_with("NOT");
+    Ids expected;
+    for (const auto& [id, y] : year) {
+      if (y ? holds(*y) : negated) expected.insert(id);
+    }
+    INFO(text);
+    SearchRequest req;
+    req.q = "*";
+    req.filters = {text};
+    Ids found;
+    for (const auto& h : shop.all_pages(req)) found.insert(h.id);
+    CHECK(found == expected);
+    CHECK(matched_by(shop, text) == expected);
+  }
+}
