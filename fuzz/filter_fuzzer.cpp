@@ -6,7 +6,8 @@
 // the text is not UTF-8 or too long); an accepted one prints a canonical text that parses
 // again to the same canonical text (a fixpoint; unless quoting took it past the 1,024-byte
 // limit) and to a filter that decides every item of a
-// small fixed catalog as the first did.
+// small fixed catalog as the first did, with no attribute declared and with a number and a
+// geo point declared.
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -46,7 +47,8 @@ std::vector<Item> catalog() {
   c.brand = "Maison Dorée";
   c.price = 0;
   c.categories = std::vector<std::string>{"Food > Tea", "Gifts"};
-  c.attributes = Attributes{{"year", std::string("1990")}, {"Colour", std::string("rouge")}};
+  c.attributes = Attributes{{"year", std::string("1990")}, {"Colour", std::string("rouge")},
+                            {"at", std::string("48.85,2.35")}};
   add(c);
   return out;
 }
@@ -89,10 +91,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(again->to_string() == canonical, "the canonical text [" + printable(canonical) +
                                                   "] is not a fixpoint: [" +
                                                   printable(again->to_string()) + "]");
-  const AttributeSchema schema;
-  for (const Item& i : items) {
-    FUZZ_CHECK(f->matches(i, schema) == again->matches(i, schema),
-               "the canonical text decides an item otherwise");
+  // Undeclared, and with year a number and at a geo point (WITHIN then decides).
+  static const AttributeSchema declared = AttributeSchema::of(std::map<std::string, AttributeSetting>{
+      {"year", AttributeSetting{"year", AttributeType::kNumber}},
+      {"at", AttributeSetting{"at", AttributeType::kGeoPoint}}});
+  for (const AttributeSchema& schema : {AttributeSchema(), declared}) {
+    for (const Item& i : items) {
+      FUZZ_CHECK(f->matches(i, schema) == again->matches(i, schema),
+                 "the canonical text decides an item otherwise");
+    }
   }
   return 0;
 }

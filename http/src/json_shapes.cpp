@@ -33,6 +33,7 @@ nlohmann::json hit_json(const SearchHit& h, bool explain, const HitFields& f) {
     }
     if (!attrs.empty()) j["attributes"] = std::move(attrs);
   }
+  if (h.geo_distance_metres) j["geo_distance_metres"] = *h.geo_distance_metres;
   j["score"] = h.score;
   j["typos"] = h.typos;
   if (explain) {

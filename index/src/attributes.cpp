@@ -106,9 +106,11 @@ double distance_metres(const GeoPoint& a, const GeoPoint& b) {
   return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-AttributeSchema AttributeSchema::of(const State& st) {
+AttributeSchema AttributeSchema::of(const State& st) { return of(st.attribute_settings()); }
+
+AttributeSchema AttributeSchema::of(const std::map<std::string, AttributeSetting>& settings) {
   AttributeSchema out;
-  for (const auto& [name, setting] : st.attribute_settings()) {
+  for (const auto& [name, setting] : settings) {
     out.declared_[folding_analyzer().fold(name)] = roles_of_setting(setting);
   }
   return out;

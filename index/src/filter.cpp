@@ -260,6 +260,14 @@ class Parser {
       base.presence = presence_term(base.field == Field::kAttribute ? "attributes." + base.folded_key : name);
       return base;
     }
+    if (take_keyword("WITHIN")) {
+      if (base.field != Field::kAttribute) {
+        return bad(path_, field_column, "only a geo point attribute takes WITHIN, not " + name);
+      }
+      base.kind = Kind::kGeo;
+      TROVE_RETURN_IF_ERROR(parse_area(&base.area));
+      return base;
+    }
     if (take_keyword("IN")) {
       skip_ws();
       if (i_ >= s_.size() || s_[i_] != '[') return expected("\"[\" after IN");
@@ -289,7 +297,7 @@ class Parser {
         break;
       }
     }
-    if (op.empty()) return expected("=, !=, <, <=, >, >=, IN or EXISTS after " + name);
+    if (op.empty()) return expected("=, !=, <, <=, >, >=, IN, EXISTS or WITHIN after " + name);
     i_ += op.size();
     Value v;
     TROVE_RETURN_IF_ERROR(parse_value(false, &v));
@@ -338,6 +346,55 @@ class Parser {
                           : bad(path_, start + 1,
                                 "unknown field \"" + name +
                                     "\"; expected brand, category, price, in_stock or attributes.<name>");
+    }
+    return Status();
+  }
+
+  // RADIUS(lat, lng, distance [m|km]) or BOX(south, west, north, east), in degrees.
+  Status parse_area(Node::GeoArea* area) {
+    const bool radius = take_keyword("RADIUS");
+    if (!radius && !take_keyword("BOX")) return expected("RADIUS(lat, lng, distance) or BOX(south, west, north, east) after WITHIN");
+    skip_ws();
+    if (i_ >= s_.size() || s_[i_] != '(') return expected("\"(\"");
+    ++i_;
+    double x[4];
+    for (int k = 0; k < 4; ++k) {
+      skip_ws();
+      const size_t at = column();
+      const size_t from = i_;
+      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != ')') ++i_;
+      std::string_view text = s_.substr(from, i_ - from);
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+      double scale = 1;
+      if (radius && k == 2) {
+        if (text.ends_with("km")) {
+          scale = 1000, text.remove_suffix(2);
+        } else if (text.ends_with("m")) {
+          text.remove_suffix(1);
+        }
+        while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      }
+      const bool lat = radius ? k == 0 : k % 2 == 0;
+      const double limit = radius && k == 2 ? 4.0e7 : lat ? 90 : 180;
+      if (!parse_double(text, &x[k]) || std::fabs(x[k] * scale) > limit || (radius && k == 2 && x[k] <= 0)) {
+        const std::string what = radius && k == 2 ? "a distance above 0 (metres, or with km)"
+                                 : lat          ? "a latitude (-90..90)"
+                                                : "a longitude (-180..180)";
+        return bad(path_, at, "expected " + what + ", got " + quoted(text));
+      }
+      x[k] *= scale;
+      const bool last = radius ? k == 2 : k == 3;
+      if (i_ >= s_.size() || s_[i_] != (last ? ')' : ',')) return expected(last ? "\")\"" : "\",\"");
+      ++i_;
+      if (last) break;
+    }
+    area->radius = radius;
+    if (radius) {
+      area->centre = {x[0], x[1]};
+      area->metres = x[2];
+    } else {
+      area->south = x[0], area->west = x[1], area->north = x[2], area->east = x[3];
+      if (area->south > area->north) return bad(path_, column(), "a box's south is above its north");
     }
     return Status();
   }
@@ -460,6 +517,12 @@ bool node_matches(const Node& n, const Item& item, const AttributeSchema& schema
       return !node_matches(n.children[0], item, schema);
     case Kind::kExists:
       return present(n, item, schema);
+    case Kind::kGeo: {
+      if (schema.roles(n.folded_key).type != AttributeType::kGeoPoint) return false;
+      const auto v = attribute_value(n, item, schema);
+      const auto p = v ? as_geo_point(*v) : std::nullopt;
+      return p && n.area.contains(*p);
+    }
     case Kind::kMatch: {
       if (!n.ranges.empty()) {
         if (const auto x = item_number(n, item, schema)) {
@@ -484,7 +547,9 @@ std::string canonical_field(const Node& n) {
 }
 
 bool only_field(const Node& n, const std::string& field) {
-  if (n.kind == Kind::kMatch || n.kind == Kind::kExists) return canonical_field(n) == field;
+  if (n.kind == Kind::kMatch || n.kind == Kind::kExists || n.kind == Kind::kGeo) {
+    return canonical_field(n) == field;
+  }
   for (const auto& c : n.children) {
     if (!only_field(c, field)) return false;
   }
@@ -506,6 +571,15 @@ std::string node_text(const Node& n, bool nested) {
       return "NOT " + node_text(n.children[0], true);
     case Kind::kExists:
       return field_name(n) + " EXISTS";
+    case Kind::kGeo: {
+      const auto& a = n.area;
+      if (a.radius) {
+        return field_name(n) + " WITHIN RADIUS(" + number_text(a.centre.lat) + ", " +
+               number_text(a.centre.lng) + ", " + number_text(a.metres) + " m)";
+      }
+      return field_name(n) + " WITHIN BOX(" + number_text(a.south) + ", " + number_text(a.west) +
+             ", " + number_text(a.north) + ", " + number_text(a.east) + ")";
+    }
     case Kind::kMatch:
       return field_name(n) + " " + n.text;
   }
@@ -513,6 +587,12 @@ std::string node_text(const Node& n, bool nested) {
 }
 
 }  // namespace
+
+bool Filter::Node::GeoArea::contains(const GeoPoint& p) const {
+  if (radius) return distance_metres(centre, p) <= metres;
+  if (p.lat < south || p.lat > north) return false;
+  return west <= east ? p.lng >= west && p.lng <= east : p.lng >= west || p.lng <= east;
+}
 
 Xapian::valueno Filter::Node::slot() const {
   if (field == Field::kPrice) return kSlotPrice;
@@ -611,14 +691,17 @@ Status Filter::check(const AttributeSchema& schema, std::string_view path) const
   auto visit = [&](const Node& n, const auto& self) -> void {
     for (const auto& c : n.children) self(c, self);
     if (!refused.empty() || n.field != Field::kAttribute ||
-        (n.kind != Kind::kMatch && n.kind != Kind::kExists)) {
+        (n.kind != Kind::kMatch && n.kind != Kind::kExists && n.kind != Kind::kGeo)) {
       return;
     }
     const AttributeRoles& roles = schema.roles(n.folded_key);
+    const bool geo = roles.type == AttributeType::kGeoPoint;
     if (!roles.filterable) {
       refused = "attributes." + n.key + " is not filterable (declared filterable: false)";
-    } else if (n.kind == Kind::kMatch && roles.type == AttributeType::kGeoPoint) {
-      refused = "attributes." + n.key + " is a geo point: it takes EXISTS only";
+    } else if (n.kind == Kind::kMatch && geo) {
+      refused = "attributes." + n.key + " is a geo point: it takes WITHIN or EXISTS";
+    } else if (n.kind == Kind::kGeo && !geo) {
+      refused = "attributes." + n.key + " is not declared a geo_point (AttributeSettingsUpsert), so WITHIN finds nothing";
     }
   };
   if (!matches_everything()) visit(*root_, visit);

@@ -12,7 +12,7 @@
 namespace trove {
 
 struct Filter::Node {
-  enum class Kind { kAnd, kOr, kNot, kMatch, kExists };
+  enum class Kind { kAnd, kOr, kNot, kMatch, kExists, kGeo };
   enum class Field { kBrand, kCategory, kPrice, kInStock, kAttribute };
   // An inclusive range of numbers (either end may be infinite).
   struct Range {
@@ -33,8 +33,20 @@ struct Filter::Node {
   std::string text;  // "= 10..50", "IN [a, b]", "< 3": the comparison as to_string() writes it
   // kExists: the presence term.
   std::string presence;
+  // kGeo: where a geo point attribute must lie, within a radius of a centre or in a box
+  // (south..north, west..east; a box whose west is east of its east crosses the antimeridian).
+  struct GeoArea {
+    bool radius = true;
+    GeoPoint centre;
+    double metres = 0;
+    double south = 0, west = 0, north = 0, east = 0;
+    // The one test of "in the area", for the index (query.cpp's GeoSource) and matches().
+    bool contains(const GeoPoint& p) const;
+  };
+  GeoArea area;
 
-  // The value slot of a numeric field (ranges); Xapian::BAD_VALUENO for text fields.
+  // The value slot of a numeric field (ranges) or a geo point; Xapian::BAD_VALUENO for text
+  // fields.
   Xapian::valueno slot() const;
 };
 

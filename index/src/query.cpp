@@ -309,6 +309,45 @@ Xapian::Query phrase_query(const DocumentBuilder& builder, const std::string& te
 
 namespace {
 
+// The documents whose geo point (in the attribute's slot) lies in an area: a filter, weight 0.
+// Walks the slot's value stream, so its cost grows with the items that have a point; a
+// conjunction with other filters or words skips to their candidates.
+class GeoSource : public Xapian::ValuePostingSource {
+ public:
+  GeoSource(Xapian::valueno slot, const Filter::Node::GeoArea& area)
+      : Xapian::ValuePostingSource(slot), area_(area) {}
+  void next(double min_wt) override {
+    Xapian::ValuePostingSource::next(min_wt);
+    skip_outside();
+  }
+  void skip_to(Xapian::docid did, double min_wt) override {
+    Xapian::ValuePostingSource::skip_to(did, min_wt);
+    skip_outside();
+  }
+  bool check(Xapian::docid did, double min_wt) override {
+    skip_to(did, min_wt);
+    return true;
+  }
+  void init(const Xapian::Database& db) override {
+    Xapian::ValuePostingSource::init(db);
+    set_termfreq_min(0);  // an area may hold none of the points
+    set_maxweight(0);
+  }
+  double get_weight() const override { return 0; }
+  GeoSource* clone() const override { return new GeoSource(get_slot(), area_); }
+  std::string name() const override { return "trove.GeoSource"; }
+
+ private:
+  void skip_outside() {
+    while (!at_end()) {
+      const auto p = geo_of_slot_value(get_value());
+      if (p && area_.contains(*p)) return;
+      Xapian::ValuePostingSource::next(0);
+    }
+  }
+  Filter::Node::GeoArea area_;
+};
+
 Xapian::Query compile(const Filter::Node& n) {
   using Kind = Filter::Node::Kind;
   std::vector<Xapian::Query> parts;
@@ -322,6 +361,8 @@ Xapian::Query compile(const Filter::Node& n) {
       return Xapian::Query(Xapian::Query::OP_AND_NOT, match_all(), compile(n.children[0]));
     case Kind::kExists:
       return Xapian::Query(n.presence);
+    case Kind::kGeo:
+      return Xapian::Query((new GeoSource(n.slot(), n.area))->release());
     case Kind::kMatch:
       for (const auto& t : n.terms) parts.emplace_back(t);
       for (const auto& r : n.ranges) {

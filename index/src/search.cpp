@@ -629,9 +629,16 @@ struct QueryTerms {
 // was one), the title highlighted, and with explain the matched terms (the hit's terms, read
 // then only).
 SearchHit render_hit(const DocumentBuilder& builder, const AttributeSchema& schema,
-                     const Item& item, const std::string& id, const QueryPlan& plan, const Found& found, QueryTerms& query_terms,
+                     const SortKey* by_distance, const Item& item, const std::string& id,
+                     const QueryPlan& plan, const Found& found, QueryTerms& query_terms,
                      RerankCandidate* ranked, bool explain) {
   SearchHit h = make_hit(item, id, schema);
+  if (by_distance) {
+    const auto v = schema.value(item, builder.analyzer().fold(by_distance->attribute));
+    if (const auto p = v ? as_geo_point(*v) : std::nullopt) {
+      h.geo_distance_metres = distance_metres(*by_distance->from, *p);
+    }
+  }
   h.score = found.it.get_weight();
   h.typos = typos_of(plan, found);
   if (ranked) {  // typos already counted for the candidates
@@ -762,12 +769,13 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     std::vector<RerankCandidate> ranked;
     if (rerank) ranked = rank_window(st, found, plan, req.rerank, page_first, req.per_page);
     QueryTerms query_terms;
+    const auto by_distance = std::find_if(keys.begin(), keys.end(), [](const SortKey& k) { return k.from.has_value(); });
     for (size_t n = 0; n < found.order.size(); ++n) {
       const Found& h = found.order[n];
       const ItemRef ref = ref_of(*h.it);
       const Item* item = st.item_at(ref);
       if (!item) continue;  // removed since the index was last flushed
-      out.hits.push_back(render_hit(builder, schema, *item, st.item_id(ref), plan, h, query_terms,
+      out.hits.push_back(render_hit(builder, schema, by_distance == keys.end() ? nullptr : &*by_distance, *item, st.item_id(ref), plan, h, query_terms,
                                     rerank ? &ranked[n] : nullptr, req.explain));
     }
     if (spy) {

@@ -32,9 +32,22 @@ Result<SortKey> parse_key(std::string_view text) {
   } else if (name == "newest") {
     k.field = Field::kNewest;
     k.descending = true;
-  } else if (name.starts_with("attributes.") && name.size() > 11 && name.size() <= 128) {
+  } else if (name.starts_with("attributes.") && name.size() > 11 && name.size() <= 192) {
     k.field = Field::kAttribute;
     k.attribute = std::string(name.substr(11));
+    if (const size_t open = k.attribute.find('('); open != std::string::npos) {
+      // attributes.<name>(lat, lng): by distance from the point.
+      const std::string point = k.attribute.substr(open + 1);
+      k.attribute.resize(open);
+      const auto p = point.ends_with(")") ? as_geo_point(AttrValue(point.substr(0, point.size() - 1)))
+                                          : std::nullopt;
+      if (!p || k.attribute.empty()) {
+        return Status::invalid("expected attributes.<name>(lat, lng) to sort by distance, got \"" +
+                                   std::string(name.substr(0, 64)) + "\"",
+                               "sort");
+      }
+      k.from = p;
+    }
   } else {
     return Status::invalid("expected relevance, price, popularity, newest or attributes.<name>, "
                            "each with :asc or :desc, got \"" + std::string(text.substr(0, 64)) + "\"",
@@ -91,6 +104,10 @@ class KeysMaker : public Xapian::KeyMaker {
       std::optional<double> v;
       if (keys_[i].field == Field::kPopularity) {
         v = index_internal::popularity(*st_, index_internal::ref_of_document(doc));
+      } else if (keys_[i].from) {
+        if (auto p = index_internal::geo_of_slot_value(doc.get_value(slots_[i]))) {
+          v = distance_metres(*keys_[i].from, *p);
+        }
       } else {
         v = slot_number(doc, slots_[i]);
       }
@@ -105,6 +122,25 @@ class KeysMaker : public Xapian::KeyMaker {
   const State* st_;
 };
 
+// The keys of a sort: split at the commas outside parentheses ("attributes.at(1, 2), price").
+std::vector<std::string_view> split_keys(std::string_view text) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] == '(') ++depth;
+    if (i < text.size() && text[i] == ')') --depth;
+    if (i == text.size() || (text[i] == ',' && depth <= 0)) {
+      std::string_view one = text.substr(start, i - start);
+      while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+      while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+      out.push_back(one);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<SortKey>> parse_sort(std::string_view text) {
@@ -112,7 +148,7 @@ Result<std::vector<SortKey>> parse_sort(std::string_view text) {
   if (text == "price_asc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, false}};
   if (text == "price_desc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, true}};
   std::vector<SortKey> out;
-  for (std::string_view one : index_internal::split_trimmed(text, ',')) {
+  for (std::string_view one : split_keys(text)) {
     auto k = parse_key(one);
     if (!k.ok()) return k.status();
     out.push_back(std::move(k).value());
@@ -129,10 +165,18 @@ Status check_sortable(const std::vector<SortKey>& keys, const AttributeSchema& s
   for (const SortKey& k : keys) {
     if (k.field != Field::kAttribute) continue;
     const AttributeRoles& roles = schema.roles_of(k.attribute);
+    const bool geo = roles.type == AttributeType::kGeoPoint;
     if (roles.type && !roles.sortable) {
       return Status::invalid("attributes." + k.attribute + " is not sortable (declared " +
                                  std::string(attribute_type_name(*roles.type)) +
-                                 (roles.type == AttributeType::kNumber ? ", sortable: false)" : ")"),
+                                 (geo || roles.type == AttributeType::kNumber ? ", sortable: false)" : ")"),
+                             "sort");
+    }
+    if (geo != k.from.has_value()) {
+      return Status::invalid(geo ? "attributes." + k.attribute + " is a geo point: sort by the distance "
+                                       "from a point, attributes." + k.attribute + "(lat, lng)"
+                                 : "attributes." + k.attribute + " is not declared a geo_point, so it has "
+                                       "no distance to sort by",
                              "sort");
     }
   }

@@ -526,6 +526,38 @@ TEST_CASE("searchable fields posted as an event re-index in the server and chang
   CHECK(eventually(search, first_is("d")));
 }
 
+TEST_CASE("typed attributes over HTTP: a geo radius filter and a distance sort with distances in hits",
+          "[http][geo]") {
+  HarnessOptions o;
+  o.answer_cache_ttl_ms = 0;
+  Harness h(o);
+  auto c = h.client();
+  auto posted = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                       R"({"type":"ItemUpsert","id":"louvre","title":"Louvre shop","attributes":{"at":"48.8606,2.3376"}}
+{"type":"ItemUpsert","id":"orsay","title":"Orsay shop","attributes":{"at":"48.8600,2.3266"}}
+{"type":"ItemUpsert","id":"tate","title":"Tate shop","attributes":{"at":"51.5076,-0.0994"}}
+{"type":"AttributeSettingsUpsert","attributes":[{"name":"at","type":"geo_point"}]}
+)",
+                       "application/x-ndjson");
+  REQUIRE(posted);
+  REQUIRE(posted->status == 200);
+  // Unencoded parentheses, commas and spaces in the filter; the sort's point after its name.
+  auto search = [&] {
+    return c.Get("/v1/search?q=shop&filter=attributes.at%20WITHIN%20RADIUS(48.8566,2.3522,5km)"
+                 "&sort=attributes.at(48.8566,2.3522)",
+                 bearer(kSearchKey));
+  };
+  CHECK(eventually(search, [](const nlohmann::json& j) {
+    return j["hits"].size() == 2 && j["hits"][0]["id"] == "louvre" && j["hits"][1]["id"] == "orsay" &&
+           j["hits"][0]["geo_distance_metres"].get<double>() > 1000 &&
+           j["hits"][0]["geo_distance_metres"].get<double>() < j["hits"][1]["geo_distance_metres"].get<double>();
+  }));
+  check_error(c.Get("/v1/search?q=shop&sort=attributes.at", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.sort");
+  check_error(c.Get("/v1/search?q=shop&filter=attributes.at%20WITHIN%20RADIUS(95,2,5km)", bearer(kSearchKey)),
+              400, "invalid_argument", "query.filter[0]");
+}
+
 TEST_CASE("queries searched with results become suggest's first completions", "[http]") {
   HarnessOptions o;
   o.answer_cache_ttl_ms = 0;

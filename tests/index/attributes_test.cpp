@@ -6,6 +6,8 @@
 #include "trove/index/attributes.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -294,6 +296,159 @@ TEST_CASE("random range filters over numbers written as numbers and as text sele
     Ids found;
     for (const auto& h : shop.all_pages(req)) found.insert(h.id);
     CHECK(found == expected);
+    CHECK(matched_by(shop, text) == expected);
+  }
+}
+
+namespace {
+
+// The oracle's distance: the spherical law of cosines, written apart from distance_metres
+// (haversine); the two agree to well under a metre at these scales.
+double oracle_metres(double lat1, double lng1, double lat2, double lng2) {
+  const double r = M_PI / 180;
+  const double c = std::sin(lat1 * r) * std::sin(lat2 * r) +
+                   std::cos(lat1 * r) * std::cos(lat2 * r) * std::cos((lng2 - lng1) * r);
+  return 6371008.8 * std::acos(std::clamp(c, -1.0, 1.0));
+}
+
+Ids all_ids(Shop& shop, const std::string& filter) {
+  SearchRequest req;
+  req.q = "*";
+  req.filters = {filter};
+  Ids out;
+  for (const auto& h : shop.all_pages(req)) out.insert(h.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("geo points filter within a radius or a box and sort by distance from a point",
+          "[index][attributes][geo]") {
+  Shop shop;
+  shop.add(book("paris", {{"at", std::string("48.8566,2.3522")}}));
+  shop.add(book("versailles", {{"at", std::vector<std::string>{"48.8049", "2.1204"}}}));
+  shop.add(book("london", {{"at", std::string("51.5074, -0.1278")}}));
+  shop.add(book("fiji", {{"at", std::string("-17.7134,178.0650")}}));
+  shop.add(book("samoa", {{"at", std::string("-13.7590,-172.1046")}}));
+  shop.add(book("nowhere", {{"at", std::string("somewhere")}}));
+  shop.add(book("none", {}));
+  const std::string near_paris = "attributes.at WITHIN RADIUS(48.8566, 2.3522, 20 km)";
+  // Undeclared, "48.85,2.35" is text: WITHIN is refused, not silently empty.
+  auto undeclared = search_with(shop, {near_paris});
+  REQUIRE_FALSE(undeclared.ok());
+  CHECK(undeclared.status().to_string().find("not declared a geo_point") != std::string::npos);
+  shop.add(AttributeSettingsUpsert{{declared("at", AttributeType::kGeoPoint)}});
+  CHECK(ids_of(search_with(shop, {near_paris})) == Ids{"paris", "versailles"});
+  CHECK(matched_by(shop, near_paris) == Ids{"paris", "versailles"});
+  CHECK(ids_of(search_with(shop, {"attributes.at WITHIN RADIUS(48.8566, 2.3522, 10000 m)"})) == Ids{"paris"});
+  CHECK(ids_of(search_with(shop, {"attributes.at WITHIN BOX(48, -1, 52, 3)"})) ==
+        Ids{"paris", "versailles", "london"});
+  // A box across the antimeridian: west 170 to east -170.
+  CHECK(ids_of(search_with(shop, {"attributes.at WITHIN BOX(-20, 170, -10, -170)"})) == Ids{"fiji", "samoa"});
+  CHECK(matched_by(shop, "attributes.at WITHIN BOX(-20, 170, -10, -170)") == Ids{"fiji", "samoa"});
+  CHECK(ids_of(search_with(shop, {"NOT attributes.at WITHIN BOX(-90, -180, 0, 180) AND attributes.at EXISTS"})) ==
+        Ids{"paris", "versailles", "london"});
+  // Nearest first; hits carry the distance; items without a point come last (in item order).
+  SortKey nearest{SortKey::Field::kAttribute, "at", false, GeoPoint{48.8566, 2.3522}};
+  auto by_distance = search_with(shop, {}, {}, {nearest});
+  CHECK(order_of(by_distance) ==
+        std::vector<std::string>{"paris", "versailles", "london", "samoa", "fiji", "nowhere", "none"});
+  REQUIRE(by_distance.ok());
+  CHECK(by_distance->hits[0].geo_distance_metres == 0);
+  CHECK(std::abs(*by_distance->hits[2].geo_distance_metres - 343.5e3) < 1e3);
+  CHECK_FALSE(by_distance->hits[5].geo_distance_metres);
+  CHECK_FALSE(by_distance->hits[6].geo_distance_metres);
+  nearest.descending = true;
+  CHECK(order_of(search_with(shop, {}, {}, {nearest}))[0] == "fiji");
+  // What a geo point does not take.
+  CHECK_FALSE(search_with(shop, {"attributes.at = 3"}).ok());
+  CHECK_FALSE(search_with(shop, {}, {"attributes.at"}).ok());
+  auto plain_sort = search_with(shop, {}, {}, {SortKey{SortKey::Field::kAttribute, "at", false}});
+  REQUIRE_FALSE(plain_sort.ok());
+  CHECK(plain_sort.status().to_string().find("attributes.at(lat, lng)") != std::string::npos);
+}
+
+TEST_CASE("WITHIN parses radius and box with errors at their column and prints canonically",
+          "[index][filter][geo]") {
+  auto f = Filter::parse("attributes.at WITHIN RADIUS( 48.85 ,2.35, 5 km ) AND brand = x");
+  REQUIRE(f.ok());
+  CHECK(f->to_string() == "attributes.at WITHIN RADIUS(48.85, 2.35, 5000 m) AND brand = \"x\"");
+  CHECK(Filter::parse(f->to_string())->to_string() == f->to_string());
+  auto box = Filter::parse("attributes.at WITHIN BOX(1,2,3,4)");
+  REQUIRE(box.ok());
+  CHECK(box->to_string() == "attributes.at WITHIN BOX(1, 2, 3, 4)");
+  auto error = [](const std::string& text) {
+    auto g = Filter::parse(text);
+    REQUIRE_FALSE(g.ok());
+    return g.status().message();
+  };
+  CHECK(error("attributes.at WITHIN RADIUS(91, 2, 5)") ==
+        "at column 29: expected a latitude (-90..90), got \"91\"");
+  CHECK(error("attributes.at WITHIN RADIUS(48, 2, 0 km)").find("a distance above 0") != std::string::npos);
+  CHECK(error("attributes.at WITHIN BOX(3, 2, 1, 4)").find("south is above its north") != std::string::npos);
+  CHECK(error("attributes.at WITHIN CIRCLE(1, 2, 3)").find("RADIUS(lat, lng, distance)") != std::string::npos);
+  CHECK(error("attributes.at WITHIN RADIUS(1, 2)") == "at column 33: expected \",\", got \")\"");
+  CHECK(error("price WITHIN RADIUS(1, 2, 3)") == "at column 1: only a geo point attribute takes WITHIN, not price");
+  auto sorted = parse_sort("attributes.at(48.85, 2.35):desc, price");
+  REQUIRE(sorted.ok());
+  REQUIRE(sorted->size() == 2);
+  CHECK((*sorted)[0].from == GeoPoint{48.85, 2.35});
+  CHECK((*sorted)[0].descending);
+  CHECK_FALSE(parse_sort("attributes.at(91, 0)").ok());
+}
+
+TEST_CASE("random areas select in search and in Filter::matches what the oracle selects",
+          "[index][attributes][geo]") {
+  std::mt19937 rng(42);
+  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * (rng() % 1000000) / 1e6; };
+  Shop shop;
+  std::map<std::string, GeoPoint> at;
+  std::vector<Event> events;
+  for (int i = 0; i < 300; ++i) {
+    std::string id = "p";
+    id += std::to_string(i);
+    const GeoPoint p{uniform(40, 50), uniform(-5, 10)};
+    at[id] = p;
+    std::string text = std::to_string(p.lat);
+    text += ",";
+    text += std::to_string(p.lng);
+    events.push_back(ev(book(id, {{"at", text}})));
+    at[id] = *as_geo_point(AttrValue(text));
+  }
+  shop.add(std::move(events));
+  shop.add(AttributeSettingsUpsert{{declared("at", AttributeType::kGeoPoint)}});
+  for (int round = 0; round < 60; ++round) {
+    const double lat = uniform(40, 50), lng = uniform(-5, 10);
+    std::string text;
+    Ids expected;
+    if (round % 2 == 0) {
+      const double km = uniform(20, 400);
+      text = "attributes.at WITHIN RADIUS(" + std::to_string(lat) + ", " + std::to_string(lng) + ", " +
+             std::to_string(km) + " km)";
+      auto parsed = Filter::parse(text);
+      REQUIRE(parsed.ok());
+      bool edge = false;
+      for (const auto& [id, p] : at) {
+        const double d = oracle_metres(lat, lng, p.lat, p.lng);
+        edge |= std::abs(d - km * 1000) < 1;
+        if (d <= km * 1000) expected.insert(id);
+      }
+      if (edge) continue;  // the two formulas may disagree within a metre of the edge
+    } else {
+      const double lat2 = lat + uniform(0, 5), lng2 = lng + uniform(0, 8);
+      text = "attributes.at WITHIN BOX(" + std::to_string(lat) + ", " + std::to_string(lng) + ", " +
+             std::to_string(lat2) + ", " + std::to_string(lng2) + ")";
+      auto parsed = Filter::parse(text);
+      REQUIRE(parsed.ok());
+      for (const auto& [id, p] : at) {
+        if (p.lat >= std::stod(std::to_string(lat)) && p.lat <= std::stod(std::to_string(lat2)) &&
+            p.lng >= std::stod(std::to_string(lng)) && p.lng <= std::stod(std::to_string(lng2))) {
+          expected.insert(id);
+        }
+      }
+    }
+    INFO(text);
+    CHECK(all_ids(shop, text) == expected);
     CHECK(matched_by(shop, text) == expected);
   }
 }

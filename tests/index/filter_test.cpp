@@ -89,7 +89,7 @@ TEST_CASE("filter errors say at which column what was expected", "[index][filter
   CHECK(error_of("colour = red") ==
         "at column 1: unknown field \"colour\"; expected brand, category, price, in_stock or "
         "attributes.<name>");
-  CHECK(error_of("brand ~ x").find("at column 7: expected =, !=, <, <=, >, >=, IN or EXISTS") == 0);
+  CHECK(error_of("brand ~ x").find("at column 7: expected =, !=, <, <=, >, >=, IN, EXISTS or WITHIN") == 0);
   CHECK(error_of("brand < x") == "at column 9: brand takes =, !=, IN or EXISTS, not <");
   CHECK(error_of("price < cheap") ==
         "at column 9: expected a number after price <, got \"cheap\"");

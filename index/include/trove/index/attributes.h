@@ -48,6 +48,8 @@ class AttributeSchema {
   AttributeSchema() = default;  // nothing declared
   // The declarations in `st` (State::attribute_settings). REQUIRES: the Store's read lock.
   static AttributeSchema of(const State& st);
+  // The schema of these declarations (as State::attribute_settings holds them).
+  static AttributeSchema of(const std::map<std::string, AttributeSetting>& settings);
 
   // The roles of the attribute whose folded name is `folded_key` (the defaults when it is not
   // declared).

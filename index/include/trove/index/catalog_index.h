@@ -35,6 +35,7 @@
 
 #include "trove/data/status.h"
 #include "trove/data/store.h"
+#include "trove/index/attributes.h"
 
 namespace trove {
 
@@ -89,15 +90,18 @@ enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest }
 struct SortKey {
   enum class Field { kRelevance, kPrice, kPopularity, kNewest, kAttribute } field =
       Field::kRelevance;
-  std::string attribute;  // kAttribute: its name (a numeric attribute)
+  std::string attribute;  // kAttribute: its name (a numeric or geo point attribute)
   bool descending = false;
+  // kAttribute on a geo point: the distance from this point orders (nearest first unless
+  // descending), and hits carry it (SearchHit::geo_distance_metres).
+  std::optional<GeoPoint> from;
   bool operator==(const SortKey&) const = default;
 };
 inline constexpr size_t kMaxSortKeys = 3;
 // A sort as an API takes it: up to kMaxSortKeys comma-separated keys, each `relevance`,
-// `price`, `popularity`, `newest` or `attributes.<name>`, with `:asc` or `:desc` (defaults:
-// price and attributes ascending, popularity and newest descending): "attributes.rating:desc,
-// price". The older names relevance, price_asc, price_desc, popularity and newest read as
+// `price`, `popularity`, `newest`, `attributes.<name>` or, for a geo point, the distance from
+// a point `attributes.<name>(lat, lng)`, with `:asc` or `:desc` (defaults: price, attributes
+// and distance ascending, popularity and newest descending): "attributes.rating:desc, price". The older names relevance, price_asc, price_desc, popularity and newest read as
 // before. InvalidArgument with the path "sort".
 Result<std::vector<SortKey>> parse_sort(std::string_view text);
 
@@ -162,6 +166,9 @@ struct SearchHit {
   std::optional<std::vector<std::string>> categories;
   std::optional<std::vector<std::string>> tags;
   std::optional<Attributes> attributes;
+  // Sorted by distance (SortKey::from): the item's distance from that point, in metres (the
+  // first such key's).
+  std::optional<double> geo_distance_metres;
   double score = 0;
   // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
   // term, its edit distance, the word typed).

@@ -5,11 +5,15 @@
 //   attributes.language IN [en, eng] AND attributes.rating EXISTS
 //   price = 10..50            a range; either end may be left out ("price=10..")
 //   brand != Acme             NOT (brand = Acme): true for an item without a brand
+//   attributes.at WITHIN RADIUS(48.85, 2.35, 5 km)      a geo point (declared geo_point)
+//   attributes.at WITHIN BOX(48.8, 2.2, 48.9, 2.4)      south, west, north, east
 //
 // Fields: `brand`, `category` (the path or any path below it), `price`, `in_stock` (true or
 // false; an item that does not say is in stock), `attributes.<name>`. Operators: `=`, `!=`,
 // `<`, `<=`, `>`, `>=` and ranges `lo..hi` on numbers (price and numeric attributes), `IN
-// [a, b]`, `EXISTS`; `NOT`; `AND` binds tighter than `OR`; parentheses. Keywords are upper
+// [a, b]`, `EXISTS`, `WITHIN RADIUS(lat, lng, distance in m or km)` and `WITHIN BOX(south,
+// west, north, east)` on geo points (a box whose west is east of its east crosses the
+// antimeridian); `NOT`; `AND` binds tighter than `OR`; parentheses. Keywords are upper
 // case, so a bare value may hold spaces and lower-case words ("brand=Salt and Pepper") up to
 // the next ` AND `, ` OR ` or `)`; quote a value ("...", with \" and \\) that holds one of
 // those, a comma or a bracket. Text is matched folded (case, accents) everywhere, as the index
@@ -17,7 +21,7 @@
 // number ("3" and 3.0). A comparison on a field an item lacks is false.
 //
 // Errors (Status kInvalidArgument) carry the filter's path and say at which column what was
-// expected: `at column 9: expected =, !=, <, <=, >, >=, IN or EXISTS after "brand", got "~"`.
+// expected: `at column 9: expected =, !=, <, <=, >, >=, IN, EXISTS or WITHIN after "brand", got "~"`.
 //
 //   auto f = Filter::parse("price < 10 OR brand = Acme");
 //   if (f.ok() && f->matches(item, AttributeSchema::of(state))) ...
