@@ -16,6 +16,7 @@ struct SearchArgs {
   std::string q;
   std::vector<std::string> filters;
   std::vector<std::string> facets;
+  std::string distinct;
   std::string sort = "relevance";
   size_t page = 1;
   size_t per_page = 10;
@@ -84,6 +85,7 @@ int run_search(const SearchArgs& a) {
   req.q = a.q;
   req.filters = a.filters;
   req.facets = a.facets;
+  req.distinct = a.distinct;
   req.page = a.page;
   req.per_page = a.per_page;
   req.explain = a.explain;
@@ -172,9 +174,11 @@ Command add_search_command(CLI::App& root) {
                   "(repeatable; all must hold; docs/SEARCH.md)");
   app->add_option("--facets", a->facets, "brand, category, price, attributes.<name>")->delimiter(',');
   app->add_option("--sort", a->sort,
-                  "Up to 3 keys, comma-separated: relevance, price, popularity, newest or "
-                  "attributes.<name>, each with :asc or :desc (attributes.rating:desc,price); "
-                  "also price_asc, price_desc");
+                  "Up to 3 keys, comma-separated: relevance, price, popularity, newest, "
+                  "attributes.<name> or a geo point's distance attributes.<name>(lat, lng), each "
+                  "with :asc or :desc (attributes.rating:desc,price); also price_asc, price_desc");
+  app->add_option("--distinct", a->distinct,
+                  "attributes.<name> (declared, facetable): one hit per value, with its group size");
   app->add_option("--page", a->page, "Page, from 1");
   app->add_option("--per-page", a->per_page, "Hits per page, 1..100");
   app->add_flag("--explain", a->explain, "Show the matched terms and the query");

@@ -95,7 +95,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
                                 "typos", "min_len_1typo", "min_len_2typo", "user", "visitor",
-                                "fields", "disjunctive_facets"}));
+                                "fields", "disjunctive_facets", "distinct"}));
   TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
@@ -110,6 +110,8 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   sr.filters = q.all("filter");
   sr.facets = split_commas(q.all("facets"));  // checked by the index (check_facets)
   sr.disjunctive_facets = split_commas(q.all("disjunctive_facets"));
+  TROVE_ASSIGN_OR_ANSWER(distinct, q.text("distinct", 128));
+  sr.distinct = distinct.value_or("");
   if (sort) {
     TROVE_ASSIGN_OR_ANSWER(keys, parse_sort(*sort), as_query_error);
     sr.sort_by = std::move(keys);

@@ -34,6 +34,7 @@ nlohmann::json hit_json(const SearchHit& h, bool explain, const HitFields& f) {
     if (!attrs.empty()) j["attributes"] = std::move(attrs);
   }
   if (h.geo_distance_metres) j["geo_distance_metres"] = *h.geo_distance_metres;
+  if (h.group_size) j["group_size"] = *h.group_size;
   j["score"] = h.score;
   j["typos"] = h.typos;
   if (explain) {

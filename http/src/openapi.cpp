@@ -105,9 +105,13 @@ json parameters(RouteId id) {
                  text(1024)),
            param("sort", "query",
                  "result order: up to 3 comma-separated keys, each relevance, price, popularity, "
-                 "newest or attributes.<name> with :asc or :desc (attributes.rating:desc,price); "
-                 "also price_asc, price_desc",
+                 "newest, attributes.<name> or a geo point's distance attributes.<name>(lat, lng), "
+                 "with :asc or :desc (attributes.rating:desc,price); also price_asc, price_desc",
                  text(512)),
+           param("distinct", "query",
+                 "attributes.<name> (declared, facetable): one hit per value, with its group_size; "
+                 "total and pages count groups",
+                 text(128)),
            param("page", "query", "1-based page", integer(1, 1000, 1)),
            param("per_page", "query", "hits per page", integer(1, 100, 10)),
            param("explain", "query", "show the matched terms and the query", boolean(false)),

@@ -155,6 +155,7 @@ std::string AttributeSchema::layout() const {
     out += attribute_type_name(*r.type);
     if (r.searchable) out += ":searchable=" + std::to_string(r.weight);
     if (!r.filterable) out += ":unfiltered";
+    if (!r.facetable) out += ":unfaceted";
     if (!r.sortable) out += ":unsorted";
   }
   return out;
@@ -192,6 +193,7 @@ std::optional<AttributeSchema> AttributeSchema::from_layout(std::string_view lay
         }
       }
       if (part == "unfiltered") r.filterable = false;
+      if (part == "unfaceted") r.facetable = false;
       if (part == "unsorted") r.sortable = false;
     }
     if (!typed) return std::nullopt;

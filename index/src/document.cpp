@@ -96,6 +96,28 @@ std::vector<std::string> attribute_terms(const Analyzer& analyzer, std::string_v
   return out;
 }
 
+Xapian::valueno distinct_slot(std::string_view folded_key) {
+  std::string key = "distinct:";
+  key += folded_key;
+  return attribute_slot(key);
+}
+
+std::string group_key(const Analyzer& analyzer, const AttrValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return analyzer.fold(*s);
+  if (const auto* n = std::get_if<double>(&value)) return number_text(*n);
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  std::vector<std::string> folded;
+  for (const auto& v : std::get<std::vector<std::string>>(value)) folded.push_back(analyzer.fold(v));
+  std::sort(folded.begin(), folded.end());
+  folded.erase(std::unique(folded.begin(), folded.end()), folded.end());
+  std::string out;
+  for (const auto& f : folded) {
+    if (!out.empty()) out += '\x1f';
+    out += f;
+  }
+  return out;
+}
+
 std::string geo_slot_value(const GeoPoint& p) {
   std::string out(16, '\0');
   std::memcpy(out.data(), &p.lat, 8);
@@ -301,8 +323,9 @@ void DocumentBuilder::add_text(Xapian::Document& doc, std::string_view text, uns
 }
 
 // An attribute as its declaration says (AttributeSchema): read as its type (a value that does
-// not convert is left out), its words searched when searchable, its filter terms and presence
-// when filterable, its number or geo point in its slot when filterable or sortable.
+// not convert is left out), its words searched when searchable, its group key when declared
+// and facetable (distinct), its filter terms and presence when filterable, its number or geo
+// point in its slot when filterable or sortable.
 void DocumentBuilder::add_attribute(Xapian::Document& doc, const std::string& key,
                                     const AttrValue& stored) const {
   const std::string folded = analyzer_.fold(key);
@@ -317,6 +340,11 @@ void DocumentBuilder::add_attribute(Xapian::Document& doc, const std::string& ke
     }
   }
   const auto geo = attributes_.geo(folded, stored);
+  if (roles.type && roles.facetable && !geo) {
+    std::string key = group_key(analyzer_, *value);
+    if (key.size() > 200) key.resize(200);
+    if (!key.empty()) doc.add_value(distinct_slot(folded), key);
+  }
   if (roles.filterable) {
     if (!geo) {
       for (const auto& t : attribute_terms(analyzer_, key, *value)) doc.add_boolean_term(t);

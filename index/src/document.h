@@ -120,6 +120,12 @@ inline std::string presence_term(std::string_view field) { return "XE" + std::st
 // point's (geo_slot_value): from a hash of the folded key, above the built-in slots. Two keys
 // share a slot with odds of about one in 2^31 per pair.
 Xapian::valueno attribute_slot(std::string_view folded_key);
+// The value slot of an attribute's group key (SearchRequest::distinct): a declared, facetable
+// attribute's value as group_key() writes it.
+Xapian::valueno distinct_slot(std::string_view folded_key);
+// What two items of one group share: the value's filter text (folded text, a number's shortest
+// form, true/false; a list's folded strings sorted, unit-separated).
+std::string group_key(const Analyzer& analyzer, const AttrValue& value);
 // A geo point as its slot holds it (16 bytes: latitude and longitude as doubles), and back
 // (nullopt for anything else).
 std::string geo_slot_value(const GeoPoint& p);

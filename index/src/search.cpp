@@ -572,6 +572,30 @@ void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& a
   }
 }
 
+// The group key slot of SearchRequest::distinct ("attributes.<name>", declared, facetable, not
+// a geo point); nullopt when the request has none.
+Result<std::optional<Xapian::valueno>> distinct_of(const std::string& field, const AttributeSchema& schema) {
+  if (field.empty()) return std::optional<Xapian::valueno>();
+  const std::string name = field.starts_with("attributes.") ? field.substr(11) : std::string();
+  const AttributeRoles& roles = schema.roles_of(name);
+  if (name.empty()) return Status::invalid("expected attributes.<name>, got \"" + field.substr(0, 64) + "\"", "distinct");
+  if (!roles.type || !roles.facetable || roles.type == AttributeType::kGeoPoint) {
+    return Status::invalid(field + " groups only when declared (AttributeSettingsUpsert), facetable and not a geo point",
+                           "distinct");
+  }
+  return std::optional<Xapian::valueno>(distinct_slot(folding_analyzer().fold(name)));
+}
+
+// The matches of a group: its key's count in the spy; 1 for an item without the attribute
+// (never collapsed).
+uint64_t group_size(const Xapian::ValueCountMatchSpy& groups, const std::string& key) {
+  if (key.empty()) return 1;
+  for (auto v = groups.values_begin(); v != groups.values_end(); ++v) {
+    if (*v == key) return v.get_termfreq();
+  }
+  return 1;
+}
+
 // The edits a hit needed: counted by its tier when it could be, else from its terms.
 int typos_of(const QueryPlan& plan, const Found& h) {
   if (h.typos >= 0) return h.typos;
@@ -699,6 +723,9 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   auto filter = Filter::all_of(req.filters);
   if (!filter.ok()) return filter.status();
   TROVE_RETURN_IF_ERROR(filter->check(schema, "filters"));
+  auto grouping = distinct_of(req.distinct, schema);
+  if (!grouping.ok()) return grouping.status();
+  const std::optional<Xapian::valueno> distinct = *grouping;
   const Xapian::Query filters = filter_query(*filter);
 
   SearchResponse out;
@@ -720,7 +747,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     Xapian::Database& db = r.reader();
     // By relevance with typo tolerance, the tiers: the words as typed first, their typo
     // variants looked up only if those find too little (retrieve_tiers).
-    const bool tiers = keys.size() == 1 && by_relevance(keys) && req.typo_tolerance;
+    const bool tiers = keys.size() == 1 && by_relevance(keys) && req.typo_tolerance && !distinct;
     auto plan_with = [&](bool variants) {
       return plan_query(builder, *r.vocab, db, *parsed, *synonyms, *budget, req.typo_tolerance,
                         variants);
@@ -753,8 +780,17 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
     Fetch fetch;
     fetch.first = rerank ? 0 : page_first;
     fetch.count = rerank ? kRerankWindow : req.per_page;
-    fetch.check = spy ? db.get_doccount() : kCountedMatches;
-    fetch.facets = spy != nullptr;
+    // Distinct: Xapian collapses on the group key, counting every match, so that the total
+    // and the pages are of groups; a spy counts each group's matches (it sees them before
+    // the collapse).
+    std::unique_ptr<Xapian::ValueCountMatchSpy> groups;
+    if (distinct) {
+      found.enquire.set_collapse_key(*distinct, 1);
+      groups = std::make_unique<Xapian::ValueCountMatchSpy>(*distinct);
+      found.enquire.add_matchspy(groups.get());
+    }
+    fetch.check = spy || distinct ? db.get_doccount() : kCountedMatches;
+    fetch.facets = spy != nullptr || distinct;
     if (tiers) {
       retrieve_tiers(db, found, plan, [&] { return plan_with(true); }, filters, fetch,
                      &out.dropped_terms);
@@ -775,8 +811,11 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       const ItemRef ref = ref_of(*h.it);
       const Item* item = st.item_at(ref);
       if (!item) continue;  // removed since the index was last flushed
-      out.hits.push_back(render_hit(builder, schema, by_distance == keys.end() ? nullptr : &*by_distance, *item, st.item_id(ref), plan, h, query_terms,
+      out.hits.push_back(render_hit(builder, schema,
+                                    by_distance == keys.end() ? nullptr : &*by_distance, *item,
+                                    st.item_id(ref), plan, h, query_terms,
                                     rerank ? &ranked[n] : nullptr, req.explain));
+      if (groups) out.hits.back().group_size = group_size(*groups, h.it.get_collapse_key());
     }
     if (spy) {
       out.facets = spy->facets(req.facets);

@@ -554,6 +554,22 @@ TEST_CASE("typed attributes over HTTP: a geo radius filter and a distance sort w
   }));
   check_error(c.Get("/v1/search?q=shop&sort=attributes.at", bearer(kSearchKey)), 400, "invalid_argument",
               "query.sort");
+  check_error(c.Get("/v1/search?q=shop&distinct=attributes.at", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.distinct");
+  auto city = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                     R"({"type":"AttributeSettingsUpsert","attributes":[{"name":"city","type":"string"}]}
+{"type":"ItemPatch","id":"louvre","attributes":{"city":"Paris"}}
+{"type":"ItemPatch","id":"orsay","attributes":{"city":"paris"}}
+{"type":"ItemPatch","id":"tate","attributes":{"city":"London"}}
+)",
+                     "application/x-ndjson");
+  REQUIRE(city);
+  REQUIRE(city->status == 200);
+  CHECK(eventually([&] { return c.Get("/v1/search?q=shop&distinct=attributes.city&sort=price", bearer(kSearchKey)); },
+                   [](const nlohmann::json& j) {
+                     return j["total"] == 2 && j["hits"].size() == 2 && j["hits"][0]["group_size"] == 2 &&
+                            j["hits"][1]["group_size"] == 1;
+                   }));
   check_error(c.Get("/v1/search?q=shop&filter=attributes.at%20WITHIN%20RADIUS(95,2,5km)", bearer(kSearchKey)),
               400, "invalid_argument", "query.filter[0]");
 }

@@ -452,3 +452,85 @@ TEST_CASE("random areas select in search and in Filter::matches what the oracle 
     CHECK(matched_by(shop, text) == expected);
   }
 }
+
+TEST_CASE("distinct keeps one hit per value with its group's size and pages by groups",
+          "[index][attributes][distinct]") {
+  std::mt19937 rng(7);
+  Shop shop;
+  struct Book {
+    std::optional<std::string> series;
+    double price;
+    bool cheap_word;
+  };
+  std::map<std::string, Book> books;
+  std::vector<Event> events;
+  const std::vector<std::string> series = {"Discworld", "DISCWORLD", "Dune", "Earthsea", "Foundation", "Culture"};
+  for (int i = 0; i < 150; ++i) {
+    std::string id = "b";
+    id += std::to_string(i);
+    Book b;
+    if (rng() % 5) b.series = series[rng() % series.size()];
+    b.price = static_cast<double>(i % 37) + 0.25 * static_cast<double>(i % 3);
+    b.cheap_word = rng() % 2;
+    ItemUpsert u = item(id, b.cheap_word ? "Paperback " + id : "Hardcover " + id);
+    u.price = b.price;
+    if (b.series) u.attributes = Attributes{{"series", *b.series}};
+    books[id] = b;
+    events.push_back(ev(u));
+  }
+  shop.add(std::move(events));
+  SearchRequest req;
+  req.q = "*";
+  req.distinct = "attributes.series";
+  auto undeclared = shop.index->search(req);
+  REQUIRE_FALSE(undeclared.ok());
+  CHECK(undeclared.status().path() == "distinct");
+  shop.add(AttributeSettingsUpsert{{declared("series", AttributeType::kString)}});
+  for (const std::string q : {"*", "paperback"}) {
+    req.q = q;
+    req.sort_by = {SortKey{SortKey::Field::kPrice, "", false}};
+    // The oracle: groups by folded series (Discworld and DISCWORLD are one), each with its
+    // matches and cheapest price; an item without a series is a group of its own.
+    std::map<std::string, std::pair<uint64_t, double>> groups;
+    size_t loners = 0;
+    for (const auto& [id, b] : books) {
+      if (q == "paperback" && !b.cheap_word) continue;
+      if (!b.series) {
+        ++loners;
+        continue;
+      }
+      std::string key = *b.series;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto [it, fresh] = groups.try_emplace(key, 0, b.price);
+      ++it->second.first;
+      it->second.second = std::min(it->second.second, b.price);
+    }
+    INFO(q);
+    req.per_page = 4;
+    std::set<std::string> seen_groups;
+    size_t hits = 0;
+    for (req.page = 1; req.page < 100; ++req.page) {
+      auto res = shop.index->search(req);
+      REQUIRE(res.ok());
+      CHECK(res->total == groups.size() + loners);
+      CHECK(res->total_exact);
+      if (res->hits.empty()) break;
+      for (const auto& h : res->hits) {
+        ++hits;
+        const Book& b = books.at(h.id);
+        REQUIRE(h.group_size);
+        if (!b.series) {
+          CHECK(*h.group_size == 1);
+          continue;
+        }
+        std::string key = *b.series;
+        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        CHECK(seen_groups.insert(key).second);  // one hit per group, across pages
+        CHECK(*h.group_size == groups.at(key).first);
+        CHECK(b.price == groups.at(key).second);  // the group's first by the sort
+      }
+    }
+    CHECK(hits == groups.size() + loners);
+    CHECK(seen_groups.size() == groups.size());
+  }
+}

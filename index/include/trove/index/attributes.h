@@ -67,7 +67,7 @@ class AttributeSchema {
   std::optional<GeoPoint> geo(std::string_view folded_key, const AttrValue& value) const;
 
   // The declarations that change what the index holds (types, searchable weights, filterable,
-  // sortable), canonically: the index records it beside its documents and re-indexes when
+  // facetable, sortable), canonically: the index records it beside its documents and re-indexes when
   // the catalog's differs. "" when nothing is declared.
   std::string layout() const;
   // The schema a layout() describes (only the roles it records; the others at their

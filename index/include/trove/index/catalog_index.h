@@ -125,6 +125,12 @@ struct SearchRequest {
   // test the facet's field alone, so its other values stay counted while one is selected
   // (InstantSearch's refinement lists, Algolia's disjunctiveFacets). One more match each.
   std::vector<std::string> disjunctive_facets;
+  // "attributes.<name>": one hit per value of that attribute (a book series, a product's
+  // variants), the best by the sort; hits carry their group's size, `total` and paging count
+  // groups, an item without the attribute is a group of its own. The attribute must be
+  // declared (AttributeSettingsUpsert) and facetable, and not a geo point. Typo tiers do not
+  // apply: a hit that needed a typo may rank among exact ones.
+  std::string distinct;
   SortOrder sort = SortOrder::kRelevance;
   // When given, the sort (parse_sort), in place of `sort`.
   std::vector<SortKey> sort_by;
@@ -169,6 +175,8 @@ struct SearchHit {
   // Sorted by distance (SortKey::from): the item's distance from that point, in metres (the
   // first such key's).
   std::optional<double> geo_distance_metres;
+  // With distinct: the matches that share this hit's value (itself included).
+  std::optional<uint64_t> group_size;
   double score = 0;
   // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
   // term, its edit distance, the word typed).
@@ -195,7 +203,8 @@ struct Facet {
 };
 
 struct SearchResponse {
-  // Matching items: counted up to 100, estimated beyond (exact when facets were asked for).
+  // Matching items (groups with distinct, counted exactly): counted up to 100, estimated
+  // beyond (exact when facets were asked for).
   // By relevance with typo tolerance, the items that need a typo are counted only when those
   // matching the words as typed are fewer than 10 (they are not shown otherwise either).
   uint64_t total = 0;
