@@ -96,8 +96,8 @@ class Query {
   QueryParams params_;
 };
 
-// The values of a repeatable parameter, each also split at commas ("a,b" and "a&..=b" alike);
-// empty pieces dropped.
+// The values of a repeatable parameter, each also split at commas ("a,b" and "a&..=b" alike)
+// outside parentheses ("price(0..10,10..50)" is one: split_list); empty pieces dropped.
 std::vector<std::string> split_commas(const std::vector<std::string>& values);
 
 // In a handler (`res` in scope): declares `lhs` from a Result, or answers its error (through

@@ -95,7 +95,8 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   if (!personal && answer_from_cache(core, RouteId::kSearch, req, res, &slot)) return;
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
                                 "typos", "min_len_1typo", "min_len_2typo", "user", "visitor",
-                                "fields", "disjunctive_facets", "distinct"}));
+                                "fields", "disjunctive_facets", "distinct", "max_facet_values",
+                                "facet_sort", "facet_query"}));
   TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
@@ -112,6 +113,15 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   sr.disjunctive_facets = split_commas(q.all("disjunctive_facets"));
   TROVE_ASSIGN_OR_ANSWER(distinct, q.text("distinct", 128));
   sr.distinct = distinct.value_or("");
+  TROVE_ASSIGN_OR_ANSWER(max_facet_values, q.integer("max_facet_values", 20, 1, kMaxFacetValues));
+  sr.max_facet_values = static_cast<size_t>(max_facet_values);
+  TROVE_ASSIGN_OR_ANSWER(facet_sort, q.text("facet_sort", 16));
+  if (facet_sort && *facet_sort != "count" && *facet_sort != "value") {
+    return send_error(res, 400, "invalid_argument", "expected count or value", "query.facet_sort");
+  }
+  if (facet_sort == "value") sr.facet_sort = FacetSort::kValue;
+  TROVE_ASSIGN_OR_ANSWER(facet_query, q.text("facet_query", 256));
+  sr.facet_query = facet_query.value_or("");
   if (sort) {
     TROVE_ASSIGN_OR_ANSWER(keys, parse_sort(*sort), as_query_error);
     sr.sort_by = std::move(keys);

@@ -97,8 +97,15 @@ json parameters(RouteId id) {
       json out = json::array(
           {param("q", "query", "words, \"phrases\", -exclusions; * for all", text(1024), true),
            filter,
-           param("facets", "query", "comma-separated: brand, category, price, attributes.<name> (numbers also give facet_stats)",
+           param("facets", "query",
+                 "comma-separated: brand, category, price, attributes.<name> (numbers also give "
+                 "facet_stats); price and numeric attributes may name ranges: price(0..10,10..50,50..)",
                  text(1024)),
+           param("max_facet_values", "query", "values a facet shows", integer(1, 100, 20)),
+           param("facet_sort", "query", "count (default) or value", text(16)),
+           param("facet_query", "query",
+                 "<facet>:<text>: only that facet's values whose words start with the text's, with typos",
+                 text(256)),
            param("disjunctive_facets", "query",
                  "comma-separated facets (each also in facets) counted under the other filters "
                  "only, so a selected value's siblings stay counted",

@@ -182,13 +182,7 @@ Result<int64_t> Query::integer(const std::string& name, int64_t def, int64_t lo,
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
   std::vector<std::string> out;
   for (const auto& v : values) {
-    size_t pos = 0;
-    while (pos <= v.size()) {
-      size_t end = v.find(',', pos);
-      if (end == std::string::npos) end = v.size();
-      if (end > pos) out.push_back(v.substr(pos, end - pos));
-      pos = end + 1;
-    }
+    for (auto& piece : split_list(v)) out.push_back(std::move(piece));
   }
   return out;
 }

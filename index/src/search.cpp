@@ -553,23 +553,47 @@ std::vector<size_t> retrieve_sorted(Xapian::Database& db, Retrieval& r, const Qu
 // filters but the conjuncts that test its field alone (`brand IN [A, B]` beside other
 // conditions), so its other values stay counted while one is selected. One more match each.
 void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& analyzer,
-                        const AttributeSchema& schema,
-                        const QueryPlan& plan, const Retrieval& r, const Filter& filter,
-                        const std::vector<std::string>& disjunctive, std::vector<Facet>* facets) {
-  for (Facet& facet : *facets) {
+                        const AttributeSchema& schema, const std::vector<FacetSpec>& specs,
+                        const FacetAnswer& answer, const QueryPlan& plan, const Retrieval& r,
+                        const Filter& filter, const std::vector<std::string>& disjunctive,
+                        std::vector<Facet>* facets) {
+  for (size_t i = 0; i < facets->size(); ++i) {
+    Facet& facet = (*facets)[i];
     if (std::find(disjunctive.begin(), disjunctive.end(), facet.field) == disjunctive.end()) continue;
     const Filter rest = filter.without_field(facet.field);
     if (rest.to_string() == filter.to_string()) continue;
     Xapian::Enquire e(db);
     e.set_query(plan.compose(r.answer_words, r.answer_typos, filter_query(rest)));
-    std::vector<std::string> attribute;
-    if (facet.field.starts_with("attributes.")) attribute.push_back(facet.field.substr(11));
-    FacetSpy spy(st, analyzer, schema, facet.field == "brand", facet.field == "category",
-                 facet.field == "price", attribute);
+    FacetSpy spy(st, analyzer, schema, {specs[i]});
     e.add_matchspy(&spy);
     e.get_mset(0, 0, db.get_doccount());
-    facet = spy.facets({facet.field})[0];
+    facet = spy.facets(answer)[0];
   }
+}
+
+// The request's facets answered: its sort, its cut and its facet query ("brand:nes"), whose
+// facet must be one asked for.
+Result<FacetAnswer> facet_answer(const SearchRequest& req, const std::vector<FacetSpec>& specs,
+                                 const fuzzy::TypoBudget& budget) {
+  FacetAnswer a;
+  if (req.max_facet_values < 1 || req.max_facet_values > kMaxFacetValues) {
+    return Status::invalid("expected 1.." + std::to_string(kMaxFacetValues), "max_facet_values");
+  }
+  a.max_values = req.max_facet_values;
+  a.sort = req.facet_sort;
+  a.budget = budget;
+  if (req.facet_query.empty()) return a;
+  const size_t colon = req.facet_query.find(':');
+  a.query_field = req.facet_query.substr(0, colon);
+  const bool asked = std::any_of(specs.begin(), specs.end(), [&](const FacetSpec& s) {
+    return s.field == a.query_field && s.ranges.empty() && s.field != "price";
+  });
+  if (colon == std::string::npos || !asked) {
+    return Status::invalid("expected <facet>:<text>, the facet one of facets (not price or ranges)",
+                           "facet_query");
+  }
+  a.query_text = req.facet_query.substr(colon + 1);
+  return a;
 }
 
 // The group key slot of SearchRequest::distinct ("attributes.<name>", declared, facetable, not
@@ -710,9 +734,13 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   TROVE_RETURN_IF_ERROR(check_sortable(keys, schema));
   auto budget = typo_budget(req.typos, typo_defaults());
   if (!budget.ok()) return budget.status();
-  TROVE_RETURN_IF_ERROR(check_facets(req.facets, schema));
+  auto facet_specs = parse_facets(req.facets, schema);
+  if (!facet_specs.ok()) return facet_specs.status();
+  auto facet_answering = facet_answer(req, *facet_specs, *budget);
+  if (!facet_answering.ok()) return facet_answering.status();
   for (size_t i = 0; i < req.disjunctive_facets.size(); ++i) {
-    if (std::find(req.facets.begin(), req.facets.end(), req.disjunctive_facets[i]) == req.facets.end()) {
+    if (std::none_of(facet_specs->begin(), facet_specs->end(),
+                     [&](const FacetSpec& f) { return f.field == req.disjunctive_facets[i]; })) {
       return Status::invalid("a disjunctive facet must also be asked for in facets",
                              "disjunctive_facets[" + std::to_string(i) + "]");
     }
@@ -762,15 +790,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
         set_sort(found.enquire, keys, lock ? &lock->state() : nullptr);
     std::unique_ptr<FacetSpy> spy;
     if (!req.facets.empty()) {
-      auto has = [&](const char* f) {
-        return std::find(req.facets.begin(), req.facets.end(), f) != req.facets.end();
-      };
-      std::vector<std::string> attributes;
-      for (const auto& f : req.facets) {
-        if (f.starts_with("attributes.")) attributes.push_back(f.substr(11));
-      }
-      spy = std::make_unique<FacetSpy>(lock->state(), builder.analyzer(), schema, has("brand"),
-                                       has("category"), has("price"), attributes);
+      spy = std::make_unique<FacetSpy>(lock->state(), builder.analyzer(), schema, *facet_specs);
       found.enquire.add_matchspy(spy.get());
     }
     const size_t page_first = (req.page - 1) * req.per_page;
@@ -818,9 +838,9 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       if (groups) out.hits.back().group_size = group_size(*groups, h.it.get_collapse_key());
     }
     if (spy) {
-      out.facets = spy->facets(req.facets);
-      disjunctive_facets(db, st, builder.analyzer(), schema, plan, found, *filter, req.disjunctive_facets,
-                         &out.facets);
+      out.facets = spy->facets(*facet_answering);
+      disjunctive_facets(db, st, builder.analyzer(), schema, *facet_specs, *facet_answering, plan,
+                         found, *filter, req.disjunctive_facets, &out.facets);
     }
     if (req.explain) out.query_explained = explained_query(found.enquire.get_query());
   } catch (const Xapian::DatabaseCorruptError& e) {

@@ -122,9 +122,10 @@ class KeysMaker : public Xapian::KeyMaker {
   const State* st_;
 };
 
-// The keys of a sort: split at the commas outside parentheses ("attributes.at(1, 2), price").
-std::vector<std::string_view> split_keys(std::string_view text) {
-  std::vector<std::string_view> out;
+}  // namespace
+
+std::vector<std::string> split_list(std::string_view text, bool keep_empty) {
+  std::vector<std::string> out;
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
@@ -134,21 +135,20 @@ std::vector<std::string_view> split_keys(std::string_view text) {
       std::string_view one = text.substr(start, i - start);
       while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
       while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
-      out.push_back(one);
+      if (keep_empty || !one.empty()) out.emplace_back(one);
       start = i + 1;
     }
   }
   return out;
 }
 
-}  // namespace
-
 Result<std::vector<SortKey>> parse_sort(std::string_view text) {
   if (text == "relevance" || text.empty()) return std::vector<SortKey>{SortKey{}};
   if (text == "price_asc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, false}};
   if (text == "price_desc") return std::vector<SortKey>{SortKey{Field::kPrice, {}, true}};
   std::vector<SortKey> out;
-  for (std::string_view one : split_keys(text)) {
+  const std::vector<std::string> keys = split_list(text, true);
+  for (std::string_view one : keys) {
     auto k = parse_key(one);
     if (!k.ok()) return k.status();
     out.push_back(std::move(k).value());

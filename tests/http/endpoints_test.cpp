@@ -574,6 +574,38 @@ TEST_CASE("typed attributes over HTTP: a geo radius filter and a distance sort w
               400, "invalid_argument", "query.filter[0]");
 }
 
+TEST_CASE("facet ranges and facet queries over HTTP with commas inside parentheses", "[http][facets]") {
+  HarnessOptions o;
+  o.answer_cache_ttl_ms = 0;
+  Harness h(o);
+  auto c = h.client();
+  auto posted = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                       R"({"type":"ItemUpsert","id":"a","title":"Water","brand":"Nestlé Waters","price":5}
+{"type":"ItemUpsert","id":"b","title":"Water","brand":"Danone","price":20}
+{"type":"ItemUpsert","id":"c","title":"Water","brand":"Nestle","price":60}
+)",
+                       "application/x-ndjson");
+  REQUIRE(posted);
+  REQUIRE(posted->status == 200);
+  auto search = [&] {
+    return c.Get("/v1/search?q=water&facets=price(0..10,10..50,50..),brand&facet_query=brand:nestl&facet_sort=value",
+                 bearer(kSearchKey));
+  };
+  CHECK(eventually(search, [](const nlohmann::json& j) {
+    if (j["facets"].size() != 2 || j["total"] != 3) return false;
+    const auto& price = j["facets"]["price"];
+    const auto& brand = j["facets"]["brand"];
+    return price.size() == 3 && price[0]["value"] == "0..10" && price[2]["value"] == "50.." &&
+           brand.size() == 2 && brand[0]["value"] == "Nestle" && brand[1]["value"] == "Nestlé Waters";
+  }));
+  check_error(c.Get("/v1/search?q=water&facets=brand&facet_sort=alpha", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.facet_sort");
+  check_error(c.Get("/v1/search?q=water&facets=brand&max_facet_values=101", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.max_facet_values");
+  check_error(c.Get("/v1/search?q=water&facets=brand&facet_query=category:x", bearer(kSearchKey)), 400,
+              "invalid_argument", "query.facet_query");
+}
+
 TEST_CASE("queries searched with results become suggest's first completions", "[http]") {
   HarnessOptions o;
   o.answer_cache_ttl_ms = 0;

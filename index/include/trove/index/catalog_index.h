@@ -84,6 +84,15 @@ struct IndexOptions {
 };
 
 enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest };
+// How a facet's values are ordered: by count (most first, then value), or by value (text in
+// folded order, numbers by number). Ranges keep the order they were asked in.
+enum class FacetSort { kCount, kValue };
+inline constexpr size_t kMaxFacetValues = 100;
+
+// A comma-separated list, each piece trimmed, empty ones left out unless `keep_empty`, commas
+// inside parentheses kept: "price(0..10, 10..50), brand" -> "price(0..10, 10..50)", "brand".
+// Sorts and facets are written so.
+std::vector<std::string> split_list(std::string_view text, bool keep_empty = false);
 
 // One key of a sort (SearchRequest::sort_by). Items without the key's value come after those
 // with one, in either direction; ties go to the next key, then relevance, then item order.
@@ -120,7 +129,16 @@ struct SearchRequest {
   // "brand=Acme", "category=Kitchen > Cookware" (path prefix), "price=10..50", "price>=10",
   // "price<=50", "in_stock=true", "attributes.color=red". All must hold.
   std::vector<std::string> filters;
-  std::vector<std::string> facets;  // "brand", "category", "price", "attributes.<name>"
+  // "brand", "category", "price", "attributes.<name>"; price and numeric attributes may name
+  // ranges to count, "price(0..10, 10..50, 50..)" (both ends included, as the filter reads
+  // lo..hi).
+  std::vector<std::string> facets;
+  size_t max_facet_values = 20;  // 1..kMaxFacetValues a facet
+  FacetSort facet_sort = FacetSort::kCount;
+  // "<facet>:<text>" (the facet also in `facets`): only that facet's values whose words match
+  // the text's, the last word as a prefix, with typos by length (search within facet values,
+  // as a refinement list's search box asks).
+  std::string facet_query;
   // Facets (each also in `facets`) counted disjunctively: under the filters but those that
   // test the facet's field alone, so its other values stay counted while one is selected
   // (InstantSearch's refinement lists, Algolia's disjunctiveFacets). One more match each.
