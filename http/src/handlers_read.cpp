@@ -96,7 +96,7 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   TROVE_ANSWER_IF_ERROR(q.only({"q", "filter", "facets", "sort", "page", "per_page", "explain",
                                 "typos", "min_len_1typo", "min_len_2typo", "user", "visitor",
                                 "fields", "disjunctive_facets", "distinct", "max_facet_values",
-                                "facet_sort", "facet_query"}));
+                                "facet_sort", "facet_query", "highlight", "snippet_words"}));
   TROVE_ASSIGN_OR_ANSWER(fields, hit_fields(q.all("fields"), "query.fields"));
   TROVE_ASSIGN_OR_ANSWER(text, q.text("q"));
   if (!text) return send_error(res, 400, "invalid_argument", "required: the words to search for (* for all)", "query.q");
@@ -122,6 +122,9 @@ void handle_search(Core& core, const httplib::Request& req, httplib::Response& r
   if (facet_sort == "value") sr.facet_sort = FacetSort::kValue;
   TROVE_ASSIGN_OR_ANSWER(facet_query, q.text("facet_query", 256));
   sr.facet_query = facet_query.value_or("");
+  sr.highlight = split_commas(q.all("highlight"));
+  TROVE_ASSIGN_OR_ANSWER(snippet_words, q.integer("snippet_words", 20, 1, kMaxSnippetWords));
+  sr.snippet_words = static_cast<size_t>(snippet_words);
   if (sort) {
     TROVE_ASSIGN_OR_ANSWER(keys, parse_sort(*sort), as_query_error);
     sr.sort_by = std::move(keys);

@@ -35,6 +35,13 @@ nlohmann::json hit_json(const SearchHit& h, bool explain, const HitFields& f) {
   }
   if (h.geo_distance_metres) j["geo_distance_metres"] = *h.geo_distance_metres;
   if (h.group_size) j["group_size"] = *h.group_size;
+  if (!h.highlights.empty()) {
+    nlohmann::json hl = nlohmann::json::object();
+    for (const auto& one : h.highlights) {
+      hl[one.field] = one.list ? nlohmann::json(one.texts) : nlohmann::json(one.texts.at(0));
+    }
+    j["highlights"] = std::move(hl);
+  }
   j["score"] = h.score;
   j["typos"] = h.typos;
   if (explain) {

@@ -103,6 +103,11 @@ json parameters(RouteId id) {
                  text(1024)),
            param("max_facet_values", "query", "values a facet shows", integer(1, 100, 20)),
            param("facet_sort", "query", "count (default) or value", text(16)),
+           param("highlight", "query",
+                 "comma-separated fields whose matched words hits return in highlights: brand, "
+                 "categories, tags, description (a snippet), attributes.<name>",
+                 text(1024)),
+           param("snippet_words", "query", "words of a description snippet", integer(1, 100, 20)),
            param("facet_query", "query",
                  "<facet>:<text>: only that facet's values whose words start with the text's, with typos",
                  text(256)),

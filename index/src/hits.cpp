@@ -1,5 +1,6 @@
 #include "hits.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace trove::index_internal {
@@ -31,33 +32,99 @@ std::string html_escape(std::string_view s) {
 
 }  // namespace
 
-// The title with the words that matched (exactly, by stem, or as a prefix) wrapped in <em>.
-std::string highlight(const DocumentBuilder& b, const std::string& title,
-                      const absl::flat_hash_set<std::string>& matched,
-                      const std::string& prefix) {
+// The text with the words that matched (exactly, by stem, or as a prefix) wrapped in <em>;
+// with crop_words, only that many words from a little before the first match.
+std::string highlight(const DocumentBuilder& b, const std::string& text,
+                      const absl::flat_hash_set<std::string>& matched, const std::string& prefix,
+                      size_t crop_words) {
   std::vector<std::pair<size_t, size_t>> spans;
-  b.analyzer().word_spans(title, &spans);
-  std::string out;
-  size_t at = 0;
+  b.analyzer().word_spans(text, &spans);
+  std::vector<bool> hit(spans.size(), false);
   std::vector<Token> tokens;
-  for (const auto& [begin, end] : spans) {
+  for (size_t w = 0; w < spans.size(); ++w) {
+    const auto [begin, end] = spans[w];
     tokens.clear();
-    b.analyzer().analyze(std::string_view(title).substr(begin, end - begin), &tokens);
-    bool hit = false;
+    b.analyzer().analyze(std::string_view(text).substr(begin, end - begin), &tokens);
     for (const auto& t : tokens) {
       std::string stemmed = "Z";  // built in steps: GCC 12 warns falsely on "Z" + std::string
       stemmed += b.stem(t.text);
-      hit = hit || matched.contains(t.text) || matched.contains(stemmed) ||
-            (!prefix.empty() && t.text.rfind(prefix, 0) == 0);
+      hit[w] = hit[w] || matched.contains(t.text) || matched.contains(stemmed) ||
+               (!prefix.empty() && t.text.rfind(prefix, 0) == 0);
     }
-    if (!hit) continue;
-    out += html_escape(std::string_view(title).substr(at, begin - at));
+  }
+  // The window of words shown: all of them, or crop_words from a quarter of it before the
+  // first match (the start when nothing matched).
+  size_t first = 0, last = spans.size();
+  if (crop_words > 0 && spans.size() > crop_words) {
+    const size_t match = static_cast<size_t>(std::find(hit.begin(), hit.end(), true) - hit.begin());
+    first = match == hit.size() ? 0 : match - std::min(match, crop_words / 4);
+    first = std::min(first, spans.size() - crop_words);
+    last = first + crop_words;
+  }
+  const size_t from = first == 0 ? 0 : spans[first].first;
+  const size_t to = last == spans.size() ? text.size() : spans[last - 1].second;
+  std::string out = first == 0 ? "" : "…";
+  size_t at = from;
+  for (size_t w = first; w < last; ++w) {
+    if (!hit[w]) continue;
+    const auto [begin, end] = spans[w];
+    out += html_escape(std::string_view(text).substr(at, begin - at));
     out += "<em>";
-    out += html_escape(std::string_view(title).substr(begin, end - begin));
+    out += html_escape(std::string_view(text).substr(begin, end - begin));
     out += "</em>";
     at = end;
   }
-  out += html_escape(std::string_view(title).substr(at));
+  out += html_escape(std::string_view(text).substr(at, to - at));
+  if (to < text.size()) out += "…";
+  return out;
+}
+
+Status check_highlight(const std::vector<std::string>& fields, size_t snippet_words,
+                       const AttributeSchema& schema) {
+  if (snippet_words < 1 || snippet_words > kMaxSnippetWords) {
+    return Status::invalid("expected 1.." + std::to_string(kMaxSnippetWords), "snippet_words");
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string& f = fields[i];
+    const bool attribute = f.starts_with("attributes.") && f.size() > 11 && f.size() <= 128;
+    if (attribute ? !schema.roles_of(std::string_view(f).substr(11)).retrievable
+                  : f != "brand" && f != "categories" && f != "tags" && f != "description") {
+      return Status::invalid("expected brand, categories, tags, description or a retrievable "
+                             "attributes.<name>, got \"" + f.substr(0, 64) + "\"",
+                             "highlight[" + std::to_string(i) + "]");
+    }
+  }
+  return {};
+}
+
+std::vector<SearchHit::Highlight> field_highlights(const DocumentBuilder& b, const Item& item,
+                                                   const std::vector<std::string>& fields,
+                                                   const absl::flat_hash_set<std::string>& matched,
+                                                   size_t snippet_words) {
+  const ItemUpsert& d = item.data;
+  std::vector<SearchHit::Highlight> out;
+  auto one = [&](const std::string& field, const std::string& text, size_t crop) {
+    out.push_back({field, {highlight(b, text, matched, {}, crop)}, false});
+  };
+  auto each = [&](const std::string& field, const std::vector<std::string>& texts) {
+    SearchHit::Highlight h{field, {}, true};
+    for (const auto& t : texts) h.texts.push_back(highlight(b, t, matched));
+    out.push_back(std::move(h));
+  };
+  for (const std::string& f : fields) {
+    if (f == "brand" && d.brand) one(f, *d.brand, 0);
+    if (f == "description" && d.description) one(f, *d.description, snippet_words);
+    if (f == "categories" && d.categories) each(f, *d.categories);
+    if (f == "tags" && d.tags) each(f, *d.tags);
+    if (!f.starts_with("attributes.") || !d.attributes) continue;
+    const std::string folded = b.analyzer().fold(std::string_view(f).substr(11));
+    for (const auto& [key, value] : *d.attributes) {
+      if (b.analyzer().fold(key) != folded) continue;
+      if (const auto* s = std::get_if<std::string>(&value)) one(f, *s, 0);
+      if (const auto* list = std::get_if<std::vector<std::string>>(&value)) each(f, *list);
+      break;
+    }
+  }
   return out;
 }
 

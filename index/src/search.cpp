@@ -674,12 +674,12 @@ struct QueryTerms {
 };
 
 // 5. A hit as the answer shows it: the item, its score and typos (from the ranking when there
-// was one), the title highlighted, and with explain the matched terms (the hit's terms, read
-// then only).
+// was one), the title and the fields asked for highlighted, and with explain the matched
+// terms (the hit's terms, read then only).
 SearchHit render_hit(const DocumentBuilder& builder, const AttributeSchema& schema,
                      const SortKey* by_distance, const Item& item, const std::string& id,
                      const QueryPlan& plan, const Found& found, QueryTerms& query_terms,
-                     RerankCandidate* ranked, bool explain) {
+                     RerankCandidate* ranked, const SearchRequest& req) {
   SearchHit h = make_hit(item, id, schema);
   if (by_distance) {
     const auto v = schema.value(item, builder.analyzer().fold(by_distance->attribute));
@@ -694,7 +694,10 @@ SearchHit render_hit(const DocumentBuilder& builder, const AttributeSchema& sche
     h.ranking = std::move(ranked->ranking);
   }
   h.title_highlighted = highlight(builder, item.data.title, query_terms(*found.by));
-  if (!explain) return h;
+  if (!req.highlight.empty()) {
+    h.highlights = field_highlights(builder, item, req.highlight, query_terms(*found.by), req.snippet_words);
+  }
+  if (!req.explain) return h;
   for (const std::string& t : matching_terms(*found.by, found.it)) {
     // "chocolate ~1 chocolat": a typo variant, its distance, and the word it stands for.
     auto v = plan.variants.find(t);
@@ -738,6 +741,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
   if (!facet_specs.ok()) return facet_specs.status();
   auto facet_answering = facet_answer(req, *facet_specs, *budget);
   if (!facet_answering.ok()) return facet_answering.status();
+  TROVE_RETURN_IF_ERROR(check_highlight(req.highlight, req.snippet_words, schema));
   for (size_t i = 0; i < req.disjunctive_facets.size(); ++i) {
     if (std::none_of(facet_specs->begin(), facet_specs->end(),
                      [&](const FacetSpec& f) { return f.field == req.disjunctive_facets[i]; })) {
@@ -834,7 +838,7 @@ Result<SearchResponse> CatalogIndex::search(const SearchRequest& req) const {
       out.hits.push_back(render_hit(builder, schema,
                                     by_distance == keys.end() ? nullptr : &*by_distance, *item,
                                     st.item_id(ref), plan, h, query_terms,
-                                    rerank ? &ranked[n] : nullptr, req.explain));
+                                    rerank ? &ranked[n] : nullptr, req));
       if (groups) out.hits.back().group_size = group_size(*groups, h.it.get_collapse_key());
     }
     if (spy) {

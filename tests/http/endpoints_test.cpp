@@ -598,6 +598,13 @@ TEST_CASE("facet ranges and facet queries over HTTP with commas inside parenthes
     return price.size() == 3 && price[0]["value"] == "0..10" && price[2]["value"] == "50.." &&
            brand.size() == 2 && brand[0]["value"] == "Nestle" && brand[1]["value"] == "Nestlé Waters";
   }));
+  auto lit = c.Get("/v1/search?q=waters&highlight=brand&filter=brand%3DNestl%C3%A9%20Waters", bearer(kSearchKey));
+  REQUIRE(lit);
+  INFO(lit->body);
+  REQUIRE(lit->status == 200);
+  CHECK(body_json(lit)["hits"][0]["highlights"]["brand"] == "Nestlé <em>Waters</em>");
+  check_error(c.Get("/v1/search?q=water&highlight=price", bearer(kSearchKey)), 400, "invalid_argument",
+              "query.highlight[0]");
   check_error(c.Get("/v1/search?q=water&facets=brand&facet_sort=alpha", bearer(kSearchKey)), 400,
               "invalid_argument", "query.facet_sort");
   check_error(c.Get("/v1/search?q=water&facets=brand&max_facet_values=101", bearer(kSearchKey)), 400,

@@ -88,6 +88,7 @@ enum class SortOrder { kRelevance, kPriceAsc, kPriceDesc, kPopularity, kNewest }
 // folded order, numbers by number). Ranges keep the order they were asked in.
 enum class FacetSort { kCount, kValue };
 inline constexpr size_t kMaxFacetValues = 100;
+inline constexpr size_t kMaxSnippetWords = 100;
 
 // A comma-separated list, each piece trimmed, empty ones left out unless `keep_empty`, commas
 // inside parentheses kept: "price(0..10, 10..50), brand" -> "price(0..10, 10..50)", "brand".
@@ -139,6 +140,11 @@ struct SearchRequest {
   // the text's, the last word as a prefix, with typos by length (search within facet values,
   // as a refinement list's search box asks).
   std::string facet_query;
+  // Fields whose matched words hits return highlighted (SearchHit::highlights), beside the
+  // title: brand, categories, tags, description (a snippet of snippet_words words around the
+  // first match), attributes.<name> (retrievable ones).
+  std::vector<std::string> highlight;
+  size_t snippet_words = 20;  // 1..kMaxSnippetWords
   // Facets (each also in `facets`) counted disjunctively: under the filters but those that
   // test the facet's field alone, so its other values stay counted while one is selected
   // (InstantSearch's refinement lists, Algolia's disjunctiveFacets). One more match each.
@@ -195,6 +201,15 @@ struct SearchHit {
   std::optional<double> geo_distance_metres;
   // With distinct: the matches that share this hit's value (itself included).
   std::optional<uint64_t> group_size;
+  // The fields SearchRequest::highlight asked for, in its order, each as the item has it with
+  // matched words in <em>..</em> and the rest HTML-escaped: one text, or one per element of a
+  // list field (categories, tags, a list attribute). A field the item lacks is left out.
+  struct Highlight {
+    std::string field;
+    std::vector<std::string> texts;
+    bool list = false;
+  };
+  std::vector<Highlight> highlights;
   double score = 0;
   // With explain: the terms that matched; a typo variant reads "chocolate ~1 chocolat" (the
   // term, its edit distance, the word typed).
