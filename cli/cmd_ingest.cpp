@@ -24,6 +24,7 @@
 #include "line_reader.h"
 #include "trove/data/events.h"
 #include "trove/data/store.h"
+#include "trove/index/filter.h"
 
 namespace trove::cli {
 namespace {
@@ -206,6 +207,9 @@ int run_ingest(const IngestOptions& o) {
       continue;
     } else {
       Result<Event> ev = parser.parse_padded(line.text);
+      if (ev.ok()) {
+        if (Status checked = check_event(*ev); !checked.ok()) ev = checked;
+      }
       if (ev.ok()) {
         batch.push_back(std::move(ev).value());
         if (batch.size() >= o.batch) {

@@ -113,7 +113,8 @@ TROVE_FIELDS(RankingUpsert, F(text_weight, kRankWeight), F(affinity_weight, kRan
              F(popularity_weight, kRankWeight), F(typo_penalty, kRankWeight));
 TROVE_FIELDS(PlacementUpsert, F(id, kId), F(strategy, kEnum),
              F(count, (Spec{.min = 1, .max = 1000})), F(filters, kObject),
-             F(window_days, (Spec{.min = 1, .max = static_cast<double>(kMaxWindowDays)})));
+             F(window_days, (Spec{.min = 1, .max = static_cast<double>(kMaxWindowDays)})),
+             F(filter, (Spec{.min_len = 1, .max_len = 1024, .doc = "the filter language (docs/SEARCH.md)"})));
 TROVE_FIELDS(PlacementRemove, F(id, kId));
 TROVE_FIELDS(OfflineRecommendationsUpsert, F(scope, kEnum), F(key, kId),
              F(item_ids, kIdList), F(placement_id, kId));

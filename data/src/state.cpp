@@ -59,9 +59,10 @@ void merge_given(T& into, const T& from) {
 
 
 namespace {
-constexpr uint32_t kEncodingVersion = 6;  // 2: event ids stored as hashes; 3: search settings;
+constexpr uint32_t kEncodingVersion = 7;  // 2: event ids stored as hashes; 3: search settings;
                                           // 4: searchable fields, searched queries;
-                                          // 5: a placement's window_days; 6: attribute settings
+                                          // 5: a placement's window_days; 6: attribute settings;
+                                          // 7: a placement's filter
 
 // Debian's abseil is built with its own string_view; heterogeneous lookup needs that type.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }

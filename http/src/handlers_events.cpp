@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core.h"
+#include "trove/index/filter.h"
 
 namespace trove::http {
 namespace {
@@ -180,6 +181,9 @@ void handle_events(Core& core, const httplib::Request& req, httplib::Response& r
   std::vector<EventType> types;
   for (size_t i = 0; i < texts.size(); ++i) {
     auto ev = tl_parser.parse(texts[i]);
+    if (ev.ok()) {
+      if (Status checked = check_event(*ev); !checked.ok()) ev = checked;
+    }
     if (!ev.ok()) {
       core.metrics.event_rejected(guess_type(texts[i]));
       const Status& st = ev.status();
@@ -311,6 +315,9 @@ class BulkIngest {
       // blank lines are skipped
     } else {
       auto ev = tl_parser.parse_padded(t);
+      if (ev.ok()) {
+        if (Status checked = check_event(*ev); !checked.ok()) ev = checked;
+      }
       if (ev.ok()) {
         types_.push_back(ev->type());
         batch_.push_back(std::move(ev).value());

@@ -671,6 +671,13 @@ Filter Filter::of(const PlacementFilters& f) {
   return out;
 }
 
+Status check_event(const Event& event) {
+  if (const auto* p = std::get_if<PlacementUpsert>(&event.body); p && p->filter) {
+    return Filter::parse(*p->filter, "filter").status();
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> matching_ids(const State& st, const Filter& filter) {
   const AttributeSchema schema = AttributeSchema::of(st);
   TROVE_RETURN_IF_ERROR(filter.check(schema));

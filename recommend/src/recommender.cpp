@@ -648,6 +648,11 @@ Result<RecoResponse> Recommender::placement(std::string_view placement_id,
     if (!q.filters.max_price) q.filters.max_price = f.max_price;
   }
   if (!q.window_days) q.window_days = p->window_days;
+  if (p->filter) {
+    auto f = Filter::parse(*p->filter, "placement.filter");  // parsed when the event came in
+    if (!f.ok()) return f.status();
+    q.filter = q.filter && *f;
+  }
   return rep_->serve_with_content(p->strategy, placement_id, q, index);
 }
 

@@ -613,6 +613,33 @@ TEST_CASE("facet ranges and facet queries over HTTP with commas inside parenthes
               "invalid_argument", "query.facet_query");
 }
 
+TEST_CASE("a placement's filter is checked when it comes in: a bad one is a 400 and leaves no trace",
+          "[http][filter]") {
+  Harness h;
+  auto c = h.client();
+  auto bad = c.Post("/v1/events", bearer(kWriteKey),
+                    R"({"type":"PlacementUpsert","id":"p","strategy":"popular","filter":"price < cheap"})",
+                    "application/json");
+  REQUIRE(bad);
+  INFO(bad->body);
+  CHECK(bad->status == 400);
+  CHECK(body_json(bad)["error"]["path"] == "filter");
+  CHECK(body_json(bad)["error"]["message"].get<std::string>().find("at column 9") != std::string::npos);
+  auto bulk = c.Post("/v1/events/bulk", bearer(kWriteKey),
+                     R"({"type":"PlacementUpsert","id":"q","strategy":"popular","filter":"brand IN [a"}
+{"type":"PlacementUpsert","id":"r","strategy":"popular","filter":"brand IN [a, b] OR NOT price > 3"}
+)",
+                     "application/x-ndjson");
+  REQUIRE(bulk);
+  INFO(bulk->body);
+  CHECK(body_json(bulk)["accepted"] == 1);
+  bool stored = false;
+  h.store().read([&](const trove::State& st) {
+    stored = st.placements().count("p") == 0 && st.placements().count("q") == 0 && st.placements().count("r") == 1;
+  });
+  CHECK(stored);
+}
+
 TEST_CASE("queries searched with results become suggest's first completions", "[http]") {
   HarnessOptions o;
   o.answer_cache_ttl_ms = 0;

@@ -418,3 +418,26 @@ TEST_CASE("a facet its filters test alone is counted under the other filters (di
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().path() == "disjunctive_facets[0]");
 }
+
+TEST_CASE("suggest applies OR and NOT filters as search does", "[index][filter][suggest]") {
+  Shop shop;
+  shop.add(book("hp", "J.K. Rowling", 12, {{"year", 1997.0}}));
+  shop.add(book("cc", "J.K. Rowling", 8, {{"year", 2012.0}}));
+  shop.add(book("lotr", "Tolkien", 25, {{"year", 1954.0}}));
+  shop.add(book("anon", std::nullopt, 3));
+  for (const std::string filter :
+       {"brand = Tolkien OR price < 5", "NOT brand = J.K. Rowling", "attributes.year = ..2000 AND NOT price > 20",
+        "brand IN [tolkien, \"j.k. rowling\"] AND NOT (attributes.year > 2000)"}) {
+    SuggestRequest req;
+    req.q = "boo";
+    req.items = 10;
+    req.filters = {filter};
+    auto res = shop.index->suggest(req);
+    INFO(filter);
+    REQUIRE(res.ok());
+    Ids suggested;
+    for (const auto& h : res->items) suggested.insert(h.id);
+    CHECK(suggested == search_ids(shop, filter));
+    CHECK_FALSE(suggested.empty());
+  }
+}

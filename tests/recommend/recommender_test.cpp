@@ -226,6 +226,29 @@ TEST_CASE("placements name a strategy, a count and filters, offline lists come f
   CHECK(served->source == "offline");
 }
 
+TEST_CASE("a placement's filter in the filter language selects what search selects", "[recommend][filter]") {
+  Shop shop;
+  Feed f = catalog();
+  for (int i = 0; i < 3; ++i) {
+    f.view(numbered("v", i), "tea-black").view(numbered("v", i), "mug-red").view(numbered("v", i), "mug-blue");
+  }
+  f.view("v9", "tea-green");
+  PlacementUpsert p;
+  p.id = "no-food";
+  p.strategy = Strategy::kPopular;
+  p.filter = "NOT category = food OR (category = Food > Tea AND NOT in_stock = true)";
+  f.add(p);
+  shop.ingest(f);
+  auto served = ids(shop.reco->placement("no-food", RecoRequest{}));
+  CHECK(std::set<std::string>(served.begin(), served.end()) == std::set<std::string>{"mug-red", "mug-blue"});
+  // ANDed with the request's own filter.
+  RecoRequest q;
+  q.filter = *Filter::parse("category = Kitchen > Mugs AND NOT brand EXISTS");
+  CHECK(ids(shop.reco->placement("no-food", q)).size() == 2);
+  q.filter = *Filter::parse("category = Food");
+  CHECK(ids(shop.reco->placement("no-food", q)).empty());
+}
+
 TEST_CASE("personalized:false people get no personal output", "[recommend]") {
   Shop shop;
   Feed f = catalog();

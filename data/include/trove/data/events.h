@@ -212,6 +212,9 @@ struct PlacementUpsert {
   // popular: count the last `window_days` days (today and the days before, UTC), 1 to
   // kMaxWindowDays; all time when absent.
   std::optional<int64_t> window_days;
+  // The filter language (docs/SEARCH.md), ANDed with `filters` and the request's: checked
+  // when the event comes in (trove/index/filter.h, check_event).
+  std::optional<std::string> filter;
   bool operator==(const PlacementUpsert&) const = default;
 };
 struct PlacementRemove {

@@ -84,6 +84,12 @@ class Filter {
   std::shared_ptr<const Node> root_;  // null: everything
 };
 
+// What an event's schema cannot say about its filters: a PlacementUpsert's `filter` parses
+// (kInvalidArgument with the path "filter" and the column otherwise). Every way events come in
+// (HTTP, `trove ingest`) calls it after the parse, so a stored placement always has a filter
+// that parses.
+Status check_event(const Event& event);
+
 // The ids of the catalog's items `filter` matches, in item order; Filter::check's error when
 // it tests an attribute that is not filterable. REQUIRES: called under the Store's read lock
 // (reads the State).
