@@ -2,6 +2,7 @@
 // (filter_tree.h), the tree's test on an item, and its canonical text.
 #include "trove/index/filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -691,6 +692,18 @@ Result<std::vector<std::string>> matching_ids(const State& st, const Filter& fil
 
 bool Filter::matches(const Item& item, const AttributeSchema& schema) const {
   return matches_everything() || node_matches(*root_, item, schema);
+}
+
+bool Filter::mentions(std::string_view field) const {
+  std::string canon(field);
+  if (canon.starts_with("attributes.")) canon = "attributes." + analyzer().fold(canon.substr(11));
+  auto visit = [&](const Node& n, const auto& self) -> bool {
+    if (n.kind == Kind::kMatch || n.kind == Kind::kExists || n.kind == Kind::kGeo) {
+      return canonical_field(n) == canon;
+    }
+    return std::any_of(n.children.begin(), n.children.end(), [&](const Node& c) { return self(c, self); });
+  };
+  return !matches_everything() && visit(*root_, visit);
 }
 
 Status Filter::check(const AttributeSchema& schema, std::string_view path) const {

@@ -198,9 +198,10 @@ struct Recommender::Rep {
     // The request's filters and catalog filters, matched as search matches them.
     Filter filter = Filter::of(req.filters) && req.filter;
     AttributeSchema schema = AttributeSchema::of(st);
-    // Out-of-stock items only when the filters speak of in_stock (which they then check).
-    bool any_stock = req.filters.in_stock.has_value() ||
-                     req.filter.without_field("in_stock").to_string() != req.filter.to_string();
+    // Out-of-stock items only when the filters speak of in_stock anywhere (which they then
+    // check: `in_stock = false OR brand = X` selects as search selects). Until 2026-12-08 only
+    // a top-level conjunct did, and such an OR dropped every out-of-stock item.
+    bool any_stock = req.filters.in_stock.has_value() || req.filter.mentions("in_stock");
     bool operator()(uint32_t i) const { return allows(m.item_id(i)); }
     bool allows(const std::string& id) const {
       if (id == req.item_id || exclude.contains(id)) return false;

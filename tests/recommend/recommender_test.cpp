@@ -8,11 +8,13 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "recommend_fixture.h"
+#include "trove/index/catalog_index.h"
 #include "trove/index/filter.h"
 #include "test_util.h"
 
@@ -247,6 +249,66 @@ TEST_CASE("a placement's filter in the filter language selects what search selec
   CHECK(ids(shop.reco->placement("no-food", q)).size() == 2);
   q.filter = *Filter::parse("category = Food");
   CHECK(ids(shop.reco->placement("no-food", q)).empty());
+}
+
+TEST_CASE("random filters select the same items in recommendations and in an empty-query search",
+          "[recommend][filter]") {
+  std::mt19937 rng(11);
+  Shop shop;
+  Feed f;
+  const std::vector<std::string> brands = {"Acmé", "ACME", "Zed", "Maison Dorée"};
+  for (int i = 0; i < 90; ++i) {
+    ItemUpsert u;
+    u.id = numbered("i", i);
+    u.title = "Thing " + u.id;
+    if (rng() % 4) u.brand = brands[rng() % brands.size()];
+    if (rng() % 4) u.price = static_cast<double>(rng() % 50);
+    if (rng() % 3 == 0) u.in_stock = false;
+    Attributes a;
+    if (rng() % 3) a["year"] = rng() % 2 ? AttrValue(1990.0 + static_cast<double>(rng() % 30))
+                                         : AttrValue(std::to_string(1990 + rng() % 30));
+    if (rng() % 2) a["lang"] = std::string(rng() % 2 ? "en" : "FR");
+    if (!a.empty()) u.attributes = a;
+    f.add(u);
+  }
+  AttributeSetting year;
+  year.name = "year";
+  year.type = AttributeType::kNumber;
+  f.add(AttributeSettingsUpsert{{year}});
+  shop.ingest(f);
+  auto index = CatalogIndex::open(shop.tmp.sub("data/index"), {});
+  REQUIRE(index.ok());
+  REQUIRE((*index)->attach(*shop.store).ok());
+  REQUIRE((*index)->flush().ok());
+  const std::vector<std::string> filters = {
+      "brand = acme OR price < 10", "NOT brand EXISTS", "attributes.year = 2000..2010 AND in_stock = true",
+      "attributes.lang IN [en, fr] AND NOT attributes.year >= 2005", "in_stock = false OR brand = \"Maison Doree\"",
+      "price = 10..20 OR (attributes.lang = fr AND NOT price EXISTS)"};
+  for (const auto& text : filters) {
+    INFO(text);
+    SearchRequest sq;
+    sq.q = "*";
+    sq.per_page = 100;
+    sq.filters = {text};
+    auto searched = (*index)->search(sq);
+    REQUIRE(searched.ok());
+    std::set<std::string> by_search;
+    for (const auto& h : searched->hits) by_search.insert(h.id);
+    RecoRequest rq;
+    rq.count = 100;
+    rq.filter = *Filter::parse(text);
+    auto listed = ids(shop.reco->new_arrivals(rq));
+    // Recommendations leave out-of-stock items out unless the filter speaks of in_stock.
+    if (text.find("in_stock") == std::string::npos) {
+      std::erase_if(by_search, [&](const std::string& id) {
+        bool out = false;
+        shop.store->read([&](const State& st) { out = !st.item(id)->data.in_stock.value_or(true); });
+        return out;
+      });
+    }
+    CHECK(std::set<std::string>(listed.begin(), listed.end()) == by_search);
+    CHECK_FALSE(by_search.empty());
+  }
 }
 
 TEST_CASE("personalized:false people get no personal output", "[recommend]") {

@@ -67,6 +67,9 @@ class Filter {
   Filter without_field(std::string_view field) const;
 
   bool matches_everything() const { return root_ == nullptr; }
+  // Whether any condition of the filter, at any depth, tests `field` (named as for
+  // without_field).
+  bool mentions(std::string_view field) const;
   // Whether `item` passes, its attributes read as `schema` declares them (as the index holds
   // them).
   bool matches(const Item& item, const AttributeSchema& schema) const;
