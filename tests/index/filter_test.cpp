@@ -29,14 +29,7 @@ ItemUpsert book(std::string id, std::optional<std::string> brand, std::optional<
   return u;
 }
 
-Ids search_ids(Shop& shop, const std::string& filter) {
-  SearchRequest req;
-  req.q = "*";
-  req.filters = {filter};
-  Ids out;
-  for (const auto& h : shop.all_pages(req)) out.insert(h.id);
-  return out;
-}
+Ids search_ids(Shop& shop, const std::string& filter) { return shop.filtered_ids(filter); }
 
 std::string error_of(const std::string& text) {
   auto f = Filter::parse(text);

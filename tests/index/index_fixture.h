@@ -122,6 +122,15 @@ struct Shop {
     }
     return out;
   }
+  // The ids `*` finds under `filter`, every page.
+  std::set<std::string> filtered_ids(const std::string& filter) {
+    SearchRequest req;
+    req.q = "*";
+    req.filters = {filter};
+    std::set<std::string> out;
+    for (const auto& h : all_pages(req)) out.insert(h.id);
+    return out;
+  }
   SuggestResponse suggest(const std::string& q, size_t items = 10) {
     SuggestRequest req;
     req.q = q;
