@@ -1,7 +1,8 @@
 // Facets of a search: parse_facets reads what a request asks for (a field, and for a numeric
 // one the ranges to count); FacetSpy counts brand, category, price and attribute values over
 // every match (with min, max, sum and count for numeric attributes) and answers them sorted,
-// cut and, with a facet query, only the values whose words match it. Used by search.cpp only.
+// cut and, with a facet query, only the values whose words match it; distinct's group keys
+// and group sizes are counted alike. Used by search.cpp only.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -44,6 +45,18 @@ struct FacetAnswer {
   std::string query_text;
   fuzzy::TypoBudget budget;
 };
+
+// The request's facets answered: its sort, its cut and its facet query ("brand:nes"), whose
+// facet must be one asked for (kInvalidArgument naming max_facet_values or facet_query).
+Result<FacetAnswer> facet_answer(const SearchRequest& req, const std::vector<FacetSpec>& specs,
+                                 const fuzzy::TypoBudget& budget);
+
+// Distinct (SearchRequest::distinct): the slot of the attribute's group key, checked (declared,
+// facetable, not a geo point; kInvalidArgument naming "distinct"); nullopt when none is asked.
+Result<std::optional<Xapian::valueno>> distinct_of(const std::string& field, const AttributeSchema& schema);
+// The matches of a group: its key's count in the spy; 1 for an item without the attribute
+// (never collapsed).
+uint64_t group_size(const Xapian::ValueCountMatchSpy& groups, const std::string& key);
 
 // Counts facet values over every match, reading the items from the State by docid. Brands
 // and category paths are counted as the filters match them, folded ("Nestlé", "NESTLE" and

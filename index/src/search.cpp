@@ -571,55 +571,6 @@ void disjunctive_facets(Xapian::Database& db, const State& st, const Analyzer& a
   }
 }
 
-// The request's facets answered: its sort, its cut and its facet query ("brand:nes"), whose
-// facet must be one asked for.
-Result<FacetAnswer> facet_answer(const SearchRequest& req, const std::vector<FacetSpec>& specs,
-                                 const fuzzy::TypoBudget& budget) {
-  FacetAnswer a;
-  if (req.max_facet_values < 1 || req.max_facet_values > kMaxFacetValues) {
-    return Status::invalid("expected 1.." + std::to_string(kMaxFacetValues), "max_facet_values");
-  }
-  a.max_values = req.max_facet_values;
-  a.sort = req.facet_sort;
-  a.budget = budget;
-  if (req.facet_query.empty()) return a;
-  const size_t colon = req.facet_query.find(':');
-  a.query_field = req.facet_query.substr(0, colon);
-  const bool asked = std::any_of(specs.begin(), specs.end(), [&](const FacetSpec& s) {
-    return s.field == a.query_field && s.ranges.empty() && s.field != "price";
-  });
-  if (colon == std::string::npos || !asked) {
-    return Status::invalid("expected <facet>:<text>, the facet one of facets (not price or ranges)",
-                           "facet_query");
-  }
-  a.query_text = req.facet_query.substr(colon + 1);
-  return a;
-}
-
-// The group key slot of SearchRequest::distinct ("attributes.<name>", declared, facetable, not
-// a geo point); nullopt when the request has none.
-Result<std::optional<Xapian::valueno>> distinct_of(const std::string& field, const AttributeSchema& schema) {
-  if (field.empty()) return std::optional<Xapian::valueno>();
-  const std::string name = field.starts_with("attributes.") ? field.substr(11) : std::string();
-  const AttributeRoles& roles = schema.roles_of(name);
-  if (name.empty()) return Status::invalid("expected attributes.<name>, got \"" + field.substr(0, 64) + "\"", "distinct");
-  if (!roles.type || !roles.facetable || roles.type == AttributeType::kGeoPoint) {
-    return Status::invalid(field + " groups only when declared (AttributeSettingsUpsert), facetable and not a geo point",
-                           "distinct");
-  }
-  return std::optional<Xapian::valueno>(distinct_slot(folding_analyzer().fold(name)));
-}
-
-// The matches of a group: its key's count in the spy; 1 for an item without the attribute
-// (never collapsed).
-uint64_t group_size(const Xapian::ValueCountMatchSpy& groups, const std::string& key) {
-  if (key.empty()) return 1;
-  for (auto v = groups.values_begin(); v != groups.values_end(); ++v) {
-    if (*v == key) return v.get_termfreq();
-  }
-  return 1;
-}
-
 // The edits a hit needed: counted by its tier when it could be, else from its terms.
 int typos_of(const QueryPlan& plan, const Found& h) {
   if (h.typos >= 0) return h.typos;
