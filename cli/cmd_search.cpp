@@ -84,7 +84,9 @@ int run_search(const SearchArgs& a) {
   SearchRequest req;
   req.q = a.q;
   req.filters = a.filters;
-  req.facets = a.facets;
+  for (const auto& f : a.facets) {
+    for (auto& one : split_list(f)) req.facets.push_back(std::move(one));
+  }
   req.distinct = a.distinct;
   req.page = a.page;
   req.per_page = a.per_page;
@@ -172,7 +174,9 @@ Command add_search_command(CLI::App& root) {
                   "The filter language: brand = X, category = A > B, price = 10..50, "
                   "attributes.year >= 2015, brand IN [A, B], NOT ..., AND, OR, ( ) "
                   "(repeatable; all must hold; docs/SEARCH.md)");
-  app->add_option("--facets", a->facets, "brand, category, price, attributes.<name>")->delimiter(',');
+  app->add_option("--facets", a->facets,
+                  "brand, category, price, attributes.<name>; price and numeric attributes may "
+                  "name ranges: price(0..10,10..50,50..) (comma list, repeatable)");
   app->add_option("--sort", a->sort,
                   "Up to 3 keys, comma-separated: relevance, price, popularity, newest, "
                   "attributes.<name> or a geo point's distance attributes.<name>(lat, lng), each "

@@ -99,6 +99,10 @@ TEST_CASE("trove search filters, sorts and answers in text or JSON", "[cli]") {
   CHECK(res["hits"][0]["id"] == "c2");
   REQUIRE(res["facets"]["brand"].size() == 1);
   CHECK(res["facets"]["brand"][0]["count"] == 1);
+  // Ranges keep their commas; the list splits between facets.
+  res = json_of(run_trove(tmp, "search" + d + " chocolat --json --facets 'price(0..3,3..),brand'"));
+  REQUIRE(res["facets"]["price"].size() >= 1);
+  CHECK(res["facets"].contains("brand"));
 
   const Run text = run_trove(tmp, "search" + d + " chocolat");
   CHECK(text.exit_code == 0);
