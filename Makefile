@@ -105,6 +105,7 @@ bench: deps build
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/fuzzy_bench
 	./bench/search.sh $(BUILD)
+	./bench/filters.sh $(BUILD)
 	$(BUILD)/bench/recommend_bench
 	./bench/http.sh $(BUILD)
 
