@@ -341,9 +341,9 @@ void DocumentBuilder::add_attribute(Xapian::Document& doc, const std::string& ke
   }
   const auto geo = attributes_.geo(folded, stored);
   if (roles.type && roles.facetable && !geo) {
-    std::string key = group_key(analyzer_, *value);
-    if (key.size() > 200) key.resize(200);
-    if (!key.empty()) doc.add_value(distinct_slot(folded), key);
+    std::string group = group_key(analyzer_, *value);
+    if (group.size() > 200) group.resize(200);
+    if (!group.empty()) doc.add_value(distinct_slot(folded), group);
   }
   if (roles.filterable) {
     if (!geo) {
