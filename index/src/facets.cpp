@@ -128,6 +128,7 @@ FacetSpy::FacetSpy(const State& s, const Analyzer& analyzer, const AttributeSche
     const FacetSpec& spec = specs_[i];
     const bool attribute = spec.field.starts_with("attributes.");
     attribute_keys_.push_back(attribute ? analyzer_.fold(std::string_view(spec.field).substr(11)) : "");
+    attribute_names_.push_back(attribute ? spec.field.substr(11) : "");
     const size_t ranges = spec.field == "price" && spec.ranges.empty() ? kPriceEdges.size() : spec.ranges.size();
     counts_[i].in_range.assign(ranges, 0);
   }
@@ -143,7 +144,7 @@ void FacetSpy::operator()(const Xapian::Document& doc, double) {
     if (!attribute_keys_[i].empty()) {
       if (!d.attributes) continue;
       for (const auto& [key, value] : *d.attributes) {
-        if (folded(key) != attribute_keys_[i]) continue;
+        if (key != attribute_names_[i] && folded(key) != attribute_keys_[i]) continue;
         if (const auto v = schema_.read(attribute_keys_[i], value)) count_attribute(spec, c, *v);
         break;
       }
@@ -187,8 +188,7 @@ void FacetSpy::count_attribute(const FacetSpec& spec, Counts& c, const AttrValue
     st.max = std::max(st.max, *n);
     st.sum += *n;
     if (!spec.ranges.empty()) return count_number(spec, c, *n);
-    const std::string text = number_text(*n);
-    count(c.values, text, text);
+    ++c.numbers[*n == 0 ? 0.0 : *n];  // -0 and 0 are one value, as their filter term
   } else if (const auto* b = std::get_if<bool>(&value)) {
     count(c.values, *b ? "true" : "false", *b ? "true" : "false");
   } else if (const auto* s = std::get_if<std::string>(&value)) {
@@ -249,10 +249,21 @@ std::vector<FacetValue> FacetSpy::answer_values(const FacetSpec& spec, const Cou
     }
     return out;
   }
+  Values merged;
+  const Values* values = &c.values;
+  if (!c.numbers.empty()) {  // as their filter terms write them: "3", not "3.0"
+    merged = c.values;
+    for (const auto& [n, count] : c.numbers) {
+      Folded& f = merged[number_text(n)];
+      f.count += count;
+      f.spellings[number_text(n)] += count;
+    }
+    values = &merged;
+  }
   std::optional<FacetQuery> query;
   if (answer.query_field == spec.field) query.emplace(analyzer_, answer.query_text, answer.budget);
   std::vector<std::pair<const std::string*, FacetValue>> v;  // folded key, shown value
-  for (const auto& [key, f] : c.values) {
+  for (const auto& [key, f] : *values) {
     const std::pair<const std::string, uint64_t>* best = nullptr;
     for (const auto& sp : f.spellings) {
       if (!best || sp.second > best->second || (sp.second == best->second && sp.first < best->first)) {

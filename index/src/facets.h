@@ -81,6 +81,9 @@ class FacetSpy : public Xapian::MatchSpy {
   // numeric attributes with ranges), and a numeric attribute's stats.
   struct Counts {
     Values values;
+    // Numbers apart, by value: text for them only when answering (a string and two hash
+    // lookups a match were most of a numeric facet's cost).
+    absl::flat_hash_map<double, uint64_t> numbers;
     std::vector<uint64_t> in_range;
     std::optional<FacetStats> stats;
   };
@@ -99,6 +102,7 @@ class FacetSpy : public Xapian::MatchSpy {
   std::vector<FacetSpec> specs_;
   std::vector<Counts> counts_;  // one per spec
   std::vector<std::string> attribute_keys_;  // per spec: the folded attribute name, or ""
+  std::vector<std::string> attribute_names_;  // ... as asked (an item's key equal to it needs no fold)
   absl::flat_hash_map<std::string, std::string> path_keys_;
   absl::flat_hash_map<std::string, std::string> fold_keys_;
 };
