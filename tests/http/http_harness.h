@@ -223,6 +223,18 @@ inline std::string read_all(int fd, int timeout_ms = 5000) {
   return out;
 }
 
+// Polls `get` until `done` holds of its JSON answer (the server's flusher applies index
+// changes in the background), for up to 20 s.
+inline bool eventually(const std::function<httplib::Result()>& get,
+                       const std::function<bool(const nlohmann::json&)>& done) {
+  for (int i = 0; i < 400; ++i) {
+    auto r = get();
+    if (r && r->status == 200 && done(nlohmann::json::parse(r->body))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 inline int status_of(const std::string& raw_response) {
   if (raw_response.rfind("HTTP/1.1 ", 0) != 0 || raw_response.size() < 12) return 0;
   return std::stoi(raw_response.substr(9, 3));
